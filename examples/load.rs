@@ -1,0 +1,635 @@
+//! Load generator for a running `anjian` server.
+//!
+//! It logs in once (`POST /api/v1/auth/login`), then runs one scenario from
+//! `--concurrency` tokio tasks, each sending one request after another over a
+//! shared `reqwest::Client` until the duration ends, and prints request
+//! counts, throughput and latency percentiles on stdout.
+//!
+//! ```text
+//! ANJIAN_PASSWORD=... cargo run --release --example load -- \
+//!     --base-url http://127.0.0.1:8080 --username admin \
+//!     --password-env ANJIAN_PASSWORD --scenario me \
+//!     --concurrency 64 --duration-secs 20 --warmup-secs 3 \
+//!     --login-rate 20 --pid "$(pgrep -x anjian)"
+//! ```
+//!
+//! * The password is read from the environment variable named by
+//!   `--password-env` (default `ANJIAN_PASSWORD`); it is never a command-line
+//!   argument and never printed.
+//! * Requests started during the `--warmup-secs` warm-up are sent but not
+//!   recorded; measurement then lasts `--duration-secs`.
+//! * `--login-rate N` (logins per second, fractions allowed, default 0 = off)
+//!   runs a side task that starts N logins per second with the same
+//!   credentials, whatever their latency, and reports them on their own line
+//!   (a 429 counts as `throttled`).
+//! * `--pid N` samples the resident memory (`VmRSS` in `/proc/N/status`) of
+//!   that process once a second and prints the maximum as `rss_max`.
+//! * Counts: `ok` = 2xx, `non_2xx` = any other HTTP status (for logins, other
+//!   than 429), `errors` = transport errors (refused, reset, timed out...).
+//!   Latencies (p50/p90/p99/max) are those of 2xx responses only.
+//! * Only the given base URL is ever contacted: no proxy, no redirects. It
+//!   must be a loopback address unless `--allow-non-loopback` is given.
+//! * The run stops by itself: each request times out after
+//!   `--request-timeout-secs` (default 10), and the whole run is abandoned
+//!   (exit code 2) if it is not over `warmup + duration + 30 s` after start.
+//!
+//! Adding a scenario: add a variant to [`Scenario`], write one
+//! `async fn(&Client, &str, &str) -> Result<StatusCode, reqwest::Error>` that
+//! performs ONE request, and add its arm to [`Scenario::run_once`].
+//!
+//! Sample output:
+//!
+//! ```text
+//! scenario=me concurrency=64 duration=20.0s warmup=3.0s
+//! requests=212345 ok=212345 non_2xx=0 errors=0
+//! throughput=10617.2 req/s
+//! latency p50=5.1ms p90=7.9ms p99=9.8ms max=31.0ms
+//! logins=400 ok=400 throttled=0 non_2xx=0 errors=0 p50=35.0ms p99=60.0ms
+//! rss_max=42.1MiB
+//! ```
+
+use std::error::Error;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use reqwest::{Client, StatusCode, Url};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio::time::{Instant, MissedTickBehavior};
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+/// How long after the planned end (warm-up + duration) the run is abandoned.
+const HARD_STOP_GRACE: Duration = Duration::from_secs(30);
+/// At most this many logins of the `--login-rate` side task in flight; a tick
+/// that finds them all busy is counted as `skipped`.
+const MAX_LOGINS_IN_FLIGHT: usize = 256;
+/// Attempts of the initial login while it is answered 429.
+const LOGIN_ATTEMPTS: u32 = 5;
+
+#[derive(Parser, Debug)]
+#[command(about = "Load generator for the anjian HTTP API")]
+struct Args {
+    /// Base URL of the server (scheme, host, port).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    base_url: String,
+    /// Username to log in with.
+    #[arg(long, default_value = "admin")]
+    username: String,
+    /// Name of the environment variable holding the password.
+    #[arg(long, default_value = "ANJIAN_PASSWORD")]
+    password_env: String,
+    /// Scenario to run.
+    #[arg(long, value_enum, default_value_t = Scenario::Me)]
+    scenario: Scenario,
+    /// Number of concurrent request loops.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    concurrency: u32,
+    /// Measured duration in seconds (after the warm-up).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    duration_secs: u64,
+    /// Warm-up in seconds: requests are sent but not recorded.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3_600))]
+    warmup_secs: u64,
+    /// Logins per second in a side task (0 = none).
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    login_rate: f64,
+    /// Process id whose resident memory (VmRSS) is sampled once a second.
+    #[arg(long)]
+    pid: Option<u32>,
+    /// Timeout of each request in seconds.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=25))]
+    request_timeout_secs: u64,
+    /// Allow a base URL whose host is not a loopback address.
+    #[arg(long)]
+    allow_non_loopback: bool,
+}
+
+/// What each worker does in its loop. One variant, one function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    /// `GET /api/v1/auth/me` with the bearer token.
+    Me,
+}
+
+impl Scenario {
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Me => "me",
+        }
+    }
+
+    /// Performs ONE request of this scenario.
+    async fn run_once(
+        self,
+        client: &Client,
+        base: &str,
+        token: &str,
+    ) -> Result<StatusCode, reqwest::Error> {
+        match self {
+            Scenario::Me => scenario_me(client, base, token).await,
+        }
+    }
+}
+
+/// `GET {base}/api/v1/auth/me`; the body is read so the connection is reused.
+async fn scenario_me(
+    client: &Client,
+    base: &str,
+    token: &str,
+) -> Result<StatusCode, reqwest::Error> {
+    let resp = client
+        .get(format!("{base}/api/v1/auth/me"))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    let status = resp.status();
+    resp.bytes().await?;
+    Ok(status)
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if v.is_finite() && (0.0..=10_000.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("must be between 0 and 10000".to_string())
+    }
+}
+
+/// Nearest-rank percentile of an ascending slice (`p` in 0..=100).
+fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    debug_assert!(sorted.windows(2).all(|w| w[0] <= w[1]));
+    let n = sorted.len();
+    let rank = (p.clamp(0.0, 100.0) / 100.0 * n as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, n) - 1])
+}
+
+/// Microseconds as milliseconds with one decimal, `n/a` if absent.
+fn fmt_ms(us: Option<u64>) -> String {
+    match us {
+        Some(us) => format!("{:.1}ms", us as f64 / 1000.0),
+        None => "n/a".to_string(),
+    }
+}
+
+/// An error with its sources, e.g. `error sending request ...: operation timed out`.
+fn error_chain(e: &dyn Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn micros_since(t0: Instant) -> u64 {
+    u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Refuses hosts that are not loopback, unless explicitly allowed.
+fn check_base_url(base: &str, allow_non_loopback: bool) -> Result<(), BoxError> {
+    let url = Url::parse(base).map_err(|e| format!("invalid --base-url {base:?}: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("--base-url must be http(s), got {base:?}").into());
+    }
+    let host = url.host_str().ok_or("--base-url has no host")?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if !loopback && !allow_non_loopback {
+        return Err(format!(
+            "refusing non-loopback host {host:?}; pass --allow-non-loopback to target it"
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Reads VmRSS (in kB) from `/proc/PID/status`.
+fn read_rss_kib(pid: u32) -> Result<u64, BoxError> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .ok_or("no VmRSS line (kernel thread or zombie?)")?;
+    let kib = line
+        .trim_start_matches("VmRSS:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<u64>()?;
+    Ok(kib)
+}
+
+/// `POST {base}/api/v1/auth/login`; on success returns the status and token.
+async fn login(
+    client: &Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> Result<(StatusCode, Option<String>), reqwest::Error> {
+    let resp = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": username, "password": password }))
+        .send()
+        .await?;
+    let status = resp.status();
+    if !status.is_success() {
+        resp.bytes().await?;
+        return Ok((status, None));
+    }
+    let body: serde_json::Value = resp.json().await?;
+    let token = body
+        .get("access_token")
+        .and_then(|t| t.as_str())
+        .map(str::to_owned);
+    Ok((status, token))
+}
+
+#[derive(Default)]
+struct Stats {
+    /// Latencies (µs) of 2xx responses.
+    latencies_us: Vec<u64>,
+    ok: u64,
+    non_2xx: u64,
+    errors: u64,
+    first_error: Option<String>,
+    first_bad_status: Option<StatusCode>,
+}
+
+impl Stats {
+    fn merge(&mut self, other: Stats) {
+        self.latencies_us.extend(other.latencies_us);
+        self.ok += other.ok;
+        self.non_2xx += other.non_2xx;
+        self.errors += other.errors;
+        self.first_error = self.first_error.take().or(other.first_error);
+        self.first_bad_status = self.first_bad_status.or(other.first_bad_status);
+    }
+
+    fn requests(&self) -> u64 {
+        self.ok + self.non_2xx + self.errors
+    }
+}
+
+#[derive(Default)]
+struct LoginStats {
+    latencies_us: Vec<u64>,
+    ok: u64,
+    throttled: u64,
+    non_2xx: u64,
+    errors: u64,
+    skipped: u64,
+}
+
+/// One worker: requests back to back until `end`; records those started at
+/// or after `measure_from`.
+async fn worker(
+    scenario: Scenario,
+    client: Client,
+    base: Arc<str>,
+    token: Arc<str>,
+    measure_from: Instant,
+    end: Instant,
+) -> Stats {
+    let mut stats = Stats::default();
+    loop {
+        let t0 = Instant::now();
+        if t0 >= end {
+            break;
+        }
+        let res = scenario.run_once(&client, &base, &token).await;
+        let us = micros_since(t0);
+        if t0 < measure_from {
+            continue;
+        }
+        match res {
+            Ok(status) if status.is_success() => {
+                stats.ok += 1;
+                stats.latencies_us.push(us);
+            }
+            Ok(status) => {
+                stats.non_2xx += 1;
+                stats.first_bad_status.get_or_insert(status);
+            }
+            Err(e) => {
+                stats.errors += 1;
+                if stats.first_error.is_none() {
+                    stats.first_error = Some(error_chain(&e));
+                }
+            }
+        }
+    }
+    stats
+}
+
+/// Side task: starts `rate` logins per second until `end`, whatever their
+/// latency (at most [`MAX_LOGINS_IN_FLIGHT`] at once).
+async fn login_loop(
+    client: Client,
+    base: Arc<str>,
+    username: Arc<str>,
+    password: Arc<str>,
+    rate: f64,
+    measure_from: Instant,
+    end: Instant,
+) -> LoginStats {
+    let mut stats = LoginStats::default();
+    let mut interval = tokio::time::interval_at(measure_from, Duration::from_secs_f64(1.0 / rate));
+    interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let permits = Arc::new(Semaphore::new(MAX_LOGINS_IN_FLIGHT));
+    let mut in_flight = JoinSet::new();
+    // Stop at `end`, and after rate × duration starts (guards against the
+    // period being rounded down, which would add one extra tick).
+    let planned = (rate * (end - measure_from).as_secs_f64()).round() as u64;
+    let mut started = 0u64;
+    loop {
+        let tick = interval.tick().await;
+        if tick >= end || started >= planned {
+            break;
+        }
+        started += 1;
+        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            stats.skipped += 1;
+            continue;
+        };
+        let (client, base, username, password) = (
+            client.clone(),
+            Arc::clone(&base),
+            Arc::clone(&username),
+            Arc::clone(&password),
+        );
+        in_flight.spawn(async move {
+            let t0 = Instant::now();
+            let res = login(&client, &base, &username, &password).await;
+            drop(permit);
+            (res.map(|(status, _)| status), micros_since(t0))
+        });
+        // Reap finished logins so the set does not grow over a long run.
+        while let Some(done) = in_flight.try_join_next() {
+            record_login(&mut stats, done);
+        }
+    }
+    while let Some(done) = in_flight.join_next().await {
+        record_login(&mut stats, done);
+    }
+    stats
+}
+
+type LoginOutcome = (Result<StatusCode, reqwest::Error>, u64);
+
+fn record_login(stats: &mut LoginStats, done: Result<LoginOutcome, tokio::task::JoinError>) {
+    match done {
+        Ok((Ok(status), us)) if status.is_success() => {
+            stats.ok += 1;
+            stats.latencies_us.push(us);
+        }
+        Ok((Ok(StatusCode::TOO_MANY_REQUESTS), _)) => stats.throttled += 1,
+        Ok((Ok(_), _)) => stats.non_2xx += 1,
+        Ok((Err(_), _)) | Err(_) => stats.errors += 1,
+    }
+}
+
+/// Samples VmRSS of `pid` once a second until `end`; returns the max in kB.
+async fn rss_sampler(pid: u32, end: Instant) -> Option<u64> {
+    let mut max: Option<u64> = None;
+    let mut interval = tokio::time::interval(Duration::from_secs(1));
+    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        match read_rss_kib(pid) {
+            Ok(kib) => max = Some(max.map_or(kib, |m| m.max(kib))),
+            Err(e) => {
+                eprintln!("warning: stopped sampling RSS of pid {pid}: {e}");
+                break;
+            }
+        }
+        if Instant::now() >= end {
+            break;
+        }
+    }
+    max
+}
+
+async fn run(args: Args) -> Result<(), BoxError> {
+    let base: Arc<str> = Arc::from(args.base_url.trim_end_matches('/'));
+    check_base_url(&base, args.allow_non_loopback)?;
+    let password = std::env::var(&args.password_env).map_err(|_| {
+        format!(
+            "environment variable {} (named by --password-env) is not set or not UTF-8",
+            args.password_env
+        )
+    })?;
+    if let Some(pid) = args.pid {
+        read_rss_kib(pid).map_err(|e| format!("cannot read VmRSS of pid {pid}: {e}"))?;
+    }
+
+    let client = Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(args.request_timeout_secs))
+        .connect_timeout(Duration::from_secs(args.request_timeout_secs.min(5)))
+        .pool_max_idle_per_host(usize::try_from(args.concurrency)? + MAX_LOGINS_IN_FLIGHT)
+        .tcp_nodelay(true)
+        .build()?;
+
+    // The initial login is retried a few times if throttled (429).
+    let mut attempt = 1;
+    let (status, token) = loop {
+        let (status, token) = login(&client, &base, &args.username, &password)
+            .await
+            .map_err(|e| format!("login request failed: {}", error_chain(&e)))?;
+        if status != StatusCode::TOO_MANY_REQUESTS || attempt >= LOGIN_ATTEMPTS {
+            break (status, token);
+        }
+        eprintln!("note: login throttled (429), retrying in 1 s");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        attempt += 1;
+    };
+    if !status.is_success() {
+        return Err(format!("login failed with HTTP {status}").into());
+    }
+    let token: Arc<str> =
+        Arc::from(token.ok_or("login answered 2xx without a string access_token")?);
+
+    let warmup = Duration::from_secs(args.warmup_secs);
+    let duration = Duration::from_secs(args.duration_secs);
+    let begin = Instant::now();
+    let measure_from = begin + warmup;
+    let end = measure_from + duration;
+
+    let rss = args.pid.map(|pid| tokio::spawn(rss_sampler(pid, end)));
+    let logins = (args.login_rate > 0.0).then(|| {
+        tokio::spawn(login_loop(
+            client.clone(),
+            Arc::clone(&base),
+            Arc::from(args.username.as_str()),
+            Arc::from(password.as_str()),
+            args.login_rate,
+            measure_from,
+            end,
+        ))
+    });
+    let mut workers = JoinSet::new();
+    for _ in 0..args.concurrency {
+        workers.spawn(worker(
+            args.scenario,
+            client.clone(),
+            Arc::clone(&base),
+            Arc::clone(&token),
+            measure_from,
+            end,
+        ));
+    }
+
+    let mut total = Stats::default();
+    while let Some(stats) = workers.join_next().await {
+        total.merge(stats?);
+    }
+    let login_stats = match logins {
+        Some(handle) => Some(handle.await?),
+        None => None,
+    };
+    let rss_max = match rss {
+        Some(handle) => handle.await?,
+        None => None,
+    };
+
+    total.latencies_us.sort_unstable();
+    let lat = &total.latencies_us;
+    let secs = duration.as_secs_f64();
+    println!(
+        "scenario={} concurrency={} duration={:.1}s warmup={:.1}s",
+        args.scenario.name(),
+        args.concurrency,
+        secs,
+        warmup.as_secs_f64()
+    );
+    println!(
+        "requests={} ok={} non_2xx={} errors={}",
+        total.requests(),
+        total.ok,
+        total.non_2xx,
+        total.errors
+    );
+    println!("throughput={:.1} req/s", total.requests() as f64 / secs);
+    println!(
+        "latency p50={} p90={} p99={} max={}",
+        fmt_ms(percentile(lat, 50.0)),
+        fmt_ms(percentile(lat, 90.0)),
+        fmt_ms(percentile(lat, 99.0)),
+        fmt_ms(lat.last().copied())
+    );
+    if let Some(mut ls) = login_stats {
+        ls.latencies_us.sort_unstable();
+        let skipped = if ls.skipped > 0 {
+            format!(" skipped={}", ls.skipped)
+        } else {
+            String::new()
+        };
+        println!(
+            "logins={} ok={} throttled={} non_2xx={} errors={}{} p50={} p99={}",
+            ls.ok + ls.throttled + ls.non_2xx + ls.errors,
+            ls.ok,
+            ls.throttled,
+            ls.non_2xx,
+            ls.errors,
+            skipped,
+            fmt_ms(percentile(&ls.latencies_us, 50.0)),
+            fmt_ms(percentile(&ls.latencies_us, 99.0)),
+        );
+    }
+    if args.pid.is_some() {
+        match rss_max {
+            Some(kib) => println!("rss_max={:.1}MiB", kib as f64 / 1024.0),
+            None => println!("rss_max=n/a"),
+        }
+    }
+    if let Some(status) = total.first_bad_status {
+        eprintln!("note: first non-2xx status: {status}");
+    }
+    if let Some(e) = &total.first_error {
+        eprintln!("note: first transport error: {e}");
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let args = Args::parse();
+    let start = Instant::now();
+    let deadline =
+        start + Duration::from_secs(args.warmup_secs + args.duration_secs) + HARD_STOP_GRACE;
+    match tokio::time::timeout_at(deadline, run(args)).await {
+        Ok(result) => result,
+        Err(_) => {
+            eprintln!(
+                "error: run not finished {} s after its planned end; abandoning it",
+                HARD_STOP_GRACE.as_secs()
+            );
+            std::process::exit(2);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_nearest_rank() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 0.0), Some(1));
+        assert_eq!(percentile(&v, 1.0), Some(1));
+        assert_eq!(percentile(&v, 50.0), Some(50));
+        assert_eq!(percentile(&v, 90.0), Some(90));
+        assert_eq!(percentile(&v, 99.0), Some(99));
+        assert_eq!(percentile(&v, 99.5), Some(100));
+        assert_eq!(percentile(&v, 100.0), Some(100));
+
+        let v = [10, 20, 30, 40];
+        assert_eq!(percentile(&v, 25.0), Some(10));
+        assert_eq!(percentile(&v, 26.0), Some(20));
+        assert_eq!(percentile(&v, 50.0), Some(20));
+        assert_eq!(percentile(&v, 75.0), Some(30));
+        assert_eq!(percentile(&v, 99.0), Some(40));
+    }
+
+    #[test]
+    fn percentile_edge_cases() {
+        assert_eq!(percentile(&[], 50.0), None);
+        assert_eq!(percentile(&[7], 0.0), Some(7));
+        assert_eq!(percentile(&[7], 50.0), Some(7));
+        assert_eq!(percentile(&[7], 100.0), Some(7));
+        assert_eq!(percentile(&[1, 1, 1, 9], 99.0), Some(9));
+        // Out-of-range p is clamped rather than panicking.
+        assert_eq!(percentile(&[1, 2, 3], 150.0), Some(3));
+        assert_eq!(percentile(&[1, 2, 3], -5.0), Some(1));
+    }
+
+    #[test]
+    fn formats_milliseconds() {
+        assert_eq!(fmt_ms(Some(5_149)), "5.1ms");
+        assert_eq!(fmt_ms(Some(31_000)), "31.0ms");
+        assert_eq!(fmt_ms(None), "n/a");
+    }
+
+    #[test]
+    fn only_loopback_by_default() {
+        assert!(check_base_url("http://127.0.0.1:8080", false).is_ok());
+        assert!(check_base_url("http://localhost:8080", false).is_ok());
+        assert!(check_base_url("http://[::1]:8080", false).is_ok());
+        assert!(check_base_url("http://10.0.0.1:8080", false).is_err());
+        assert!(check_base_url("http://example.com", false).is_err());
+        assert!(check_base_url("http://10.0.0.1:8080", true).is_ok());
+        assert!(check_base_url("ftp://127.0.0.1", false).is_err());
+    }
+}

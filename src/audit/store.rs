@@ -1,0 +1,251 @@
+//! Appending to and reading the audit trail.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::Value;
+
+use super::{Actor, EventFields, GENESIS, TimelineEntry, event_hash};
+use crate::db::{DbConn, is_unique_violation};
+use crate::error::ApiError;
+use crate::schema::audit_events;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditRow {
+    pub id: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub seq: i32,
+    pub action: String,
+    pub actor_user_id: Option<i64>,
+    pub actor_role: String,
+    pub payload: String,
+    pub at: NaiveDateTime,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_events)]
+struct NewEvent<'a> {
+    aggregate_type: &'a str,
+    aggregate_id: &'a str,
+    seq: i32,
+    action: &'a str,
+    actor_user_id: Option<i64>,
+    actor_role: &'a str,
+    payload: String,
+    at: NaiveDateTime,
+    prev_hash: &'a str,
+    hash: String,
+}
+
+/// Appends an event to the aggregate's chain. Call it inside the transaction of the change it
+/// records. Two transactions racing on one aggregate cannot both take the same `seq`: the loser
+/// gets a 409.
+pub fn append(
+    conn: &mut DbConn,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    action: &str,
+    actor: &Actor,
+    payload: Value,
+    at: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let last: Option<(i32, String)> = audit_events::table
+        .filter(audit_events::aggregate_type.eq(aggregate_type))
+        .filter(audit_events::aggregate_id.eq(aggregate_id))
+        .order(audit_events::seq.desc())
+        .select((audit_events::seq, audit_events::hash))
+        .first(conn)
+        .optional()?;
+    let (seq, prev_hash) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS.to_owned()),
+    };
+    insert(conn, aggregate_type, aggregate_id, seq, &prev_hash, action, actor, payload, at)
+}
+
+/// Appends the first event of an aggregate that this transaction just created (no lookup).
+pub fn append_first(
+    conn: &mut DbConn,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    action: &str,
+    actor: &Actor,
+    payload: Value,
+    at: NaiveDateTime,
+) -> Result<(), ApiError> {
+    insert(conn, aggregate_type, aggregate_id, 1, GENESIS, action, actor, payload, at)
+}
+
+/// Appends the first event of many aggregates this transaction just created, with multi-row
+/// inserts (bulk import).
+pub fn append_first_many(
+    conn: &mut DbConn,
+    aggregate_type: &str,
+    action: &str,
+    actor: &Actor,
+    events: &[(String, Value)],
+    at: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let actor_user_id = actor.user_id.map(|id| id.0);
+    let rows: Vec<NewEvent<'_>> = events
+        .iter()
+        .map(|(aggregate_id, payload)| NewEvent {
+            aggregate_type,
+            aggregate_id,
+            seq: 1,
+            action,
+            actor_user_id,
+            actor_role: actor.role,
+            payload: super::canonical_json(payload),
+            at,
+            prev_hash: GENESIS,
+            hash: event_hash(
+                GENESIS,
+                &EventFields { aggregate_type, aggregate_id, seq: 1, action, actor_user_id, actor_role: actor.role, payload, at },
+            ),
+        })
+        .collect();
+    for chunk in rows.chunks(1000) {
+        crate::db::on_backend!(conn, |c| diesel::insert_into(audit_events::table).values(chunk).execute(c))?;
+    }
+    Ok(())
+}
+
+#[expect(clippy::too_many_arguments, reason = "one argument per column of the event")]
+fn insert(
+    conn: &mut DbConn,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    seq: i32,
+    prev_hash: &str,
+    action: &str,
+    actor: &Actor,
+    payload: Value,
+    at: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let actor_user_id = actor.user_id.map(|id| id.0);
+    let hash = event_hash(
+        prev_hash,
+        &EventFields { aggregate_type, aggregate_id, seq, action, actor_user_id, actor_role: actor.role, payload: &payload, at },
+    );
+    let row = NewEvent {
+        aggregate_type,
+        aggregate_id,
+        seq,
+        action,
+        actor_user_id,
+        actor_role: actor.role,
+        payload: super::canonical_json(&payload),
+        at,
+        prev_hash,
+        hash,
+    };
+    diesel::insert_into(audit_events::table).values(&row).execute(conn).map_err(|e| {
+        if is_unique_violation(&e) {
+            ApiError::Conflict("the record was changed concurrently; reload and retry".into())
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(())
+}
+
+/// The record's history for its readers: `{seq, action, actor_role, at}` in order.
+pub fn timeline(conn: &mut DbConn, aggregate_type: &str, aggregate_id: &str) -> Result<Vec<TimelineEntry>, ApiError> {
+    let rows: Vec<(i32, String, String, NaiveDateTime)> = audit_events::table
+        .filter(audit_events::aggregate_type.eq(aggregate_type))
+        .filter(audit_events::aggregate_id.eq(aggregate_id))
+        .order(audit_events::seq.asc())
+        .select((audit_events::seq, audit_events::action, audit_events::actor_role, audit_events::at))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(seq, action, actor_role, at)| TimelineEntry { seq, action, actor_role, at }).collect())
+}
+
+/// Full events, newest first, optionally of one aggregate type and id.
+pub fn list(
+    conn: &mut DbConn,
+    aggregate_type: Option<&str>,
+    aggregate_id: Option<&str>,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, ApiError> {
+    let mut query = audit_events::table.select(AuditRow::as_select()).into_boxed();
+    if let Some(t) = aggregate_type {
+        query = query.filter(audit_events::aggregate_type.eq(t.to_owned()));
+    }
+    if let Some(id) = aggregate_id {
+        query = query.filter(audit_events::aggregate_id.eq(id.to_owned()));
+    }
+    if let Some(before) = before_id {
+        query = query.filter(audit_events::id.lt(before));
+    }
+    Ok(query.order(audit_events::id.desc()).limit(limit).load(conn)?)
+}
+
+/// A broken link found by [`verify`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Broken {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub seq: i32,
+}
+
+/// Walks every chain in `(aggregate_type, aggregate_id, seq)` order, a page at a time, and
+/// names every event whose position, link or hash does not check out.
+pub fn verify(conn: &mut DbConn) -> Result<(u64, Vec<Broken>), ApiError> {
+    const PAGE: i64 = 5_000;
+    let mut checked = 0u64;
+    let mut broken = Vec::new();
+    // The previous event seen: (type, id, seq, hash).
+    let mut prev: Option<(String, String, i32, String)> = None;
+    loop {
+        let mut query = audit_events::table.select(AuditRow::as_select()).into_boxed();
+        if let Some((t, id, seq, _)) = &prev {
+            query = query.filter(
+                audit_events::aggregate_type.gt(t.clone()).or(audit_events::aggregate_type.eq(t.clone()).and(
+                    audit_events::aggregate_id
+                        .gt(id.clone())
+                        .or(audit_events::aggregate_id.eq(id.clone()).and(audit_events::seq.gt(*seq))),
+                )),
+            );
+        }
+        let rows: Vec<AuditRow> = query
+            .order((audit_events::aggregate_type.asc(), audit_events::aggregate_id.asc(), audit_events::seq.asc()))
+            .limit(PAGE)
+            .load(conn)?;
+        let done = (rows.len() as i64) < PAGE;
+        for row in rows {
+            checked += 1;
+            let same_chain = prev.as_ref().is_some_and(|(t, id, _, _)| *t == row.aggregate_type && *id == row.aggregate_id);
+            let (expected_seq, expected_prev) = match (&prev, same_chain) {
+                (Some((_, _, seq, hash)), true) => (seq + 1, hash.as_str()),
+                _ => (1, GENESIS),
+            };
+            let payload: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
+            let recomputed = event_hash(
+                &row.prev_hash,
+                &EventFields {
+                    aggregate_type: &row.aggregate_type,
+                    aggregate_id: &row.aggregate_id,
+                    seq: row.seq,
+                    action: &row.action,
+                    actor_user_id: row.actor_user_id,
+                    actor_role: &row.actor_role,
+                    payload: &payload,
+                    at: row.at,
+                },
+            );
+            if row.seq != expected_seq || row.prev_hash != expected_prev || row.hash != recomputed {
+                broken.push(Broken { aggregate_type: row.aggregate_type.clone(), aggregate_id: row.aggregate_id.clone(), seq: row.seq });
+            }
+            prev = Some((row.aggregate_type, row.aggregate_id, row.seq, row.hash));
+        }
+        if done {
+            break;
+        }
+    }
+    Ok((checked, broken))
+}

@@ -1,0 +1,176 @@
+//! `/api/v1/auth/…`: login, the caller's own account, password change, ending all sessions.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{Anyone, Auth, CurrentUser, Role, password, throttle};
+use crate::audit;
+use crate::error::{ApiError, Problem};
+use crate::http::extract::ApiJson;
+use crate::ids::{EnterpriseId, UserId};
+use crate::state::AppState;
+use crate::users::store as user_store;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(login).service(me).service(change_password).service(logout_all);
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MeView {
+    pub id: UserId,
+    pub username: String,
+    pub role: Role,
+    pub enterprise_id: Option<EnterpriseId>,
+    pub display_name: String,
+}
+
+impl From<&CurrentUser> for MeView {
+    fn from(u: &CurrentUser) -> Self {
+        Self { id: u.id, username: u.username.clone(), role: u.role, enterprise_id: u.enterprise_id, display_name: u.display_name.clone() }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+    pub user: MeView,
+}
+
+/// Signs in. A wrong password, an unknown user and a disabled user all get the same 401
+/// `invalid_credentials` after the same work (an unknown user is verified against a dummy
+/// hash). After 5 failures for one username within 15 minutes every attempt for it gets 429
+/// until the window passes; attempts per client address are limited too (`ANJIAN_LOGIN_RATE`).
+/// Roles: public.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 429, body = Problem)),
+    security(())
+)]
+#[post("/auth/login")]
+pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<LoginRequest>) -> Result<HttpResponse, ApiError> {
+    state.limits.login.check(state.limits.client_ip(&req))?;
+    let LoginRequest { username, password: candidate } = body.0;
+    let key = username.trim().to_lowercase();
+    let now = state.clock.now_naive();
+
+    let lookup_key = key.clone();
+    let user = state
+        .db
+        .run(move |conn| {
+            throttle::check(conn, &lookup_key, now)?;
+            user_store::find_by_username(conn, &lookup_key)
+        })
+        .await?;
+    let verified = password::verify_blocking(user.as_ref().map(|u| u.password_hash.clone()), candidate).await?;
+    let user = match user {
+        Some(user) if verified && !user.disabled => user,
+        _ => {
+            state.metrics.domain_event("login", "failed");
+            state.db.run(move |conn| throttle::record_failure(conn, &key, now)).await?;
+            return Err(ApiError::InvalidCredentials);
+        }
+    };
+    state.metrics.domain_event("login", "succeeded");
+    let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
+    let ttl = state.config.token_ttl.as_secs();
+    let token = state
+        .tokens
+        .issue(user.id, role, user.enterprise_id, user.token_version, state.clock.now(), ttl as i64)
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(LoginResponse {
+        access_token: token,
+        token_type: "Bearer",
+        expires_in: ttl,
+        user: MeView {
+            id: UserId(user.id),
+            username: user.username,
+            role,
+            enterprise_id: user.enterprise_id.map(EnterpriseId),
+            display_name: user.display_name,
+        },
+    }))
+}
+
+/// The caller's own account. Roles: admin, reviewer, inspector, enterprise.
+#[utoipa::path(tag = "auth", responses((status = 200, body = MeView), (status = 401, body = Problem)), security(("bearer" = ["admin", "reviewer", "inspector", "enterprise"])))]
+#[get("/auth/me")]
+pub async fn me(auth: Auth<Anyone>) -> HttpResponse {
+    HttpResponse::Ok().json(MeView::from(&auth.user))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Bumps the caller's token version, ending every session it has (this one included).
+fn end_sessions(
+    conn: &mut crate::db::DbConn,
+    user: &CurrentUser,
+    new_hash: Option<String>,
+    action: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), ApiError> {
+    let current = user_store::find(conn, user.id)?.ok_or(ApiError::Unauthorized)?;
+    let changes = user_store::UserChanges {
+        password_hash: new_hash,
+        token_version: Some(current.token_version + 1),
+        updated_at: Some(now),
+        ..Default::default()
+    };
+    user_store::update_if_unchanged(conn, user.id, current.updated_at, &changes)?;
+    audit::store::append(conn, "user", &user.id.to_string(), action, &user.actor(), json!({}), now)
+}
+
+/// Changes the caller's password (the current one is required; the new one follows the
+/// policy). Every session of the user ends, so it signs in again. Roles: admin, reviewer,
+/// inspector, enterprise.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = ["admin", "reviewer", "inspector", "enterprise"]))
+)]
+#[post("/auth/password")]
+pub async fn change_password(auth: Auth<Anyone>, state: web::Data<AppState>, body: ApiJson<PasswordChange>) -> Result<HttpResponse, ApiError> {
+    let PasswordChange { current_password, new_password } = body.0;
+    password::check_policy(&auth.username, &new_password).map_err(|m| ApiError::field("new_password", "weak_password", m))?;
+    let id = auth.id;
+    let stored = state.db.run(move |conn| user_store::find(conn, id)).await?.ok_or(ApiError::Unauthorized)?;
+    if !password::verify_blocking(Some(stored.password_hash), current_password).await? {
+        return Err(ApiError::field("current_password", "incorrect", "is not your current password"));
+    }
+    let hash = password::hash_blocking(new_password).await?;
+    let now = state.clock.now_naive();
+    let user = auth.user;
+    state.db.write(move |conn| end_sessions(conn, &user, Some(hash), "password_changed", now)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ends every session of the caller: all its tokens stop working. Roles: admin, reviewer,
+/// inspector, enterprise.
+#[utoipa::path(tag = "auth", responses((status = 204), (status = 401, body = Problem)), security(("bearer" = ["admin", "reviewer", "inspector", "enterprise"])))]
+#[post("/auth/logout-all")]
+pub async fn logout_all(auth: Auth<Anyone>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now_naive();
+    let user = auth.user;
+    state.db.write(move |conn| end_sessions(conn, &user, None, "logged_out_everywhere", now)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,130 @@
+//! Password hashing (argon2id, PHC strings) and the password policy. Hashing and verifying are
+//! slow on purpose; callers run them on the blocking pool, never on an async worker.
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::rngs::OsRng;
+
+use crate::error::ApiError;
+
+/// OWASP's minimum for argon2id: m = 19 MiB, t = 2, p = 1.
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(hasher().hash_password(password.as_bytes(), &salt)?.to_string())
+}
+
+/// Verifies `password` against a PHC string. A malformed stored hash never verifies.
+pub fn verify_password(phc: &str, password: &str) -> bool {
+    match PasswordHash::new(phc) {
+        // The parameters come from the PHC string, so older hashes keep verifying.
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A real hash of a random password, verified against when the username is unknown, so that an
+/// unknown user costs the same time as a wrong password.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let salt = SaltString::generate(&mut OsRng);
+    hasher()
+        .hash_password(b"no user has this password, it only burns time", &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+});
+
+/// Burns the same time as a real verification.
+pub fn verify_dummy(password: &str) {
+    let _ = verify_password(&DUMMY_HASH, password);
+}
+
+/// Hashes on the blocking pool, with the request's span carried along.
+pub async fn hash_blocking(password: String) -> Result<String, ApiError> {
+    let span = tracing::Span::current();
+    actix_web::web::block(move || {
+        let _entered = span.enter();
+        hash_password(&password)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)
+}
+
+/// Verifies on the blocking pool; `None` as the hash burns the same time and answers `false`.
+pub async fn verify_blocking(phc: Option<String>, password: String) -> Result<bool, ApiError> {
+    let span = tracing::Span::current();
+    actix_web::web::block(move || {
+        let _entered = span.enter();
+        match phc {
+            Some(phc) => verify_password(&phc, &password),
+            None => {
+                verify_dummy(&password);
+                false
+            }
+        }
+    })
+    .await
+    .map_err(ApiError::internal)
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 12;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// The policy: 12 to 256 characters, not containing the username.
+pub fn check_policy(username: &str, password: &str) -> Result<(), &'static str> {
+    let len = password.chars().count();
+    if len < MIN_PASSWORD_CHARS {
+        return Err("must be at least 12 characters");
+    }
+    if len > MAX_PASSWORD_CHARS {
+        return Err("must be at most 256 characters");
+    }
+    let username = username.trim().to_lowercase();
+    if !username.is_empty() && password.to_lowercase().contains(&username) {
+        return Err("must not contain the username");
+    }
+    Ok(())
+}
+
+/// A random password for generated accounts: 20 characters from an unambiguous alphabet.
+pub fn generate_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = OsRng;
+    (0..20).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(verify_password(&hash, "correct horse battery"));
+        assert!(!verify_password(&hash, "correct horse battery!"));
+        assert!(!verify_password("not a phc string", "x"));
+    }
+
+    #[test]
+    fn the_policy_wants_length_and_no_username() {
+        assert!(check_policy("zhang", "short").is_err());
+        assert!(check_policy("zhang", "xxZhangSan-2026").is_err());
+        assert!(check_policy("zhang", "a long enough passphrase").is_ok());
+        assert!(check_policy("zhang", &"x".repeat(300)).is_err());
+    }
+
+    #[test]
+    fn generated_passwords_pass_the_policy() {
+        let p = generate_password();
+        assert_eq!(p.len(), 20);
+        assert!(check_policy("admin", &p).is_ok());
+    }
+}

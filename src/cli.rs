@@ -1,0 +1,182 @@
+//! The command line (`anjian serve | migrate | user create | seed demo`).
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::auth::{Role, password};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::startup::{self, Application};
+use crate::users::handlers::{CreateUserRequest, create_in_tx, validate_new_user};
+use crate::{audit, db, seed, telemetry, users};
+
+#[derive(Parser)]
+#[command(name = "anjian", version, about = "Work-safety regulation service (安监)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Write demonstration data.
+    Seed {
+        #[command(subcommand)]
+        command: SeedCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = ["admin", "reviewer", "inspector", "enterprise"])]
+        role: String,
+        #[arg(long)]
+        enterprise_id: Option<i64>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// A small realistic data set: enterprises of several industries and users of every role.
+    Demo,
+}
+
+pub fn main() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    // Logging first, so the configuration's own warnings (generated secrets) are seen.
+    let format = match std::env::var("ANJIAN_LOG_FORMAT").as_deref() {
+        Ok("json") => crate::config::LogFormat::Json,
+        _ => crate::config::LogFormat::Pretty,
+    };
+    telemetry::init(format);
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => migrate(&config),
+        Command::User { command: UserCommand::Create { username, role, enterprise_id, display_name, password_stdin: _ } } => {
+            create_user(&config, username, &role, enterprise_id, display_name)
+        }
+        Command::Seed { command: SeedCommand::Demo } => seed::demo(&config),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn migrate(config: &Config) -> Result<(), String> {
+    let pool = db::build_pool(&config.database_url, 1).map_err(|e| e.to_string())?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let applied = db::run_migrations(&mut conn)?;
+    if applied.is_empty() {
+        println!("database is up to date");
+    } else {
+        for m in applied {
+            println!("applied {m}");
+        }
+    }
+    Ok(())
+}
+
+/// Creates user `admin` with a random password when the database has no admin yet; returns the
+/// password so it can be shown once.
+pub fn bootstrap_admin(conn: &mut db::DbConn, clock: &Clock) -> Result<Option<String>, ApiError> {
+    if users::store::any_admin(conn)? {
+        return Ok(None);
+    }
+    let password = password::generate_password();
+    let request = CreateUserRequest {
+        username: "admin".into(),
+        password: password.clone(),
+        role: Role::Admin,
+        enterprise_id: None,
+        display_name: "Administrator".into(),
+    };
+    let user = validate_new_user(&request)?;
+    let hash = password::hash_password(&password).map_err(ApiError::internal)?;
+    let now = clock.now_naive();
+    db::write_tx(conn, |conn| create_in_tx(conn, &user, &hash, &audit::Actor::SYSTEM, now))?;
+    Ok(Some(password))
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async move {
+        let clock = Clock::System;
+        let bind = config.bind.clone();
+        let backend = if config.database_url.is_postgres() { "postgres" } else { "sqlite" };
+        let app = Application::build(config, clock.clone(), None).map_err(|e| e.to_string())?;
+        let db = app.state().db.clone();
+        let created = db.run(move |conn| bootstrap_admin(conn, &clock)).await.map_err(|e| e.to_string())?;
+        if let Some(password) = created {
+            // Standard error, once, never the log.
+            eprintln!("created user `admin` with password: {password}\nstore it now; it is not shown again.");
+        }
+        tracing::info!(bind = %bind, port = app.port(), backend, "anjian is serving");
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}
+
+fn create_user(
+    config: &Config,
+    username: String,
+    role: &str,
+    enterprise_id: Option<i64>,
+    display_name: Option<String>,
+) -> Result<(), String> {
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password).map_err(|e| e.to_string())?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    let role = Role::parse(role).ok_or("unknown role")?;
+    let request = CreateUserRequest {
+        display_name: display_name.unwrap_or_else(|| username.clone()),
+        username,
+        password,
+        role,
+        enterprise_id,
+    };
+    let describe = |e: ApiError| match e {
+        ApiError::Validation(errors) => {
+            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+        }
+        other => other.to_string(),
+    };
+    let user = validate_new_user(&request).map_err(describe)?;
+    let hash = password::hash_password(&request.password).map_err(|e| e.to_string())?;
+    let db = startup::connect(config).map_err(|e| e.to_string())?;
+    let mut conn = db.pool().get().map_err(|e| e.to_string())?;
+    let now = Clock::System.now_naive();
+    let row = db::write_tx(&mut conn, |conn| create_in_tx(conn, &user, &hash, &audit::Actor::SYSTEM, now)).map_err(describe)?;
+    println!("created user {} (id {}, role {})", row.username, row.id, row.role);
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! Enterprises in the database.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::domain::{ReferenceCodes, ValidEnterprise};
+use crate::db::{DbConn, is_unique_violation, like_contains};
+use crate::error::ApiError;
+use crate::ids::EnterpriseId;
+use crate::schema::{districts, enterprises, industries};
+
+/// Every column of `enterprises`, in table order.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = enterprises)]
+pub struct EnterpriseRow {
+    pub id: i64,
+    pub credit_code: String,
+    pub name: String,
+    pub name_lower: String,
+    pub industry: String,
+    pub district: String,
+    pub address: String,
+    pub legal_representative: String,
+    pub safety_director: Option<String>,
+    pub employee_count: i32,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = enterprises)]
+pub struct NewEnterprise<'a> {
+    pub credit_code: &'a str,
+    pub name: &'a str,
+    pub name_lower: String,
+    pub industry: &'a str,
+    pub district: &'a str,
+    pub address: &'a str,
+    pub legal_representative: &'a str,
+    pub safety_director: Option<&'a str>,
+    pub employee_count: i32,
+    pub status: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl<'a> NewEnterprise<'a> {
+    pub fn from_valid(e: &'a ValidEnterprise, now: NaiveDateTime) -> Self {
+        Self {
+            credit_code: e.credit_code.as_str(),
+            name: &e.name,
+            name_lower: e.name.to_lowercase(),
+            industry: &e.industry,
+            district: &e.district,
+            address: &e.address,
+            legal_representative: &e.legal_representative,
+            safety_director: e.safety_director.as_deref(),
+            employee_count: e.employee_count,
+            status: "operating",
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = enterprises)]
+pub struct EnterpriseChanges {
+    pub credit_code: Option<String>,
+    pub name: Option<String>,
+    pub name_lower: Option<String>,
+    pub industry: Option<String>,
+    pub district: Option<String>,
+    pub address: Option<String>,
+    pub legal_representative: Option<String>,
+    pub safety_director: Option<Option<String>>,
+    pub employee_count: Option<i32>,
+    pub status: Option<String>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// The reference codes, loaded once per use case.
+pub struct Codes {
+    industries: HashSet<String>,
+    districts: HashSet<String>,
+}
+
+impl ReferenceCodes for Codes {
+    fn has_industry(&self, code: &str) -> bool {
+        self.industries.contains(code)
+    }
+    fn has_district(&self, code: &str) -> bool {
+        self.districts.contains(code)
+    }
+}
+
+pub fn reference_codes(conn: &mut DbConn) -> Result<Codes, ApiError> {
+    Ok(Codes {
+        industries: industries::table.select(industries::code).load::<String>(conn)?.into_iter().collect(),
+        districts: districts::table.select(districts::code).load::<String>(conn)?.into_iter().collect(),
+    })
+}
+
+fn credit_code_taken(e: diesel::result::Error) -> ApiError {
+    if is_unique_violation(&e) {
+        ApiError::Conflict("an enterprise with this credit_code exists".into())
+    } else {
+        e.into()
+    }
+}
+
+pub fn insert(conn: &mut DbConn, row: &NewEnterprise<'_>) -> Result<EnterpriseRow, ApiError> {
+    diesel::insert_into(enterprises::table)
+        .values(row)
+        .returning(enterprises::all_columns)
+        .get_result(conn)
+        .map_err(credit_code_taken)
+}
+
+/// Inserts many rows with multi-row statements (the multi-backend connection has no batch
+/// insert of its own, so each backend's is called directly). Returns nothing: callers look up
+/// ids by credit code.
+pub fn insert_many(conn: &mut DbConn, rows: &[NewEnterprise<'_>]) -> Result<(), ApiError> {
+    for chunk in rows.chunks(1000) {
+        crate::db::on_backend!(conn, |c| diesel::insert_into(enterprises::table).values(chunk).execute(c))
+            .map_err(credit_code_taken)?;
+    }
+    Ok(())
+}
+
+/// The ids of the given credit codes (those that exist).
+pub fn ids_by_credit_code(conn: &mut DbConn, codes: &[&str]) -> Result<Vec<(String, i64)>, ApiError> {
+    let mut out = Vec::with_capacity(codes.len());
+    for chunk in codes.chunks(1000) {
+        let found: Vec<(String, i64)> = enterprises::table
+            .filter(enterprises::credit_code.eq_any(chunk))
+            .select((enterprises::credit_code, enterprises::id))
+            .load(conn)?;
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+pub fn find(conn: &mut DbConn, id: EnterpriseId) -> Result<Option<EnterpriseRow>, ApiError> {
+    Ok(enterprises::table.find(id.0).select(EnterpriseRow::as_select()).first(conn).optional()?)
+}
+
+/// Applies `changes` only if the row is still as read; a lost race is 409.
+pub fn update_if_unchanged(
+    conn: &mut DbConn,
+    id: EnterpriseId,
+    read_at: NaiveDateTime,
+    changes: &EnterpriseChanges,
+) -> Result<EnterpriseRow, ApiError> {
+    diesel::update(enterprises::table.filter(enterprises::id.eq(id.0)).filter(enterprises::updated_at.eq(read_at)))
+        .set(changes)
+        .returning(enterprises::all_columns)
+        .get_result::<EnterpriseRow>(conn)
+        .optional()
+        .map_err(credit_code_taken)?
+        .ok_or_else(|| ApiError::Conflict("the enterprise was changed concurrently; reload and retry".into()))
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub industry: Option<String>,
+    pub district: Option<String>,
+    pub status: Option<String>,
+    /// Name contains (case-insensitive on both backends: matched against `name_lower`).
+    pub q: Option<String>,
+}
+
+pub fn list(conn: &mut DbConn, filter: &Filter, before_id: Option<i64>, fetch: i64) -> Result<Vec<EnterpriseRow>, ApiError> {
+    let mut query = enterprises::table.select(EnterpriseRow::as_select()).into_boxed();
+    if let Some(v) = &filter.industry {
+        query = query.filter(enterprises::industry.eq(v.clone()));
+    }
+    if let Some(v) = &filter.district {
+        query = query.filter(enterprises::district.eq(v.clone()));
+    }
+    if let Some(v) = &filter.status {
+        query = query.filter(enterprises::status.eq(v.clone()));
+    }
+    if let Some(q) = &filter.q {
+        query = query.filter(enterprises::name_lower.like(like_contains(&q.to_lowercase())).escape('\\'));
+    }
+    if let Some(before) = before_id {
+        query = query.filter(enterprises::id.lt(before));
+    }
+    Ok(query.order(enterprises::id.desc()).limit(fetch).load(conn)?)
+}
+
+/// Whether a suspension order is in force for the enterprise. Orders are issued by the
+/// campaigns capability; until it exists, `suspended` (which only orders set) stands for one.
+pub fn order_in_force(conn: &mut DbConn, id: EnterpriseId) -> Result<bool, ApiError> {
+    let status: Option<String> = enterprises::table.find(id.0).select(enterprises::status).first(conn).optional()?;
+    Ok(status.as_deref() == Some("suspended"))
+}

@@ -1,0 +1,259 @@
+//! Errors, layer by layer.
+//!
+//! - Pure domain code returns its own small error types (`thiserror`), or collects
+//!   [`FieldError`]s through a [`Validator`] when it checks input.
+//! - Store functions return `ApiError` directly: they run inside a use case's transaction, and
+//!   the few outcomes a caller must tell apart (a unique violation, a lost compare-and-set) are
+//!   turned into `Conflict`/`InvalidTransition` where they happen.
+//! - [`ApiError`] is the HTTP edge: each variant maps to one status and one stable `code`, and
+//!   renders as `application/problem+json` (RFC 9457). Internal errors are logged once, with
+//!   their cause, under the request id, and reach the client as an opaque 500.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One bad field of a request: `field` is a JSON path such as `form.premises_area_m2`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self { field: field.into(), code: code.to_owned(), message: message.into() }
+    }
+}
+
+/// The problem document (RFC 9457) every error answers with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// A stable snake_case code.
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Extra members of some problems (e.g. `open_major_hazards`).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug)]
+pub enum ApiError {
+    MalformedJson(String),
+    Unauthorized,
+    InvalidCredentials,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict(String),
+    /// A conflict whose problem body carries extra members.
+    ConflictWith(String, serde_json::Map<String, serde_json::Value>),
+    InvalidTransition(String),
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Validation(Vec<FieldError>),
+    IdempotencyKeyReused,
+    RateLimited { retry_after_secs: u64 },
+    Unavailable(String),
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn internal(err: impl fmt::Display) -> Self {
+        Self::Internal(err.to_string())
+    }
+
+    pub fn unavailable(err: impl fmt::Display) -> Self {
+        Self::Unavailable(err.to_string())
+    }
+
+    /// A 422 with one bad field.
+    pub fn field(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, code, message)])
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedJson(_) => "malformed_json",
+            Self::Unauthorized => "unauthorized",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Conflict(_) | Self::ConflictWith(..) => "conflict",
+            Self::InvalidTransition(_) => "invalid_transition",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Validation(_) => "validation_failed",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn title_and_detail(&self) -> (&'static str, String) {
+        match self {
+            Self::MalformedJson(d) => ("Malformed JSON", d.clone()),
+            Self::Unauthorized => ("Unauthorized", "a valid bearer token is required".into()),
+            Self::InvalidCredentials => ("Invalid credentials", "username or password is wrong".into()),
+            Self::Forbidden => ("Forbidden", "your role may not do this".into()),
+            Self::NotFound => ("Not found", "no such resource".into()),
+            Self::MethodNotAllowed => ("Method not allowed", "this path does not accept that method".into()),
+            Self::Conflict(d) | Self::ConflictWith(d, _) => ("Conflict", d.clone()),
+            Self::InvalidTransition(d) => ("Invalid transition", d.clone()),
+            Self::PayloadTooLarge => ("Payload too large", "the request body is larger than allowed".into()),
+            Self::UnsupportedMediaType => {
+                ("Unsupported media type", "send the body as application/json".into())
+            }
+            Self::Validation(_) => ("Validation failed", "one or more fields are invalid".into()),
+            Self::IdempotencyKeyReused => (
+                "Idempotency key reused",
+                "this Idempotency-Key was used with a different request".into(),
+            ),
+            Self::RateLimited { .. } => ("Too many requests", "slow down and retry later".into()),
+            Self::Unavailable(_) => ("Service unavailable", "the database is not answering".into()),
+            Self::Internal(_) => ("Internal error", "something went wrong; quote the request id".into()),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (title, detail) = self.title_and_detail();
+        let code = self.code();
+        Problem {
+            type_: format!("https://anjian.dev/problems/{code}"),
+            title: title.to_owned(),
+            status: self.status_code().as_u16(),
+            detail,
+            code: code.to_owned(),
+            errors: match self {
+                Self::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+            extra: match self {
+                Self::ConflictWith(_, extra) => extra.clone(),
+                _ => serde_json::Map::new(),
+            },
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (title, detail) = self.title_and_detail();
+        write!(f, "{title}: {detail}")
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) | Self::ConflictWith(..) | Self::InvalidTransition(_) => {
+                StatusCode::CONFLICT
+            }
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(cause) => tracing::error!(error.cause = %cause, "internal error"),
+            Self::Unavailable(cause) => tracing::warn!(error.cause = %cause, "database unavailable"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        if let Self::RateLimited { retry_after_secs } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
+        }
+        if matches!(self, Self::Unauthorized | Self::InvalidCredentials) {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        response.body(serde_json::to_string(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> Self {
+        match err {
+            diesel::result::Error::NotFound => Self::NotFound,
+            other => Self::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+/// Collects field errors so that one response names every bad field.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, code: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, code, message));
+    }
+
+    /// Keeps the value of a successful parse, records the error of a failed one.
+    pub fn check<T, E: fmt::Display>(&mut self, field: &str, code: &str, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.add(field, code, err.to_string());
+                None
+            }
+        }
+    }
+
+    /// Checks a text field's length in characters after trimming, returning the trimmed text.
+    pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> Option<String> {
+        let trimmed = value.trim();
+        let len = trimmed.chars().count();
+        if len < min || len > max {
+            let message = if min > 0 && len == 0 {
+                "must not be empty".to_owned()
+            } else {
+                format!("must be {min} to {max} characters")
+            };
+            self.add(field, "invalid_length", message);
+            None
+        } else {
+            Some(trimmed.to_owned())
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }
+    }
+}

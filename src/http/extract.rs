@@ -1,0 +1,274 @@
+//! Request extractors that turn every kind of bad input into a clear problem document:
+//! a body that is not JSON is 400 `malformed_json`; a wrong content type 415; a body over the
+//! limit 413; an unknown field, a missing field or a value of the wrong type 422 naming the
+//! field by its JSON path. Query strings get the same treatment, and a path segment that does
+//! not parse (e.g. a non-numeric id) is simply 404.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
+
+/// A JSON body, parsed strictly.
+pub struct ApiJson<T>(pub T);
+
+/// The raw bytes of a JSON body, kept beside the parsed value for idempotency hashing.
+pub struct JsonWithBytes<T> {
+    pub value: T,
+    pub bytes: web::Bytes,
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    match req.mime_type() {
+        Ok(Some(mime)) => {
+            mime.type_() == "application" && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+        }
+        _ => false,
+    }
+}
+
+fn max_body(req: &HttpRequest) -> usize {
+    req.app_data::<web::Data<AppState>>().map_or(1_048_576, |s| s.config.max_body_bytes)
+}
+
+/// Reads the whole body, refusing it with 413 as soon as it grows past `limit`.
+pub async fn read_body<S>(req: &HttpRequest, payload: &mut S, limit: usize) -> Result<web::Bytes, ApiError>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin,
+{
+    if let Some(len) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if len > limit {
+            return Err(ApiError::PayloadTooLarge);
+        }
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::MalformedJson(format!("could not read the body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Joins a serde path and a field name into `a.b[0].c` form.
+fn join_path(path: &str, field: &str) -> String {
+    match (path.is_empty(), field.is_empty()) {
+        (true, _) => field.to_owned(),
+        (false, true) => path.to_owned(),
+        (false, false) => format!("{path}.{field}"),
+    }
+}
+
+/// `a.b.0.c` (serde_path_to_error's form) → `a.b[0].c`; `.` (the root) → ``.
+fn tidy_path(raw: &str) -> String {
+    if raw == "." || raw == "?" {
+        return String::new();
+    }
+    let mut out = String::new();
+    for segment in raw.split('.') {
+        if !segment.is_empty() && segment.chars().all(|c| c.is_ascii_digit()) {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(segment);
+        }
+    }
+    out
+}
+
+fn backticked(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(&message[start..end])
+}
+
+/// Classifies a data error (the body was JSON, but not the JSON we want) as a field error.
+fn field_error(path: &str, message: &str) -> FieldError {
+    let path = tidy_path(path);
+    let clean = message.split(" at line ").next().unwrap_or(message).to_owned();
+    if clean.starts_with("unknown field") {
+        let field = join_path(&path, backticked(&clean).unwrap_or_default());
+        FieldError::new(field, "unknown_field", "is not a field of this request")
+    } else if clean.starts_with("missing field") {
+        let field = join_path(&path, backticked(&clean).unwrap_or_default());
+        FieldError::new(field, "required", "is required")
+    } else if clean.starts_with("invalid type") || clean.starts_with("invalid length") {
+        FieldError::new(path, "invalid_type", clean)
+    } else if clean.starts_with("unknown variant") {
+        FieldError::new(path, "invalid_value", clean)
+    } else {
+        FieldError::new(path, "invalid", clean)
+    }
+}
+
+/// Parses JSON bytes strictly: syntax errors are 400, data errors 422 naming the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => ApiError::Validation(vec![field_error(&path, &inner.to_string())]),
+            _ => ApiError::MalformedJson(format!("the body is not valid JSON: {inner}")),
+        }
+    })?;
+    de.end().map_err(|e| ApiError::MalformedJson(format!("trailing characters after the JSON value: {e}")))?;
+    Ok(value)
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonWithBytes<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json(&req) {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let bytes = read_body(&req, &mut payload, max_body(&req)).await?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Err(ApiError::MalformedJson("the body is empty; send a JSON object".into()));
+            }
+            let value = parse_json(&bytes)?;
+            Ok(Self { value, bytes })
+        })
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let fut = JsonWithBytes::<T>::from_request(req, payload);
+        Box::pin(async move { fut.await.map(|j| ApiJson(j.value)) })
+    }
+}
+
+/// A query string, parsed strictly: unknown parameters and bad values are 422 naming them.
+pub struct ApiQuery<T>(pub T);
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        let mut fe = field_error(&path, &message);
+        if fe.field.is_empty() {
+            fe.field = "query".into();
+        }
+        ApiError::Validation(vec![fe])
+    })
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(ApiQuery))
+    }
+}
+
+/// For `Option<Option<T>>` fields: absent → `None`, `null` → `Some(None)`, a value → `Some(Some(v))`.
+/// Use with `#[serde(default, deserialize_with = "crate::http::extract::double_option")]`.
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(de).map(Some)
+}
+
+/// A path segment that does not parse names no resource: 404.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Form {
+        form: Inner,
+    }
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        premises_area_m2: f64,
+        chemicals: Vec<Chem>,
+    }
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Chem {
+        name: String,
+    }
+
+    fn errors(r: Result<Form, ApiError>) -> Vec<FieldError> {
+        match r {
+            Err(ApiError::Validation(e)) => e,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn data_errors_name_the_field_by_json_path() {
+        let e = errors(parse_json(br#"{"form":{"premises_area_m2":"big","chemicals":[]}}"#));
+        assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("form.premises_area_m2", "invalid_type"));
+        let e = errors(parse_json(br#"{"form":{"premises_area_m2":1,"chemicals":[{"name":"x","cas":1}]}}"#));
+        assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("form.chemicals[0].cas", "unknown_field"));
+        let e = errors(parse_json(br#"{"form":{"chemicals":[]}}"#));
+        assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("form.premises_area_m2", "required"));
+        let e = errors(parse_json(br#"{"typo":1}"#));
+        assert_eq!(e[0].field, "typo");
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed_json() {
+        assert!(matches!(parse_json::<Form>(b"{\"form\":"), Err(ApiError::MalformedJson(_))));
+        assert!(matches!(parse_json::<Form>(b"not json"), Err(ApiError::MalformedJson(_))));
+        assert!(matches!(parse_json::<serde_json::Value>(b"{} {}"), Err(ApiError::MalformedJson(_))));
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Q {
+        limit: Option<u32>,
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        assert!(parse_query::<Q>("limit=5").is_ok());
+        match parse_query::<Q>("limit=abc") {
+            Err(ApiError::Validation(e)) => assert_eq!(e[0].field, "limit"),
+            other => panic!("{other:?}"),
+        }
+        match parse_query::<Q>("limt=5") {
+            Err(ApiError::Validation(e)) => assert_eq!(e[0].field, "limt"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

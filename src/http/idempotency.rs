@@ -1,0 +1,100 @@
+//! `Idempotency-Key` for every POST that creates something (SPEC 1.4).
+//!
+//! The key is claimed inside the same transaction as the creation (`INSERT … ON CONFLICT DO
+//! NOTHING`): a concurrent request with the same key waits for the first to commit and then
+//! answers with the stored response. A failed request stores nothing, so the client may retry
+//! it with the same key. Keys are scoped to the user (or `public`) and kept at least 24 hours.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text, Timestamp};
+use sha2::{Digest, Sha256};
+
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::schema::idempotency_keys;
+
+/// The header's value, when sent: 1 to 200 visible ASCII characters.
+pub fn key_from(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get("idempotency-key") else { return Ok(None) };
+    let text = value.to_str().unwrap_or_default().trim();
+    if text.is_empty() || text.len() > 200 || !text.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::field("Idempotency-Key", "invalid", "must be 1 to 200 visible ASCII characters"));
+    }
+    Ok(Some(text.to_owned()))
+}
+
+/// What makes two requests "the same": method, path and body.
+pub fn request_hash(req: &HttpRequest, body: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(req.method().as_str().as_bytes());
+    h.update(b" ");
+    h.update(req.path().as_bytes());
+    h.update(b"\n");
+    h.update(body);
+    hex::encode(h.finalize())
+}
+
+/// A replayable creation request.
+pub struct Idempotent {
+    pub scope: String,
+    pub key: Option<String>,
+    pub hash: String,
+}
+
+impl Idempotent {
+    pub fn new(req: &HttpRequest, scope: String, body: &[u8]) -> Result<Self, ApiError> {
+        Ok(Self { scope, key: key_from(req)?, hash: request_hash(req, body) })
+    }
+
+    /// Runs the creation `f` (already inside a transaction) unless this key has been seen: then
+    /// the first response is returned instead, or 422 if the request differs.
+    pub fn run(
+        &self,
+        conn: &mut DbConn,
+        now: NaiveDateTime,
+        f: impl FnOnce(&mut DbConn) -> Result<(StatusCode, serde_json::Value), ApiError>,
+    ) -> Result<(StatusCode, serde_json::Value), ApiError> {
+        let Some(key) = &self.key else { return f(conn) };
+        let claimed = diesel::sql_query(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response_body, created_at) \
+             VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT DO NOTHING",
+        )
+        .bind::<Text, _>(&self.scope)
+        .bind::<Text, _>(key)
+        .bind::<Text, _>(&self.hash)
+        .bind::<Timestamp, _>(now)
+        .execute(conn)?;
+        if claimed == 0 {
+            let (hash, status, body): (String, i32, String) = idempotency_keys::table
+                .find((&self.scope, key))
+                .select((idempotency_keys::request_hash, idempotency_keys::status_code, idempotency_keys::response_body))
+                .first(conn)?;
+            if hash != self.hash {
+                return Err(ApiError::IdempotencyKeyReused);
+            }
+            let status = StatusCode::from_u16(status as u16).map_err(ApiError::internal)?;
+            let body = serde_json::from_str(&body).map_err(ApiError::internal)?;
+            return Ok((status, body));
+        }
+        let (status, body) = f(conn)?;
+        diesel::sql_query("UPDATE idempotency_keys SET status_code = $1, response_body = $2 WHERE scope = $3 AND key = $4")
+            .bind::<Integer, _>(i32::from(status.as_u16()))
+            .bind::<Text, _>(body.to_string())
+            .bind::<Text, _>(&self.scope)
+            .bind::<Text, _>(key)
+            .execute(conn)?;
+        Ok((status, body))
+    }
+}
+
+pub fn respond((status, body): (StatusCode, serde_json::Value)) -> HttpResponse {
+    HttpResponse::build(status).json(body)
+}
+
+/// Forgets keys older than `cutoff` (housekeeping; keys are kept at least 24 hours).
+pub fn purge(conn: &mut DbConn, cutoff: NaiveDateTime) -> Result<usize, ApiError> {
+    Ok(diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff))).execute(conn)?)
+}

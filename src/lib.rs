@@ -1,0 +1,24 @@
+//! anjian (安监): a city Emergency Management Bureau's work-safety regulation as one service.
+//!
+//! The rooms: shared machinery (`config`, `db`, `error`, `auth`, `audit`, `http`, `openapi`)
+//! beside one folder per capability (`users`, `enterprises`, `reference`, …), each with the same
+//! files: `domain` (pure rules), `store` (diesel), `handlers` (HTTP). See `docs/ARCHITECTURE.md`.
+
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod enterprises;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod openapi;
+pub mod reference;
+pub mod schema;
+pub mod seed;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod users;

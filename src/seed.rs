@@ -1,0 +1,129 @@
+//! `anjian seed demo`: a small, realistic data set so a newcomer sees every feature at once.
+//! It writes through the same store functions as the API, with audit events, in one
+//! transaction, and refuses to run twice.
+
+use serde_json::json;
+
+use crate::audit::{self, Actor};
+use crate::auth::{Role, password};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{self, DbConn};
+use crate::enterprises::credit_code;
+use crate::enterprises::domain::ValidEnterprise;
+use crate::enterprises::store::{self as enterprise_store, NewEnterprise};
+use crate::error::ApiError;
+use crate::startup;
+use crate::users::handlers::{CreateUserRequest, create_in_tx, validate_new_user};
+
+/// A credit code with a correct check character, built from a 17-character base.
+pub fn code_with_check(base17: &str) -> Option<String> {
+    credit_code::check_character(base17).map(|c| format!("{base17}{c}"))
+}
+
+struct DemoEnterprise {
+    base: &'static str,
+    name: &'static str,
+    industry: &'static str,
+    district: &'static str,
+    address: &'static str,
+    legal: &'static str,
+    director: Option<&'static str>,
+    employees: i32,
+}
+
+const ENTERPRISES: &[DemoEnterprise] = &[
+    DemoEnterprise { base: "91370211MA3C00001", name: "青岛海湾化工贸易有限公司", industry: "hazardous_chemicals", district: "huangdao", address: "黄岛区前湾港路88号", legal: "王建国", director: Some("李安全"), employees: 46 },
+    DemoEnterprise { base: "91370203MA3C00002", name: "青岛蓝海危险品储运有限公司", industry: "hazardous_chemicals", district: "shibei", address: "市北区港华路12号", legal: "陈立新", director: Some("赵卫东"), employees: 120 },
+    DemoEnterprise { base: "91370281MA3C00003", name: "胶州喜庆烟花爆竹零售店", industry: "fireworks", district: "jiaozhou", address: "胶州市福州南路209号", legal: "刘春华", director: None, employees: 4 },
+    DemoEnterprise { base: "91370283MA3C00004", name: "平度金岭石材矿业有限公司", industry: "non_coal_mining", district: "pingdu", address: "平度市大泽山镇金岭村", legal: "孙志强", director: Some("周明"), employees: 210 },
+    DemoEnterprise { base: "91370214MA3C00005", name: "青岛城阳建工集团有限公司", industry: "construction", district: "chengyang", address: "城阳区正阳路177号", legal: "吴海涛", director: Some("郑国庆"), employees: 860 },
+    DemoEnterprise { base: "91370212MA3C00006", name: "青岛崂山燃气有限公司", industry: "gas", district: "laoshan", address: "崂山区株洲路66号", legal: "黄丽", director: Some("马强"), employees: 310 },
+];
+
+/// Users of every role; enterprise accounts name the enterprise by its index above.
+const USERS: &[(&str, Role, Option<usize>, &str)] = &[
+    ("reviewer.zhang", Role::Reviewer, None, "张审批"),
+    ("inspector.li", Role::Inspector, None, "李检查"),
+    ("inspector.zhao", Role::Inspector, None, "赵执法"),
+    ("ent.haiwan", Role::Enterprise, Some(0), "海湾化工 企业账号"),
+    ("ent.lanhai", Role::Enterprise, Some(1), "蓝海储运 企业账号"),
+    ("ent.xiqing", Role::Enterprise, Some(2), "喜庆烟花 企业账号"),
+];
+
+pub fn demo(config: &Config) -> Result<(), String> {
+    let db = startup::connect(config).map_err(|e| e.to_string())?;
+    let mut conn = db.pool().get().map_err(|e| e.to_string())?;
+    let clock = Clock::System;
+    let admin = crate::cli::bootstrap_admin(&mut conn, &clock).map_err(|e| e.to_string())?;
+    let created = db::write_tx(&mut conn, |conn| write_demo(conn, &clock)).map_err(|e| e.to_string())?;
+    let Some(accounts) = created else {
+        println!("demo data is already present; nothing written");
+        return Ok(());
+    };
+    println!("demo data written: {} enterprises, {} accounts", ENTERPRISES.len(), accounts.len());
+    println!("passwords (shown once):");
+    if let Some(p) = admin {
+        println!("  {:<16} {:<10} {p}", "admin", "admin");
+    }
+    for (username, role, pw) in accounts {
+        println!("  {username:<16} {:<10} {pw}", role.as_str());
+    }
+    Ok(())
+}
+
+type Account = (String, Role, String);
+
+fn write_demo(conn: &mut DbConn, clock: &Clock) -> Result<Option<Vec<Account>>, ApiError> {
+    if crate::users::store::find_by_username(conn, USERS[0].0)?.is_some() {
+        return Ok(None);
+    }
+    let now = clock.now_naive();
+    let actor = Actor::SYSTEM;
+    let mut ids = Vec::new();
+    for e in ENTERPRISES {
+        let code = code_with_check(e.base).ok_or_else(|| ApiError::internal("bad demo credit code"))?;
+        let valid = ValidEnterprise {
+            credit_code: credit_code::CreditCode::parse(&code).map_err(ApiError::internal)?,
+            name: e.name.into(),
+            industry: e.industry.into(),
+            district: e.district.into(),
+            address: e.address.into(),
+            legal_representative: e.legal.into(),
+            safety_director: e.director.map(Into::into),
+            employee_count: e.employees,
+        };
+        let row = enterprise_store::insert(conn, &NewEnterprise::from_valid(&valid, now))?;
+        audit::store::append_first(conn, "enterprise", &row.id.to_string(), "created", &actor, json!({"name": row.name, "seed": "demo"}), now)?;
+        ids.push(row.id);
+    }
+    let mut accounts = Vec::new();
+    for (username, role, enterprise, display) in USERS {
+        let pw = password::generate_password();
+        let request = CreateUserRequest {
+            username: (*username).into(),
+            password: pw.clone(),
+            role: *role,
+            enterprise_id: enterprise.and_then(|i| ids.get(i).copied()),
+            display_name: (*display).into(),
+        };
+        let user = validate_new_user(&request)?;
+        let hash = password::hash_password(&pw).map_err(ApiError::internal)?;
+        create_in_tx(conn, &user, &hash, &actor, now)?;
+        accounts.push(((*username).to_owned(), *role, pw));
+    }
+    Ok(Some(accounts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_demo_credit_code_is_valid() {
+        for e in ENTERPRISES {
+            let code = code_with_check(e.base).unwrap();
+            assert!(credit_code::CreditCode::parse(&code).is_ok(), "{code}");
+        }
+    }
+}

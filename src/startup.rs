@@ -1,0 +1,136 @@
+//! Building and running the HTTP server.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{self, Db};
+use crate::http::{cors, extract, observe, ops};
+use crate::openapi::{self, ServedDoc};
+use crate::state::AppState;
+use crate::{audit, auth, enterprises, reference, users};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(String),
+    #[error("listen: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
+/// Registers every route; the OpenAPI document is collected from the same registrations.
+macro_rules! api {
+    ($app:expr) => {
+        $app.service(ops::healthz)
+            .service(ops::readyz)
+            .service(ops::metrics)
+            .service(openapi::openapi_json)
+            .service(openapi::docs_redirect)
+            .service(
+                scope::scope("/api/v1")
+                    .configure(auth::handlers::routes)
+                    .configure(users::handlers::routes)
+                    .configure(enterprises::handlers::routes)
+                    .configure(reference::handlers::routes)
+                    .configure(audit::handlers::routes),
+            )
+    };
+}
+
+/// The OpenAPI document of every registered route, with `x-roles`.
+pub fn openapi_document() -> serde_json::Value {
+    let (_, doc) = api!(App::new().into_utoipa_app().openapi(openapi::BaseDoc::openapi())).split_for_parts();
+    openapi::finish(doc)
+}
+
+/// Opens the pool and applies pending migrations.
+pub fn connect(config: &Config) -> Result<Db, StartupError> {
+    let pool = db::build_pool(&config.database_url, config.db_pool).map_err(|e| StartupError::Database(e.to_string()))?;
+    let mut conn = pool.get().map_err(|e| StartupError::Database(e.to_string()))?;
+    db::run_migrations(&mut conn).map_err(StartupError::Database)?;
+    Ok(Db::new(pool, config.database_url.clone()))
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates and binds (port 0 picks a free port). Call from inside a runtime.
+    pub fn build(config: Config, clock: Clock, workers: Option<usize>) -> Result<Self, StartupError> {
+        let db = connect(&config)?;
+        let listener = TcpListener::bind(&config.bind)?;
+        let port = listener.local_addr()?.port();
+        let state = AppState::new(db, config, clock);
+        let doc = ServedDoc(web::Bytes::from(openapi_document().to_string()));
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            let max_body = app_state.config.max_body_bytes;
+            api!(App::new().into_utoipa_app())
+                .into_app()
+                .app_data(web::Data::new(app_state.clone()))
+                .app_data(web::Data::new(doc.clone()))
+                .app_data(extract::path_config())
+                .app_data(web::PayloadConfig::new(max_body))
+                .service(SwaggerUi::new("/api/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/api/openapi.json")))
+                .default_service(web::to(ops::fallback))
+                .wrap(from_fn(cors::cors))
+                .wrap(from_fn(observe::observe))
+        })
+        .shutdown_timeout(10);
+        if let Some(n) = workers {
+            server = server.workers(n);
+        }
+        let server = server.listen(listener)?.run();
+        actix_web::rt::spawn(housekeeping(state.clone()));
+        Ok(Self { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Forgets what only needs keeping for a while: idempotency keys after 48 hours, login failures
+/// after a day, quiet rate-limit buckets.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let now = state.clock.now_naive();
+        let result = state
+            .db
+            .write(move |conn| {
+                let keys = crate::http::idempotency::purge(conn, now - chrono::Duration::hours(48))?;
+                let failures = auth::throttle::purge(conn, now - chrono::Duration::days(1))?;
+                Ok((keys, failures))
+            })
+            .await;
+        if let Err(err) = result {
+            tracing::warn!(error = %err, "housekeeping failed; will retry");
+        }
+        state.limits.forget_quiet();
+    }
+}

@@ -1,0 +1,30 @@
+//! What every handler can reach: the database, the configuration, the clock, the keys and the
+//! per-process counters. Nothing here is the source of truth for anything: processes share only
+//! the database.
+
+use std::sync::Arc;
+
+use crate::auth::token::TokenKeys;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::http::limits::RateLimits;
+use crate::http::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    pub tokens: Arc<TokenKeys>,
+    pub metrics: Arc<Metrics>,
+    pub limits: Arc<RateLimits>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config, clock: Clock) -> Self {
+        let tokens = Arc::new(TokenKeys::new(&config.secrets.jwt_secret));
+        let limits = Arc::new(RateLimits::new(&config));
+        Self { db, config: Arc::new(config), clock, tokens, metrics: Arc::new(Metrics::new()), limits }
+    }
+}

@@ -1,0 +1,60 @@
+//! The rules of accounts, free of I/O.
+
+use crate::auth::Role;
+
+/// A username: 3 to 64 characters of lower-case letters, digits, `.`, `_` and `-`, starting with
+/// a letter or digit. Stored lower-cased, so logins are case-insensitive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let name = raw.trim().to_lowercase();
+        let len = name.chars().count();
+        if !(3..=64).contains(&len) {
+            return Err("must be 3 to 64 characters");
+        }
+        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
+            return Err("may contain only letters, digits, '.', '_' and '-'");
+        }
+        if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Err("must start with a letter or digit");
+        }
+        Ok(Self(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `enterprise_id` is required for, and only for, role `enterprise`.
+pub fn check_role_binding(role: Role, enterprise_id: Option<i64>) -> Result<(), &'static str> {
+    match (role, enterprise_id) {
+        (Role::Enterprise, None) => Err("is required for role enterprise"),
+        (Role::Enterprise, Some(_)) => Ok(()),
+        (_, Some(_)) => Err("is allowed only for role enterprise"),
+        (_, None) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_normalised_and_checked() {
+        assert_eq!(Username::parse(" Zhang.San ").unwrap().as_str(), "zhang.san");
+        for bad in ["ab", "-lead", "has space", "名字", &"a".repeat(65)] {
+            assert!(Username::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_enterprise_accounts_are_bound_to_an_enterprise() {
+        assert!(check_role_binding(Role::Enterprise, Some(1)).is_ok());
+        assert!(check_role_binding(Role::Enterprise, None).is_err());
+        assert!(check_role_binding(Role::Inspector, Some(1)).is_err());
+        assert!(check_role_binding(Role::Admin, None).is_ok());
+    }
+}
