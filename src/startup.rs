@@ -92,7 +92,7 @@ impl Application {
             server = server.workers(n);
         }
         let server = server.listen(listener)?.run();
-        actix_web::rt::spawn(housekeeping(state.clone()));
+        tokio::spawn(housekeeping(state.clone()));
         Ok(Self { port, server, state })
     }
 

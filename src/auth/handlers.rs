@@ -9,7 +9,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{Anyone, Auth, CurrentUser, Role, password, throttle};
 use crate::audit;
 use crate::error::{ApiError, Problem};
-use crate::http::extract::ApiJson;
+use crate::http::extract::JsonBody;
 use crate::ids::{EnterpriseId, UserId};
 use crate::state::AppState;
 use crate::users::store as user_store;
@@ -62,9 +62,9 @@ pub struct LoginResponse {
     security(())
 )]
 #[post("/auth/login")]
-pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: ApiJson<LoginRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody) -> Result<HttpResponse, ApiError> {
     state.limits.login.check(state.limits.client_ip(&req))?;
-    let LoginRequest { username, password: candidate } = body.0;
+    let LoginRequest { username, password: candidate } = body.value().await?;
     let key = username.trim().to_lowercase();
     let now = state.clock.now_naive();
 
@@ -149,8 +149,8 @@ fn end_sessions(
     security(("bearer" = ["admin", "reviewer", "inspector", "enterprise"]))
 )]
 #[post("/auth/password")]
-pub async fn change_password(auth: Auth<Anyone>, state: web::Data<AppState>, body: ApiJson<PasswordChange>) -> Result<HttpResponse, ApiError> {
-    let PasswordChange { current_password, new_password } = body.0;
+pub async fn change_password(auth: Auth<Anyone>, state: web::Data<AppState>, body: JsonBody) -> Result<HttpResponse, ApiError> {
+    let PasswordChange { current_password, new_password } = body.value().await?;
     password::check_policy(&auth.username, &new_password).map_err(|m| ApiError::field("new_password", "weak_password", m))?;
     let id = auth.id;
     let stored = state.db.run(move |conn| user_store::find(conn, id)).await?.ok_or(ApiError::Unauthorized)?;

@@ -15,7 +15,7 @@ use crate::audit::{self, Actor};
 use crate::auth::{Admin, Anyone, Auth, Staff};
 use crate::db::DbConn;
 use crate::error::{ApiError, Problem, Validator};
-use crate::http::extract::{ApiQuery, JsonWithBytes, parse_json, read_body};
+use crate::http::extract::{ApiQuery, JsonBody, parse_json, read_body};
 use crate::http::idempotency::{self, Idempotent};
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::EnterpriseId;
@@ -95,8 +95,9 @@ pub async fn create_enterprise(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: JsonWithBytes<EnterpriseInput>,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse::<EnterpriseInput>().await?;
     let idem = Idempotent::new(&req, format!("user:{}", auth.id), &body.bytes)?;
     let input = body.value;
     let actor = auth.actor();
@@ -349,10 +350,10 @@ pub async fn update_enterprise(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: JsonWithBytes<UpdateEnterpriseRequest>,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = EnterpriseId(id.into_inner());
-    let patch = body.value;
+    let patch: UpdateEnterpriseRequest = body.value().await?;
     let actor: Actor = auth.actor();
     let now = state.clock.now_naive();
     let row = state

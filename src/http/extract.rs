@@ -8,16 +8,12 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::StreamExt;
-use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
 
-/// A JSON body, parsed strictly.
-pub struct ApiJson<T>(pub T);
-
-/// The raw bytes of a JSON body, kept beside the parsed value for idempotency hashing.
+/// A parsed JSON body with its raw bytes, kept for idempotency hashing.
 pub struct JsonWithBytes<T> {
     pub value: T,
     pub bytes: web::Bytes,
@@ -64,6 +60,9 @@ where
 
 /// Joins a serde path and a field name into `a.b[0].c` form.
 fn join_path(path: &str, field: &str) -> String {
+    if path == field || path.ends_with(&format!(".{field}")) {
+        return path.to_owned();
+    }
     match (path.is_empty(), field.is_empty()) {
         (true, _) => field.to_owned(),
         (false, true) => path.to_owned(),
@@ -115,49 +114,50 @@ fn field_error(path: &str, message: &str) -> FieldError {
     }
 }
 
-/// Parses JSON bytes strictly: syntax errors are 400, data errors 422 naming the field.
+/// Parses JSON bytes strictly: syntax errors (trailing characters included) are 400, data
+/// errors 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|err| {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::MalformedJson(format!("the body is not valid JSON: {e}")))?;
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|err| {
         let path = err.path().to_string();
-        let inner = err.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => ApiError::Validation(vec![field_error(&path, &inner.to_string())]),
-            _ => ApiError::MalformedJson(format!("the body is not valid JSON: {inner}")),
-        }
-    })?;
-    de.end().map_err(|e| ApiError::MalformedJson(format!("trailing characters after the JSON value: {e}")))?;
-    Ok(value)
+        ApiError::Validation(vec![field_error(&path, &err.into_inner().to_string())])
+    })
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonWithBytes<T> {
+/// A JSON body, read and parsed only when the handler asks — after the caller has been
+/// authenticated and authorised, so a refused caller learns nothing from body validation.
+pub struct JsonBody {
+    req: HttpRequest,
+    payload: Payload,
+}
+
+impl FromRequest for JsonBody {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if !is_json(&req) {
-                return Err(ApiError::UnsupportedMediaType);
-            }
-            let bytes = read_body(&req, &mut payload, max_body(&req)).await?;
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                return Err(ApiError::MalformedJson("the body is empty; send a JSON object".into()));
-            }
-            let value = parse_json(&bytes)?;
-            Ok(Self { value, bytes })
-        })
+        std::future::ready(Ok(Self { req: req.clone(), payload: payload.take() }))
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+impl JsonBody {
+    /// Reads the body (415 unless JSON, 413 past the limit) and parses it strictly.
+    pub async fn parse<T: DeserializeOwned>(mut self) -> Result<JsonWithBytes<T>, ApiError> {
+        if !is_json(&self.req) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = read_body(&self.req, &mut self.payload, max_body(&self.req)).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::MalformedJson("the body is empty; send a JSON object".into()));
+        }
+        let value = parse_json(&bytes)?;
+        Ok(JsonWithBytes { value, bytes })
+    }
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let fut = JsonWithBytes::<T>::from_request(req, payload);
-        Box::pin(async move { fut.await.map(|j| ApiJson(j.value)) })
+    /// The parsed value alone.
+    pub async fn value<T: DeserializeOwned>(self) -> Result<T, ApiError> {
+        Ok(self.parse::<T>().await?.value)
     }
 }
 

@@ -28,7 +28,8 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         .db
         .run(|conn| {
             use diesel::connection::SimpleConnection;
-            conn.batch_execute("SELECT 1").map_err(ApiError::unavailable)
+            // A real table, not just `SELECT 1`: the schema must be there too.
+            conn.batch_execute("SELECT 1 FROM __diesel_schema_migrations LIMIT 1").map_err(ApiError::unavailable)
         })
         .await
         .map_err(|e| match e {

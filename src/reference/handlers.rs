@@ -10,7 +10,7 @@ use super::store::{self, CodeName, Table};
 use crate::audit;
 use crate::auth::{Admin, Anyone, Auth, CurrentUser};
 use crate::error::{ApiError, Problem, Validator};
-use crate::http::extract::ApiJson;
+use crate::http::extract::JsonBody;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -75,13 +75,13 @@ pub async fn list_industries(_auth: Auth<Anyone>, state: web::Data<AppState>) ->
 /// Adds a district or renames one (another city replaces Qingdao's ten). Roles: admin.
 #[utoipa::path(tag = "reference", params(("code" = String, Path)), request_body = PutName, responses((status = 200, body = CodeName), (status = 422, body = Problem)), security(("bearer" = ["admin"])))]
 #[put("/reference/districts/{code}")]
-pub async fn put_district(auth: Auth<Admin>, state: web::Data<AppState>, code: web::Path<String>, body: ApiJson<PutName>) -> Result<HttpResponse, ApiError> {
-    put(state, &auth, Table::Districts, code.into_inner(), body.0).await
+pub async fn put_district(auth: Auth<Admin>, state: web::Data<AppState>, code: web::Path<String>, body: JsonBody) -> Result<HttpResponse, ApiError> {
+    put(state, &auth, Table::Districts, code.into_inner(), body.value().await?).await
 }
 
 /// Adds an industry or renames one. Roles: admin.
 #[utoipa::path(tag = "reference", params(("code" = String, Path)), request_body = PutName, responses((status = 200, body = CodeName), (status = 422, body = Problem)), security(("bearer" = ["admin"])))]
 #[put("/reference/industries/{code}")]
-pub async fn put_industry(auth: Auth<Admin>, state: web::Data<AppState>, code: web::Path<String>, body: ApiJson<PutName>) -> Result<HttpResponse, ApiError> {
-    put(state, &auth, Table::Industries, code.into_inner(), body.0).await
+pub async fn put_industry(auth: Auth<Admin>, state: web::Data<AppState>, code: web::Path<String>, body: JsonBody) -> Result<HttpResponse, ApiError> {
+    put(state, &auth, Table::Industries, code.into_inner(), body.value().await?).await
 }

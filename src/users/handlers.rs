@@ -14,7 +14,7 @@ use crate::audit::{self, Actor};
 use crate::auth::{Admin, Auth, Role, password};
 use crate::enterprises::store as enterprise_store;
 use crate::error::{ApiError, Problem, Validator};
-use crate::http::extract::{ApiQuery, JsonWithBytes};
+use crate::http::extract::{ApiQuery, JsonBody};
 use crate::http::idempotency::{self, Idempotent};
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::{EnterpriseId, UserId};
@@ -153,8 +153,9 @@ pub async fn create_user(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: JsonWithBytes<CreateUserRequest>,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.parse::<CreateUserRequest>().await?;
     let idem = Idempotent::new(&req, format!("user:{}", auth.id), &body.bytes)?;
     let user = validate_new_user(&body.value)?;
     let hash = password::hash_blocking(body.value.password.clone()).await?;
@@ -233,10 +234,10 @@ pub async fn update_user(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    body: JsonWithBytes<UpdateUserRequest>,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = UserId(id.into_inner());
-    let patch = body.value;
+    let patch: UpdateUserRequest = body.value().await?;
     let mut v = Validator::new();
     let display_name = patch.display_name.as_deref().and_then(|d| v.text("display_name", d, 1, 100));
     v.finish()?;

@@ -1,0 +1,234 @@
+//! `TestApp`: the real server on a random port, on a fresh database (a SQLite file in a temporary
+//! folder, or — with `TEST_DATABASE_URL` set — a fresh PostgreSQL schema dropped afterwards),
+//! with a clock the test can move, and one helper per endpoint the tests use often.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use anjian::auth::Role;
+use anjian::clock::Clock;
+use anjian::config::Config;
+use anjian::startup::Application;
+use anjian::state::AppState;
+use chrono::{TimeZone, Utc};
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "a long test passphrase";
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub const DATA_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+pub const SIGNING_KEY: &str = "HxweHRwbGhkYFxYVFBMSERAPDg0MCwoJCAcGBQQDAgE=";
+
+/// Where the test's data lives; cleaned up on drop.
+enum TestDb {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { base_url: String, schema: String },
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { base_url, schema } = self {
+            if let Ok(mut conn) = diesel::PgConnection::establish(base_url) {
+                let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Clock,
+    pub state: AppState,
+    pub handle: actix_web::dev::ServerHandle,
+    pub admin_token: String,
+    counter: AtomicU32,
+    _db: TestDb,
+}
+
+pub fn is_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.trim().is_empty())
+}
+
+fn test_database() -> (String, TestDb) {
+    match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.trim().is_empty()) {
+        Some(base_url) => {
+            let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = diesel::PgConnection::establish(&base_url).expect("TEST_DATABASE_URL must reach PostgreSQL");
+            conn.batch_execute(&format!("CREATE SCHEMA {schema}")).expect("create schema");
+            let sep = if base_url.contains('?') { '&' } else { '?' };
+            let url = format!("{base_url}{sep}options=-c%20search_path%3D{schema}");
+            (url, TestDb::Postgres { base_url, schema })
+        }
+        None => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("test.db").display());
+            (url, TestDb::Sqlite(dir))
+        }
+    }
+}
+
+/// The configuration of a test: fixed secrets, port 0, generous rates unless a test sets them.
+pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
+    let mut env: HashMap<String, String> = [
+        ("DATABASE_URL", database_url),
+        ("ANJIAN_BIND", "127.0.0.1:0"),
+        ("ANJIAN_JWT_SECRET", JWT_SECRET),
+        ("ANJIAN_DATA_KEY", DATA_KEY),
+        ("ANJIAN_SIGNING_KEY", SIGNING_KEY),
+        ("ANJIAN_DB_POOL", "8"),
+        ("ANJIAN_LOGIN_RATE", "1000/min"),
+        ("ANJIAN_REPORT_RATE", "1000/min"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (k, v) in overrides {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let dir = std::env::temp_dir();
+    Config::from_lookup(|k| env.get(k).cloned(), &dir).expect("test configuration")
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Starts the server with configuration overrides, e.g. `[("ANJIAN_MAX_BODY_BYTES", "100")]`.
+    pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
+        let (url, db) = test_database();
+        let config = test_config(&url, overrides);
+        // 09:00 in Qingdao on 1 June 2026.
+        let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 6, 1, 1, 0, 0).unwrap());
+        let app = Application::build(config, clock.clone(), Some(2)).expect("application builds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        let handle = app.server_handle();
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let mut test = TestApp { base, client, clock, state, handle, admin_token: String::new(), counter: AtomicU32::new(0), _db: db };
+        test.create_user_direct("root", Role::Admin, None).await;
+        test.admin_token = test.login("root", PASSWORD).await;
+        test
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A unique suffix for names within this test.
+    pub fn next(&self) -> u32 {
+        self.counter.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// Creates an account straight through the library (no HTTP), with the test password.
+    pub async fn create_user_direct(&self, username: &str, role: Role, enterprise_id: Option<i64>) -> i64 {
+        let request = anjian::users::handlers::CreateUserRequest {
+            username: username.into(),
+            password: PASSWORD.into(),
+            role,
+            enterprise_id,
+            display_name: format!("{username} (test)"),
+        };
+        let user = anjian::users::handlers::validate_new_user(&request).expect("valid test user");
+        let hash = anjian::auth::password::hash_password(PASSWORD).unwrap();
+        let now = self.clock.now_naive();
+        self.state
+            .db
+            .write(move |conn| anjian::users::handlers::create_in_tx(conn, &user, &hash, &anjian::audit::Actor::SYSTEM, now))
+            .await
+            .expect("create user")
+            .id
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let res = self.post("/api/v1/auth/login", None, &json!({"username": username, "password": password})).await;
+        assert_eq!(res.status(), StatusCode::OK, "login of {username}");
+        let body: Value = res.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// A new user of `role` (bound to `enterprise_id` for enterprise accounts) and its token.
+    pub async fn token_for(&self, role: Role, enterprise_id: Option<i64>) -> String {
+        let username = format!("{}{}", role.as_str(), self.next());
+        self.create_user_direct(&username, role, enterprise_id).await;
+        self.login(&username, PASSWORD).await
+    }
+
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.request(Method::PATCH, path, token, Some(body)).await
+    }
+
+    /// Creates an enterprise as admin and returns its id.
+    pub async fn enterprise(&self, industry: &str, district: &str) -> i64 {
+        let n = self.next();
+        let body = enterprise_body(&credit_code(n), industry, district);
+        let res = self.post("/api/v1/enterprises", Some(&self.admin_token), &body).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop accepting; the schema or folder is removed when `_db` drops.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// A valid credit code for test number `n`.
+pub fn credit_code(n: u32) -> String {
+    anjian::seed::code_with_check(&format!("91370200MA{n:07}")).unwrap()
+}
+
+pub fn enterprise_body(code: &str, industry: &str, district: &str) -> Value {
+    json!({
+        "credit_code": code,
+        "name": format!("青岛测试企业{code}"),
+        "industry": industry,
+        "district": district,
+        "address": "市南区香港中路100号",
+        "legal_representative": "王五",
+        "safety_director": "李四",
+        "employee_count": 100
+    })
+}
+
+/// Reads a problem document and checks its shape.
+pub async fn problem(res: Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(ct.starts_with("application/problem+json"), "content type {ct}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string());
+    body
+}
+
+/// The fields named by a 422.
+pub fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"].as_array().into_iter().flatten().map(|e| e["field"].as_str().unwrap_or_default().to_owned()).collect()
+}

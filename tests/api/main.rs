@@ -1,0 +1,13 @@
+//! The integration suite: one binary, a module per capability, every test on its own fresh
+//! database. Set `TEST_DATABASE_URL=postgres://…` to run the same tests on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failed test
+
+mod audit;
+mod auth;
+mod binary;
+mod conventions;
+mod enterprises;
+mod helpers;
+mod openapi;
+mod schema;
+mod users;
