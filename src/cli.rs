@@ -14,7 +14,11 @@ use crate::users::handlers::{CreateUserRequest, create_in_tx, validate_new_user}
 use crate::{audit, db, seed, telemetry, users};
 
 #[derive(Parser)]
-#[command(name = "anjian", version, about = "Work-safety regulation service (安监)")]
+#[command(
+    name = "anjian",
+    version,
+    about = "Work-safety regulation service (安监)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -81,10 +85,19 @@ pub fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config),
-        Command::User { command: UserCommand::Create { username, role, enterprise_id, display_name, password_stdin: _ } } => {
-            create_user(&config, username, &role, enterprise_id, display_name)
-        }
-        Command::Seed { command: SeedCommand::Demo } => seed::demo(&config),
+        Command::User {
+            command:
+                UserCommand::Create {
+                    username,
+                    role,
+                    enterprise_id,
+                    display_name,
+                    password_stdin: _,
+                },
+        } => create_user(&config, username, &role, enterprise_id, display_name),
+        Command::Seed {
+            command: SeedCommand::Demo,
+        } => seed::demo(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -126,7 +139,9 @@ pub fn bootstrap_admin(conn: &mut db::DbConn, clock: &Clock) -> Result<Option<St
     let user = validate_new_user(&request)?;
     let hash = password::hash_password(&password).map_err(ApiError::internal)?;
     let now = clock.now_naive();
-    db::write_tx(conn, |conn| create_in_tx(conn, &user, &hash, &audit::Actor::SYSTEM, now))?;
+    db::write_tx(conn, |conn| {
+        create_in_tx(conn, &user, &hash, &audit::Actor::SYSTEM, now)
+    })?;
     Ok(Some(password))
 }
 
@@ -155,7 +170,9 @@ fn create_user(
     display_name: Option<String>,
 ) -> Result<(), String> {
     let mut password = String::new();
-    std::io::stdin().read_to_string(&mut password).map_err(|e| e.to_string())?;
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .map_err(|e| e.to_string())?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
     let role = Role::parse(role).ok_or("unknown role")?;
     let request = CreateUserRequest {
@@ -166,9 +183,11 @@ fn create_user(
         enterprise_id,
     };
     let describe = |e: ApiError| match e {
-        ApiError::Validation(errors) => {
-            errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
-        }
+        ApiError::Validation(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
         other => other.to_string(),
     };
     let user = validate_new_user(&request).map_err(describe)?;
@@ -176,7 +195,13 @@ fn create_user(
     let db = startup::connect(config).map_err(|e| e.to_string())?;
     let mut conn = db.pool().get().map_err(|e| e.to_string())?;
     let now = Clock::System.now_naive();
-    let row = db::write_tx(&mut conn, |conn| create_in_tx(conn, &user, &hash, &audit::Actor::SYSTEM, now)).map_err(describe)?;
-    println!("created user {} (id {}, role {})", row.username, row.id, row.role);
+    let row = db::write_tx(&mut conn, |conn| {
+        create_in_tx(conn, &user, &hash, &audit::Actor::SYSTEM, now)
+    })
+    .map_err(describe)?;
+    println!(
+        "created user {} (id {}, role {})",
+        row.username, row.id, row.role
+    );
     Ok(())
 }

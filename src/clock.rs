@@ -54,7 +54,8 @@ impl Clock {
 
 /// Writes a stored instant as RFC 3339 UTC with `Z` and microseconds.
 pub fn rfc3339(at: NaiveDateTime) -> String {
-    at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    at.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// Serde helpers so API structs can hold stored `NaiveDateTime`s and write them as RFC 3339 UTC.
@@ -70,7 +71,10 @@ pub mod utc {
         use chrono::NaiveDateTime;
         use serde::Serializer;
 
-        pub fn serialize<S: Serializer>(at: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+        pub fn serialize<S: Serializer>(
+            at: &Option<NaiveDateTime>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
             match at {
                 Some(at) => s.serialize_str(&super::super::rfc3339(*at)),
                 None => s.serialize_none(),
@@ -88,14 +92,23 @@ mod tests {
     fn today_is_the_local_date_in_the_city() {
         // 17:00 UTC on 31 December is already 1 January in Shanghai.
         let clock = Clock::manual(Utc.with_ymd_and_hms(2025, 12, 31, 17, 0, 0).unwrap());
-        assert_eq!(clock.today(chrono_tz::Asia::Shanghai), NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+        assert_eq!(
+            clock.today(chrono_tz::Asia::Shanghai),
+            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
+        );
         clock.advance(Duration::hours(-2));
-        assert_eq!(clock.today(chrono_tz::Asia::Shanghai), NaiveDate::from_ymd_opt(2025, 12, 31).unwrap());
+        assert_eq!(
+            clock.today(chrono_tz::Asia::Shanghai),
+            NaiveDate::from_ymd_opt(2025, 12, 31).unwrap()
+        );
     }
 
     #[test]
     fn instants_are_written_with_z() {
-        let at = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap().naive_utc();
+        let at = Utc
+            .with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
+            .unwrap()
+            .naive_utc();
         assert_eq!(rfc3339(at), "2026-01-02T03:04:05.000000Z");
     }
 }

@@ -22,7 +22,10 @@ pub struct ConfigError {
 }
 
 fn bad(variable: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError { variable, message: message.into() }
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,8 +49,14 @@ pub struct Rate {
 
 impl Rate {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let (count, per) = raw.trim().split_once('/').ok_or("expected N/UNIT, e.g. 20/min")?;
-        let count: u32 = count.trim().parse().map_err(|_| "N must be a positive whole number")?;
+        let (count, per) = raw
+            .trim()
+            .split_once('/')
+            .ok_or("expected N/UNIT, e.g. 20/min")?;
+        let count: u32 = count
+            .trim()
+            .parse()
+            .map_err(|_| "N must be a positive whole number")?;
         if count == 0 {
             return Err("N must be at least 1".into());
         }
@@ -68,7 +77,10 @@ impl Rate {
         if multiplier == 0 {
             return Err("the period must be longer than zero".into());
         }
-        Ok(Self { count, period: Duration::from_secs(multiplier * unit_secs) })
+        Ok(Self {
+            count,
+            period: Duration::from_secs(multiplier * unit_secs),
+        })
     }
 }
 
@@ -116,38 +128,57 @@ impl Config {
         get: impl Fn(&str) -> Option<String>,
         data_dir: &Path,
     ) -> Result<Self, ConfigError> {
-        let get = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let environment = match get("ANJIAN_ENV").as_deref() {
             None | Some("development") => Environment::Development,
             Some("production") => Environment::Production,
             Some(_) => return Err(bad("ANJIAN_ENV", "must be development or production")),
         };
         let database_url = DatabaseUrl::parse(
-            get("DATABASE_URL").as_deref().unwrap_or("sqlite://data/anjian.db"),
+            get("DATABASE_URL")
+                .as_deref()
+                .unwrap_or("sqlite://data/anjian.db"),
         )
         .map_err(|m| bad("DATABASE_URL", m))?;
 
-        let secret = |variable: &'static str, file: &str, len: usize| -> Result<Vec<u8>, ConfigError> {
-            match get(variable) {
-                Some(value) => Ok(value.into_bytes()),
-                None if environment == Environment::Production => {
-                    Err(bad(variable, "is required when ANJIAN_ENV=production"))
+        let secret =
+            |variable: &'static str, file: &str, len: usize| -> Result<Vec<u8>, ConfigError> {
+                match get(variable) {
+                    Some(value) => Ok(value.into_bytes()),
+                    None if environment == Environment::Production => {
+                        Err(bad(variable, "is required when ANJIAN_ENV=production"))
+                    }
+                    None => generated_secret(data_dir, file, len).map_err(|e| {
+                        bad(
+                            variable,
+                            format!("could not generate into {}: {e}", data_dir.display()),
+                        )
+                    }),
                 }
-                None => generated_secret(data_dir, file, len)
-                    .map_err(|e| bad(variable, format!("could not generate into {}: {e}", data_dir.display()))),
-            }
-        };
+            };
         let jwt_secret = secret("ANJIAN_JWT_SECRET", "jwt_secret", 48)?;
         if jwt_secret.len() < 32 {
             return Err(bad("ANJIAN_JWT_SECRET", "must be at least 32 bytes"));
         }
-        let data_key = key32("ANJIAN_DATA_KEY", &secret("ANJIAN_DATA_KEY", "data_key", 32)?)?;
-        let signing_seed = key32("ANJIAN_SIGNING_KEY", &secret("ANJIAN_SIGNING_KEY", "signing_key", 32)?)?;
+        let data_key = key32(
+            "ANJIAN_DATA_KEY",
+            &secret("ANJIAN_DATA_KEY", "data_key", 32)?,
+        )?;
+        let signing_seed = key32(
+            "ANJIAN_SIGNING_KEY",
+            &secret("ANJIAN_SIGNING_KEY", "signing_key", 32)?,
+        )?;
 
         let number = |variable: &'static str, default: u64| -> Result<u64, ConfigError> {
             match get(variable) {
                 None => Ok(default),
-                Some(v) => v.parse().map_err(|_| bad(variable, "must be a whole number")),
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| bad(variable, "must be a whole number")),
             }
         };
         let cpus = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
@@ -169,7 +200,12 @@ impl Config {
             .as_deref()
             .unwrap_or("Asia/Shanghai")
             .parse::<chrono_tz::Tz>()
-            .map_err(|_| bad("ANJIAN_TIMEZONE", "must be an IANA zone such as Asia/Shanghai"))?;
+            .map_err(|_| {
+                bad(
+                    "ANJIAN_TIMEZONE",
+                    "must be an IANA zone such as Asia/Shanghai",
+                )
+            })?;
         let rate = |variable: &'static str, default: &str| {
             Rate::parse(get(variable).as_deref().unwrap_or(default)).map_err(|m| bad(variable, m))
         };
@@ -192,7 +228,11 @@ impl Config {
             database_url,
             bind: get("ANJIAN_BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
             environment,
-            secrets: Secrets { jwt_secret, data_key, signing_seed },
+            secrets: Secrets {
+                jwt_secret,
+                data_key,
+                signing_seed,
+            },
             token_ttl: Duration::from_secs(token_ttl),
             db_pool: db_pool as u32,
             max_body_bytes: max_body_bytes as usize,
@@ -216,8 +256,12 @@ fn parse_net(s: &str) -> Result<IpNet, String> {
 /// A 32-byte key given as base64 (or, for a generated file, stored as base64 too).
 fn key32(variable: &'static str, raw: &[u8]) -> Result<[u8; 32], ConfigError> {
     let text = std::str::from_utf8(raw).map_err(|_| bad(variable, "must be base64 text"))?;
-    let bytes = BASE64.decode(text.trim()).map_err(|_| bad(variable, "must be base64"))?;
-    bytes.try_into().map_err(|_| bad(variable, "must decode to exactly 32 bytes"))
+    let bytes = BASE64
+        .decode(text.trim())
+        .map_err(|_| bad(variable, "must be base64"))?;
+    bytes
+        .try_into()
+        .map_err(|_| bad(variable, "must decode to exactly 32 bytes"))
 }
 
 /// Reads `data_dir/file`, creating it with `len` random bytes (base64, mode 0600) the first time.
@@ -239,7 +283,11 @@ fn generated_secret(data_dir: &Path, file: &str, len: usize) -> std::io::Result<
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     file.write_all(content.as_bytes())
 }
 
@@ -255,10 +303,34 @@ mod tests {
 
     #[test]
     fn rates_parse_with_and_without_a_multiplier() {
-        assert_eq!(Rate::parse("20/min"), Ok(Rate { count: 20, period: Duration::from_secs(60) }));
-        assert_eq!(Rate::parse("10/15min"), Ok(Rate { count: 10, period: Duration::from_secs(900) }));
-        assert_eq!(Rate::parse("10/h"), Ok(Rate { count: 10, period: Duration::from_secs(3600) }));
-        assert_eq!(Rate::parse("5/2s"), Ok(Rate { count: 5, period: Duration::from_secs(2) }));
+        assert_eq!(
+            Rate::parse("20/min"),
+            Ok(Rate {
+                count: 20,
+                period: Duration::from_secs(60)
+            })
+        );
+        assert_eq!(
+            Rate::parse("10/15min"),
+            Ok(Rate {
+                count: 10,
+                period: Duration::from_secs(900)
+            })
+        );
+        assert_eq!(
+            Rate::parse("10/h"),
+            Ok(Rate {
+                count: 10,
+                period: Duration::from_secs(3600)
+            })
+        );
+        assert_eq!(
+            Rate::parse("5/2s"),
+            Ok(Rate {
+                count: 5,
+                period: Duration::from_secs(2)
+            })
+        );
         for bad in ["", "20", "0/min", "20/day", "x/min", "20/0min", "-1/s"] {
             assert!(Rate::parse(bad).is_err(), "{bad} should be refused");
         }
@@ -268,9 +340,13 @@ mod tests {
     fn production_refuses_to_start_without_secrets() {
         let dir = tempfile::tempdir().unwrap();
         let env: HashMap<&str, &str> = [("ANJIAN_ENV", "production")].into();
-        let err = Config::from_lookup(|k| env.get(k).map(|v| v.to_string()), dir.path()).unwrap_err();
+        let err =
+            Config::from_lookup(|k| env.get(k).map(|v| v.to_string()), dir.path()).unwrap_err();
         assert_eq!(err.variable, "ANJIAN_JWT_SECRET");
-        assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "nothing generated");
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "nothing generated"
+        );
     }
 
     #[test]
@@ -283,7 +359,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("jwt_secret")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("jwt_secret"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         assert_eq!(first.bind, "127.0.0.1:8080");
@@ -294,10 +373,12 @@ mod tests {
     fn short_jwt_secrets_and_bad_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let env: HashMap<&str, &str> = [("ANJIAN_JWT_SECRET", "too-short")].into();
-        let err = Config::from_lookup(|k| env.get(k).map(|v| v.to_string()), dir.path()).unwrap_err();
+        let err =
+            Config::from_lookup(|k| env.get(k).map(|v| v.to_string()), dir.path()).unwrap_err();
         assert_eq!(err.variable, "ANJIAN_JWT_SECRET");
         let env: HashMap<&str, &str> = [("ANJIAN_DATA_KEY", "AAAA")].into();
-        let err = Config::from_lookup(|k| env.get(k).map(|v| v.to_string()), dir.path()).unwrap_err();
+        let err =
+            Config::from_lookup(|k| env.get(k).map(|v| v.to_string()), dir.path()).unwrap_err();
         assert_eq!(err.variable, "ANJIAN_DATA_KEY");
     }
 }

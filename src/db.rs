@@ -51,7 +51,9 @@ impl DatabaseUrl {
             return Ok(Self::Sqlite(PathBuf::from(path)));
         }
         if raw.contains("://") {
-            return Err("DATABASE_URL must be postgres://, postgresql://, sqlite:// or a path".into());
+            return Err(
+                "DATABASE_URL must be postgres://, postgresql://, sqlite:// or a path".into(),
+            );
         }
         Ok(Self::Sqlite(PathBuf::from(raw)))
     }
@@ -98,7 +100,8 @@ impl ManageConnection for ConnectionManager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
@@ -112,11 +115,11 @@ pub type PooledConn = PooledConnection<ConnectionManager>;
 /// Builds the pool. The checkout timeout is short so that an overloaded or vanished database
 /// answers 503 quickly instead of holding requests for 30 seconds.
 pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<Pool, r2d2::PoolError> {
-    if let DatabaseUrl::Sqlite(path) = url {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // A missing folder is created; a failure shows up as the connection error below.
-            let _ = std::fs::create_dir_all(dir);
-        }
+    if let DatabaseUrl::Sqlite(path) = url
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        // A missing folder is created; a failure shows up as the connection error below.
+        let _ = std::fs::create_dir_all(dir);
     }
     r2d2::Pool::builder()
         .max_size(size.max(1))
@@ -162,7 +165,9 @@ where
 {
     type Tm = <DbConn as Connection>::TransactionManager;
     match conn {
-        DbConn::Sqlite(lite) => AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?,
+        DbConn::Sqlite(lite) => {
+            AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?
+        }
         DbConn::Pg(_) => Tm::begin_transaction(conn)?,
     }
     match f(conn) {

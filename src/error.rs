@@ -27,7 +27,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
-        Self { field: field.into(), code: code.to_owned(), message: message.into() }
+        Self {
+            field: field.into(),
+            code: code.to_owned(),
+            message: message.into(),
+        }
     }
 }
 
@@ -65,7 +69,9 @@ pub enum ApiError {
     UnsupportedMediaType,
     Validation(Vec<FieldError>),
     IdempotencyKeyReused,
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        retry_after_secs: u64,
+    },
     Unavailable(String),
     Internal(String),
 }
@@ -108,24 +114,40 @@ impl ApiError {
         match self {
             Self::MalformedJson(d) => ("Malformed JSON", d.clone()),
             Self::Unauthorized => ("Unauthorized", "a valid bearer token is required".into()),
-            Self::InvalidCredentials => ("Invalid credentials", "username or password is wrong".into()),
+            Self::InvalidCredentials => (
+                "Invalid credentials",
+                "username or password is wrong".into(),
+            ),
             Self::Forbidden => ("Forbidden", "your role may not do this".into()),
             Self::NotFound => ("Not found", "no such resource".into()),
-            Self::MethodNotAllowed => ("Method not allowed", "this path does not accept that method".into()),
+            Self::MethodNotAllowed => (
+                "Method not allowed",
+                "this path does not accept that method".into(),
+            ),
             Self::Conflict(d) | Self::ConflictWith(d, _) => ("Conflict", d.clone()),
             Self::InvalidTransition(d) => ("Invalid transition", d.clone()),
-            Self::PayloadTooLarge => ("Payload too large", "the request body is larger than allowed".into()),
-            Self::UnsupportedMediaType => {
-                ("Unsupported media type", "send the body as application/json".into())
-            }
+            Self::PayloadTooLarge => (
+                "Payload too large",
+                "the request body is larger than allowed".into(),
+            ),
+            Self::UnsupportedMediaType => (
+                "Unsupported media type",
+                "send the body as application/json".into(),
+            ),
             Self::Validation(_) => ("Validation failed", "one or more fields are invalid".into()),
             Self::IdempotencyKeyReused => (
                 "Idempotency key reused",
                 "this Idempotency-Key was used with a different request".into(),
             ),
             Self::RateLimited { .. } => ("Too many requests", "slow down and retry later".into()),
-            Self::Unavailable(_) => ("Service unavailable", "the database is not answering".into()),
-            Self::Internal(_) => ("Internal error", "something went wrong; quote the request id".into()),
+            Self::Unavailable(_) => (
+                "Service unavailable",
+                "the database is not answering".into(),
+            ),
+            Self::Internal(_) => (
+                "Internal error",
+                "something went wrong; quote the request id".into(),
+            ),
         }
     }
 
@@ -182,11 +204,16 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             Self::Internal(cause) => tracing::error!(error.cause = %cause, "internal error"),
-            Self::Unavailable(cause) => tracing::warn!(error.cause = %cause, "database unavailable"),
+            Self::Unavailable(cause) => {
+                tracing::warn!(error.cause = %cause, "database unavailable")
+            }
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
         if let Self::RateLimited { retry_after_secs } = self {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
         }
@@ -222,7 +249,12 @@ impl Validator {
     }
 
     /// Keeps the value of a successful parse, records the error of a failed one.
-    pub fn check<T, E: fmt::Display>(&mut self, field: &str, code: &str, result: Result<T, E>) -> Option<T> {
+    pub fn check<T, E: fmt::Display>(
+        &mut self,
+        field: &str,
+        code: &str,
+        result: Result<T, E>,
+    ) -> Option<T> {
         match result {
             Ok(value) => Some(value),
             Err(err) => {
@@ -254,6 +286,10 @@ impl Validator {
     }
 
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.errors))
+        }
     }
 }

@@ -20,7 +20,12 @@ impl Modify for BearerScheme {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
@@ -81,12 +86,16 @@ fn roles_of(op: &Value) -> Vec<String> {
 #[utoipa::path(tag = "operations", responses((status = 200, description = "OpenAPI 3.1", content_type = "application/json")), security(()))]
 #[get("/api/openapi.json")]
 pub async fn openapi_json(doc: web::Data<ServedDoc>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(doc.0.clone())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.0.clone())
 }
 
 /// The interactive API page (served from the binary, nothing from the network). Roles: public.
 #[utoipa::path(tag = "operations", responses((status = 308, description = "to /api/docs/")), security(()))]
 #[get("/api/docs")]
 pub async fn docs_redirect() -> HttpResponse {
-    HttpResponse::PermanentRedirect().insert_header(("location", "/api/docs/")).finish()
+    HttpResponse::PermanentRedirect()
+        .insert_header(("location", "/api/docs/"))
+        .finish()
 }

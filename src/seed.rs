@@ -33,12 +33,66 @@ struct DemoEnterprise {
 }
 
 const ENTERPRISES: &[DemoEnterprise] = &[
-    DemoEnterprise { base: "91370211MA3C00001", name: "青岛海湾化工贸易有限公司", industry: "hazardous_chemicals", district: "huangdao", address: "黄岛区前湾港路88号", legal: "王建国", director: Some("李安全"), employees: 46 },
-    DemoEnterprise { base: "91370203MA3C00002", name: "青岛蓝海危险品储运有限公司", industry: "hazardous_chemicals", district: "shibei", address: "市北区港华路12号", legal: "陈立新", director: Some("赵卫东"), employees: 120 },
-    DemoEnterprise { base: "91370281MA3C00003", name: "胶州喜庆烟花爆竹零售店", industry: "fireworks", district: "jiaozhou", address: "胶州市福州南路209号", legal: "刘春华", director: None, employees: 4 },
-    DemoEnterprise { base: "91370283MA3C00004", name: "平度金岭石材矿业有限公司", industry: "non_coal_mining", district: "pingdu", address: "平度市大泽山镇金岭村", legal: "孙志强", director: Some("周明"), employees: 210 },
-    DemoEnterprise { base: "91370214MA3C00005", name: "青岛城阳建工集团有限公司", industry: "construction", district: "chengyang", address: "城阳区正阳路177号", legal: "吴海涛", director: Some("郑国庆"), employees: 860 },
-    DemoEnterprise { base: "91370212MA3C00006", name: "青岛崂山燃气有限公司", industry: "gas", district: "laoshan", address: "崂山区株洲路66号", legal: "黄丽", director: Some("马强"), employees: 310 },
+    DemoEnterprise {
+        base: "91370211MA3C00001",
+        name: "青岛海湾化工贸易有限公司",
+        industry: "hazardous_chemicals",
+        district: "huangdao",
+        address: "黄岛区前湾港路88号",
+        legal: "王建国",
+        director: Some("李安全"),
+        employees: 46,
+    },
+    DemoEnterprise {
+        base: "91370203MA3C00002",
+        name: "青岛蓝海危险品储运有限公司",
+        industry: "hazardous_chemicals",
+        district: "shibei",
+        address: "市北区港华路12号",
+        legal: "陈立新",
+        director: Some("赵卫东"),
+        employees: 120,
+    },
+    DemoEnterprise {
+        base: "91370281MA3C00003",
+        name: "胶州喜庆烟花爆竹零售店",
+        industry: "fireworks",
+        district: "jiaozhou",
+        address: "胶州市福州南路209号",
+        legal: "刘春华",
+        director: None,
+        employees: 4,
+    },
+    DemoEnterprise {
+        base: "91370283MA3C00004",
+        name: "平度金岭石材矿业有限公司",
+        industry: "non_coal_mining",
+        district: "pingdu",
+        address: "平度市大泽山镇金岭村",
+        legal: "孙志强",
+        director: Some("周明"),
+        employees: 210,
+    },
+    DemoEnterprise {
+        base: "91370214MA3C00005",
+        name: "青岛城阳建工集团有限公司",
+        industry: "construction",
+        district: "chengyang",
+        address: "城阳区正阳路177号",
+        legal: "吴海涛",
+        director: Some("郑国庆"),
+        employees: 860,
+    },
+    DemoEnterprise {
+        base: "91370212MA3C00006",
+        name: "青岛崂山燃气有限公司",
+        industry: "gas",
+        district: "laoshan",
+        address: "崂山区株洲路66号",
+        legal: "黄丽",
+        director: Some("马强"),
+        employees: 310,
+    },
 ];
 
 /// Users of every role; enterprise accounts name the enterprise by its index above.
@@ -56,12 +110,17 @@ pub fn demo(config: &Config) -> Result<(), String> {
     let mut conn = db.pool().get().map_err(|e| e.to_string())?;
     let clock = Clock::System;
     let admin = crate::cli::bootstrap_admin(&mut conn, &clock).map_err(|e| e.to_string())?;
-    let created = db::write_tx(&mut conn, |conn| write_demo(conn, &clock)).map_err(|e| e.to_string())?;
+    let created =
+        db::write_tx(&mut conn, |conn| write_demo(conn, &clock)).map_err(|e| e.to_string())?;
     let Some(accounts) = created else {
         println!("demo data is already present; nothing written");
         return Ok(());
     };
-    println!("demo data written: {} enterprises, {} accounts", ENTERPRISES.len(), accounts.len());
+    println!(
+        "demo data written: {} enterprises, {} accounts",
+        ENTERPRISES.len(),
+        accounts.len()
+    );
     println!("passwords (shown once):");
     if let Some(p) = admin {
         println!("  {:<16} {:<10} {p}", "admin", "admin");
@@ -82,7 +141,8 @@ fn write_demo(conn: &mut DbConn, clock: &Clock) -> Result<Option<Vec<Account>>, 
     let actor = Actor::SYSTEM;
     let mut ids = Vec::new();
     for e in ENTERPRISES {
-        let code = code_with_check(e.base).ok_or_else(|| ApiError::internal("bad demo credit code"))?;
+        let code =
+            code_with_check(e.base).ok_or_else(|| ApiError::internal("bad demo credit code"))?;
         let valid = ValidEnterprise {
             credit_code: credit_code::CreditCode::parse(&code).map_err(ApiError::internal)?,
             name: e.name.into(),
@@ -94,7 +154,15 @@ fn write_demo(conn: &mut DbConn, clock: &Clock) -> Result<Option<Vec<Account>>, 
             employee_count: e.employees,
         };
         let row = enterprise_store::insert(conn, &NewEnterprise::from_valid(&valid, now))?;
-        audit::store::append_first(conn, "enterprise", &row.id.to_string(), "created", &actor, json!({"name": row.name, "seed": "demo"}), now)?;
+        audit::store::append_first(
+            conn,
+            "enterprise",
+            &row.id.to_string(),
+            "created",
+            &actor,
+            json!({"name": row.name, "seed": "demo"}),
+            now,
+        )?;
         ids.push(row.id);
     }
     let mut accounts = Vec::new();

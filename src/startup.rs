@@ -47,14 +47,22 @@ macro_rules! api {
 
 /// The OpenAPI document of every registered route, with `x-roles`.
 pub fn openapi_document() -> serde_json::Value {
-    let (_, doc) = api!(App::new().into_utoipa_app().openapi(openapi::BaseDoc::openapi())).split_for_parts();
+    let (_, doc) = api!(
+        App::new()
+            .into_utoipa_app()
+            .openapi(openapi::BaseDoc::openapi())
+    )
+    .split_for_parts();
     openapi::finish(doc)
 }
 
 /// Opens the pool and applies pending migrations.
 pub fn connect(config: &Config) -> Result<Db, StartupError> {
-    let pool = db::build_pool(&config.database_url, config.db_pool).map_err(|e| StartupError::Database(e.to_string()))?;
-    let mut conn = pool.get().map_err(|e| StartupError::Database(e.to_string()))?;
+    let pool = db::build_pool(&config.database_url, config.db_pool)
+        .map_err(|e| StartupError::Database(e.to_string()))?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| StartupError::Database(e.to_string()))?;
     db::run_migrations(&mut conn).map_err(StartupError::Database)?;
     Ok(Db::new(pool, config.database_url.clone()))
 }
@@ -67,7 +75,11 @@ pub struct Application {
 
 impl Application {
     /// Connects, migrates and binds (port 0 picks a free port). Call from inside a runtime.
-    pub fn build(config: Config, clock: Clock, workers: Option<usize>) -> Result<Self, StartupError> {
+    pub fn build(
+        config: Config,
+        clock: Clock,
+        workers: Option<usize>,
+    ) -> Result<Self, StartupError> {
         let db = connect(&config)?;
         let listener = TcpListener::bind(&config.bind)?;
         let port = listener.local_addr()?.port();
@@ -82,7 +94,10 @@ impl Application {
                 .app_data(web::Data::new(doc.clone()))
                 .app_data(extract::path_config())
                 .app_data(web::PayloadConfig::new(max_body))
-                .service(SwaggerUi::new("/api/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/api/openapi.json")))
+                .service(
+                    SwaggerUi::new("/api/docs/{_:.*}")
+                        .config(utoipa_swagger_ui::Config::from("/api/openapi.json")),
+                )
                 .default_service(web::to(ops::fallback))
                 .wrap(from_fn(cors::cors))
                 .wrap(from_fn(observe::observe))
@@ -93,7 +108,11 @@ impl Application {
         }
         let server = server.listen(listener)?.run();
         tokio::spawn(housekeeping(state.clone()));
-        Ok(Self { port, server, state })
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -123,7 +142,8 @@ async fn housekeeping(state: AppState) {
         let result = state
             .db
             .write(move |conn| {
-                let keys = crate::http::idempotency::purge(conn, now - chrono::Duration::hours(48))?;
+                let keys =
+                    crate::http::idempotency::purge(conn, now - chrono::Duration::hours(48))?;
                 let failures = auth::throttle::purge(conn, now - chrono::Duration::days(1))?;
                 Ok((keys, failures))
             })

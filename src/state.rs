@@ -25,6 +25,13 @@ impl AppState {
     pub fn new(db: Db, config: Config, clock: Clock) -> Self {
         let tokens = Arc::new(TokenKeys::new(&config.secrets.jwt_secret));
         let limits = Arc::new(RateLimits::new(&config));
-        Self { db, config: Arc::new(config), clock, tokens, metrics: Arc::new(Metrics::new()), limits }
+        Self {
+            db,
+            config: Arc::new(config),
+            clock,
+            tokens,
+            metrics: Arc::new(Metrics::new()),
+            limits,
+        }
     }
 }

@@ -36,7 +36,8 @@ impl From<AuditRow> for AuditEventView {
     fn from(r: AuditRow) -> Self {
         Self {
             id: r.id,
-            payload: serde_json::from_str(&r.payload).unwrap_or(serde_json::Value::String(r.payload)),
+            payload: serde_json::from_str(&r.payload)
+                .unwrap_or(serde_json::Value::String(r.payload)),
             aggregate_type: r.aggregate_type,
             aggregate_id: r.aggregate_id,
             seq: r.seq,
@@ -63,12 +64,24 @@ pub struct AuditQuery {
 /// The full audit events, newest first, optionally of one aggregate. Roles: admin.
 #[utoipa::path(tag = "audit", params(AuditQuery), responses((status = 200, body = Page<AuditEventView>)), security(("bearer" = ["admin"])))]
 #[get("/audit")]
-pub async fn list_events(_auth: Auth<Admin>, state: web::Data<AppState>, query: ApiQuery<AuditQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_events(
+    _auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    query: ApiQuery<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let rows = state
         .db
-        .run(move |conn| store::list(conn, q.aggregate_type.as_deref(), q.aggregate_id.as_deref(), page.before_id, page.fetch()))
+        .run(move |conn| {
+            store::list(
+                conn,
+                q.aggregate_type.as_deref(),
+                q.aggregate_id.as_deref(),
+                page.before_id,
+                page.fetch(),
+            )
+        })
         .await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, page, |r| r.id).map(AuditEventView::from)))
 }
@@ -84,7 +97,14 @@ pub struct VerifyResult {
 /// out: any row changed behind the service's back. Roles: admin.
 #[utoipa::path(tag = "audit", responses((status = 200, body = VerifyResult)), security(("bearer" = ["admin"])))]
 #[get("/audit/verify")]
-pub async fn verify_chains(_auth: Auth<Admin>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn verify_chains(
+    _auth: Auth<Admin>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let (events_checked, broken) = state.db.run(store::verify).await?;
-    Ok(HttpResponse::Ok().json(VerifyResult { ok: broken.is_empty(), events_checked, broken }))
+    Ok(HttpResponse::Ok().json(VerifyResult {
+        ok: broken.is_empty(),
+        events_checked,
+        broken,
+    }))
 }

@@ -29,10 +29,19 @@ pub struct Actor {
 
 impl Actor {
     pub fn user(id: UserId, role: Role) -> Self {
-        Self { user_id: Some(id), role: role.as_str() }
+        Self {
+            user_id: Some(id),
+            role: role.as_str(),
+        }
     }
-    pub const PUBLIC: Actor = Actor { user_id: None, role: "public" };
-    pub const SYSTEM: Actor = Actor { user_id: None, role: "system" };
+    pub const PUBLIC: Actor = Actor {
+        user_id: None,
+        role: "public",
+    };
+    pub const SYSTEM: Actor = Actor {
+        user_id: None,
+        role: "system",
+    };
 }
 
 /// The fields an event's hash covers.
@@ -57,7 +66,12 @@ pub fn canonical_json(value: &Value) -> String {
                 entries.sort_by(|a, b| a.0.cmp(b.0));
                 // serde_json's default map keeps keys sorted; rebuilding in order also keeps
                 // insertion-ordered maps canonical if a dependency turns that feature on.
-                Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sorted(v))).collect())
+                Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), sorted(v)))
+                        .collect(),
+                )
             }
             Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
             other => other.clone(),
@@ -108,14 +122,19 @@ mod tests {
             actor_user_id: Some(1),
             actor_role: "admin",
             payload,
-            at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap().naive_utc(),
+            at: chrono::DateTime::from_timestamp(1_800_000_000, 0)
+                .unwrap()
+                .naive_utc(),
         }
     }
 
     #[test]
     fn canonical_json_sorts_keys_at_every_level() {
         let v = json!({"b": 1, "a": {"d": [ {"z": 1, "y": 2} ], "c": null}});
-        assert_eq!(canonical_json(&v), r#"{"a":{"c":null,"d":[{"y":2,"z":1}]},"b":1}"#);
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"a":{"c":null,"d":[{"y":2,"z":1}]},"b":1}"#
+        );
     }
 
     #[test]
@@ -123,7 +142,11 @@ mod tests {
         let payload = json!({"name": "青岛港"});
         let base = event_hash(GENESIS, &fields(&payload));
         assert_eq!(base.len(), 64);
-        assert_eq!(base, event_hash(GENESIS, &fields(&payload)), "deterministic");
+        assert_eq!(
+            base,
+            event_hash(GENESIS, &fields(&payload)),
+            "deterministic"
+        );
         assert_ne!(base, event_hash(&"1".repeat(64), &fields(&payload)));
         let other = json!({"name": "青岛港 "});
         assert_ne!(base, event_hash(GENESIS, &fields(&other)));

@@ -63,7 +63,17 @@ pub fn append(
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_owned()),
     };
-    insert(conn, aggregate_type, aggregate_id, seq, &prev_hash, action, actor, payload, at)
+    insert(
+        conn,
+        aggregate_type,
+        aggregate_id,
+        seq,
+        &prev_hash,
+        action,
+        actor,
+        payload,
+        at,
+    )
 }
 
 /// Appends the first event of an aggregate that this transaction just created (no lookup).
@@ -76,7 +86,17 @@ pub fn append_first(
     payload: Value,
     at: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    insert(conn, aggregate_type, aggregate_id, 1, GENESIS, action, actor, payload, at)
+    insert(
+        conn,
+        aggregate_type,
+        aggregate_id,
+        1,
+        GENESIS,
+        action,
+        actor,
+        payload,
+        at,
+    )
 }
 
 /// Appends the first event of many aggregates this transaction just created, with multi-row
@@ -104,17 +124,31 @@ pub fn append_first_many(
             prev_hash: GENESIS,
             hash: event_hash(
                 GENESIS,
-                &EventFields { aggregate_type, aggregate_id, seq: 1, action, actor_user_id, actor_role: actor.role, payload, at },
+                &EventFields {
+                    aggregate_type,
+                    aggregate_id,
+                    seq: 1,
+                    action,
+                    actor_user_id,
+                    actor_role: actor.role,
+                    payload,
+                    at,
+                },
             ),
         })
         .collect();
     for chunk in rows.chunks(1000) {
-        crate::db::on_backend!(conn, |c| diesel::insert_into(audit_events::table).values(chunk).execute(c))?;
+        crate::db::on_backend!(conn, |c| diesel::insert_into(audit_events::table)
+            .values(chunk)
+            .execute(c))?;
     }
     Ok(())
 }
 
-#[expect(clippy::too_many_arguments, reason = "one argument per column of the event")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one argument per column of the event"
+)]
 fn insert(
     conn: &mut DbConn,
     aggregate_type: &str,
@@ -129,7 +163,16 @@ fn insert(
     let actor_user_id = actor.user_id.map(|id| id.0);
     let hash = event_hash(
         prev_hash,
-        &EventFields { aggregate_type, aggregate_id, seq, action, actor_user_id, actor_role: actor.role, payload: &payload, at },
+        &EventFields {
+            aggregate_type,
+            aggregate_id,
+            seq,
+            action,
+            actor_user_id,
+            actor_role: actor.role,
+            payload: &payload,
+            at,
+        },
     );
     let row = NewEvent {
         aggregate_type,
@@ -143,25 +186,45 @@ fn insert(
         prev_hash,
         hash,
     };
-    diesel::insert_into(audit_events::table).values(&row).execute(conn).map_err(|e| {
-        if is_unique_violation(&e) {
-            ApiError::Conflict("the record was changed concurrently; reload and retry".into())
-        } else {
-            e.into()
-        }
-    })?;
+    diesel::insert_into(audit_events::table)
+        .values(&row)
+        .execute(conn)
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                ApiError::Conflict("the record was changed concurrently; reload and retry".into())
+            } else {
+                e.into()
+            }
+        })?;
     Ok(())
 }
 
 /// The record's history for its readers: `{seq, action, actor_role, at}` in order.
-pub fn timeline(conn: &mut DbConn, aggregate_type: &str, aggregate_id: &str) -> Result<Vec<TimelineEntry>, ApiError> {
+pub fn timeline(
+    conn: &mut DbConn,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<Vec<TimelineEntry>, ApiError> {
     let rows: Vec<(i32, String, String, NaiveDateTime)> = audit_events::table
         .filter(audit_events::aggregate_type.eq(aggregate_type))
         .filter(audit_events::aggregate_id.eq(aggregate_id))
         .order(audit_events::seq.asc())
-        .select((audit_events::seq, audit_events::action, audit_events::actor_role, audit_events::at))
+        .select((
+            audit_events::seq,
+            audit_events::action,
+            audit_events::actor_role,
+            audit_events::at,
+        ))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(seq, action, actor_role, at)| TimelineEntry { seq, action, actor_role, at }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(seq, action, actor_role, at)| TimelineEntry {
+            seq,
+            action,
+            actor_role,
+            at,
+        })
+        .collect())
 }
 
 /// Full events, newest first, optionally of one aggregate type and id.
@@ -172,7 +235,9 @@ pub fn list(
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditRow>, ApiError> {
-    let mut query = audit_events::table.select(AuditRow::as_select()).into_boxed();
+    let mut query = audit_events::table
+        .select(AuditRow::as_select())
+        .into_boxed();
     if let Some(t) = aggregate_type {
         query = query.filter(audit_events::aggregate_type.eq(t.to_owned()));
     }
@@ -182,7 +247,10 @@ pub fn list(
     if let Some(before) = before_id {
         query = query.filter(audit_events::id.lt(before));
     }
-    Ok(query.order(audit_events::id.desc()).limit(limit).load(conn)?)
+    Ok(query
+        .order(audit_events::id.desc())
+        .limit(limit)
+        .load(conn)?)
 }
 
 /// A broken link found by [`verify`].
@@ -202,24 +270,36 @@ pub fn verify(conn: &mut DbConn) -> Result<(u64, Vec<Broken>), ApiError> {
     // The previous event seen: (type, id, seq, hash).
     let mut prev: Option<(String, String, i32, String)> = None;
     loop {
-        let mut query = audit_events::table.select(AuditRow::as_select()).into_boxed();
+        let mut query = audit_events::table
+            .select(AuditRow::as_select())
+            .into_boxed();
         if let Some((t, id, seq, _)) = &prev {
             query = query.filter(
-                audit_events::aggregate_type.gt(t.clone()).or(audit_events::aggregate_type.eq(t.clone()).and(
-                    audit_events::aggregate_id
-                        .gt(id.clone())
-                        .or(audit_events::aggregate_id.eq(id.clone()).and(audit_events::seq.gt(*seq))),
-                )),
+                audit_events::aggregate_type
+                    .gt(t.clone())
+                    .or(audit_events::aggregate_type.eq(t.clone()).and(
+                        audit_events::aggregate_id
+                            .gt(id.clone())
+                            .or(audit_events::aggregate_id
+                                .eq(id.clone())
+                                .and(audit_events::seq.gt(*seq))),
+                    )),
             );
         }
         let rows: Vec<AuditRow> = query
-            .order((audit_events::aggregate_type.asc(), audit_events::aggregate_id.asc(), audit_events::seq.asc()))
+            .order((
+                audit_events::aggregate_type.asc(),
+                audit_events::aggregate_id.asc(),
+                audit_events::seq.asc(),
+            ))
             .limit(PAGE)
             .load(conn)?;
         let done = (rows.len() as i64) < PAGE;
         for row in rows {
             checked += 1;
-            let same_chain = prev.as_ref().is_some_and(|(t, id, _, _)| *t == row.aggregate_type && *id == row.aggregate_id);
+            let same_chain = prev
+                .as_ref()
+                .is_some_and(|(t, id, _, _)| *t == row.aggregate_type && *id == row.aggregate_id);
             let (expected_seq, expected_prev) = match (&prev, same_chain) {
                 (Some((_, _, seq, hash)), true) => (seq + 1, hash.as_str()),
                 _ => (1, GENESIS),
@@ -239,7 +319,11 @@ pub fn verify(conn: &mut DbConn) -> Result<(u64, Vec<Broken>), ApiError> {
                 },
             );
             if row.seq != expected_seq || row.prev_hash != expected_prev || row.hash != recomputed {
-                broken.push(Broken { aggregate_type: row.aggregate_type.clone(), aggregate_id: row.aggregate_id.clone(), seq: row.seq });
+                broken.push(Broken {
+                    aggregate_type: row.aggregate_type.clone(),
+                    aggregate_id: row.aggregate_id.clone(),
+                    seq: row.seq,
+                });
             }
             prev = Some((row.aggregate_type, row.aggregate_id, row.seq, row.hash));
         }

@@ -15,7 +15,10 @@ use crate::state::AppState;
 use crate::users::store as user_store;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(login).service(me).service(change_password).service(logout_all);
+    cfg.service(login)
+        .service(me)
+        .service(change_password)
+        .service(logout_all);
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -36,7 +39,13 @@ pub struct MeView {
 
 impl From<&CurrentUser> for MeView {
     fn from(u: &CurrentUser) -> Self {
-        Self { id: u.id, username: u.username.clone(), role: u.role, enterprise_id: u.enterprise_id, display_name: u.display_name.clone() }
+        Self {
+            id: u.id,
+            username: u.username.clone(),
+            role: u.role,
+            enterprise_id: u.enterprise_id,
+            display_name: u.display_name.clone(),
+        }
     }
 }
 
@@ -62,9 +71,16 @@ pub struct LoginResponse {
     security(())
 )]
 #[post("/auth/login")]
-pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody) -> Result<HttpResponse, ApiError> {
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
     state.limits.login.check(state.limits.client_ip(&req))?;
-    let LoginRequest { username, password: candidate } = body.value().await?;
+    let LoginRequest {
+        username,
+        password: candidate,
+    } = body.value().await?;
     let key = username.trim().to_lowercase();
     let now = state.clock.now_naive();
 
@@ -76,12 +92,17 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody)
             user_store::find_by_username(conn, &lookup_key)
         })
         .await?;
-    let verified = password::verify_blocking(user.as_ref().map(|u| u.password_hash.clone()), candidate).await?;
+    let verified =
+        password::verify_blocking(user.as_ref().map(|u| u.password_hash.clone()), candidate)
+            .await?;
     let user = match user {
         Some(user) if verified && !user.disabled => user,
         _ => {
             state.metrics.domain_event("login", "failed");
-            state.db.run(move |conn| throttle::record_failure(conn, &key, now)).await?;
+            state
+                .db
+                .run(move |conn| throttle::record_failure(conn, &key, now))
+                .await?;
             return Err(ApiError::InvalidCredentials);
         }
     };
@@ -90,7 +111,14 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody)
     let ttl = state.config.token_ttl.as_secs();
     let token = state
         .tokens
-        .issue(user.id, role, user.enterprise_id, user.token_version, state.clock.now(), ttl as i64)
+        .issue(
+            user.id,
+            role,
+            user.enterprise_id,
+            user.token_version,
+            state.clock.now(),
+            ttl as i64,
+        )
         .map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().json(LoginResponse {
         access_token: token,
@@ -136,7 +164,15 @@ fn end_sessions(
         ..Default::default()
     };
     user_store::update_if_unchanged(conn, user.id, current.updated_at, &changes)?;
-    audit::store::append(conn, "user", &user.id.to_string(), action, &user.actor(), json!({}), now)
+    audit::store::append(
+        conn,
+        "user",
+        &user.id.to_string(),
+        action,
+        &user.actor(),
+        json!({}),
+        now,
+    )
 }
 
 /// Changes the caller's password (the current one is required; the new one follows the
@@ -149,18 +185,37 @@ fn end_sessions(
     security(("bearer" = ["admin", "reviewer", "inspector", "enterprise"]))
 )]
 #[post("/auth/password")]
-pub async fn change_password(auth: Auth<Anyone>, state: web::Data<AppState>, body: JsonBody) -> Result<HttpResponse, ApiError> {
-    let PasswordChange { current_password, new_password } = body.value().await?;
-    password::check_policy(&auth.username, &new_password).map_err(|m| ApiError::field("new_password", "weak_password", m))?;
+pub async fn change_password(
+    auth: Auth<Anyone>,
+    state: web::Data<AppState>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let PasswordChange {
+        current_password,
+        new_password,
+    } = body.value().await?;
+    password::check_policy(&auth.username, &new_password)
+        .map_err(|m| ApiError::field("new_password", "weak_password", m))?;
     let id = auth.id;
-    let stored = state.db.run(move |conn| user_store::find(conn, id)).await?.ok_or(ApiError::Unauthorized)?;
+    let stored = state
+        .db
+        .run(move |conn| user_store::find(conn, id))
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     if !password::verify_blocking(Some(stored.password_hash), current_password).await? {
-        return Err(ApiError::field("current_password", "incorrect", "is not your current password"));
+        return Err(ApiError::field(
+            "current_password",
+            "incorrect",
+            "is not your current password",
+        ));
     }
     let hash = password::hash_blocking(new_password).await?;
     let now = state.clock.now_naive();
     let user = auth.user;
-    state.db.write(move |conn| end_sessions(conn, &user, Some(hash), "password_changed", now)).await?;
+    state
+        .db
+        .write(move |conn| end_sessions(conn, &user, Some(hash), "password_changed", now))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -168,9 +223,15 @@ pub async fn change_password(auth: Auth<Anyone>, state: web::Data<AppState>, bod
 /// inspector, enterprise.
 #[utoipa::path(tag = "auth", responses((status = 204), (status = 401, body = Problem)), security(("bearer" = ["admin", "reviewer", "inspector", "enterprise"])))]
 #[post("/auth/logout-all")]
-pub async fn logout_all(auth: Auth<Anyone>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn logout_all(
+    auth: Auth<Anyone>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now_naive();
     let user = auth.user;
-    state.db.write(move |conn| end_sessions(conn, &user, None, "logged_out_everywhere", now)).await?;
+    state
+        .db
+        .write(move |conn| end_sessions(conn, &user, None, "logged_out_everywhere", now))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -32,7 +32,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Reviewer, Role::Inspector, Role::Enterprise];
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::Reviewer,
+        Role::Inspector,
+        Role::Enterprise,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -69,7 +74,11 @@ impl CurrentUser {
 
     /// `Some(id)` when the caller is an enterprise user: its reads are limited to that enterprise.
     pub fn enterprise_scope(&self) -> Option<EnterpriseId> {
-        if self.role == Role::Enterprise { self.enterprise_id } else { None }
+        if self.role == Role::Enterprise {
+            self.enterprise_id
+        } else {
+            None
+        }
     }
 
     /// Whether the caller may see records of `enterprise`: staff see all, an enterprise only its own.
@@ -127,7 +136,9 @@ impl<P: Policy> std::ops::Deref for Auth<P> {
 fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }
 
 /// Resolves the caller from the bearer token: signature, algorithm, expiry, then the user's
@@ -138,13 +149,20 @@ pub async fn authenticate(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
         .ok_or_else(|| ApiError::internal("application state missing"))?
         .clone();
     let token = bearer(req).ok_or(ApiError::Unauthorized)?;
-    let claims = state.tokens.decode(&token, state.clock.now()).ok_or(ApiError::Unauthorized)?;
+    let claims = state
+        .tokens
+        .decode(&token, state.clock.now())
+        .ok_or(ApiError::Unauthorized)?;
     let user_id: i64 = claims.sub.parse().map_err(|_| ApiError::Unauthorized)?;
-    let row = state.db.run(move |conn| user_store::find(conn, UserId(user_id))).await?;
+    let row = state
+        .db
+        .run(move |conn| user_store::find(conn, UserId(user_id)))
+        .await?;
     match row {
         Some(user) if !user.disabled && claims.ver >= user.token_version => Ok(CurrentUser {
             id: UserId(user.id),
-            role: Role::parse(&user.role).ok_or_else(|| ApiError::internal("unknown role stored"))?,
+            role: Role::parse(&user.role)
+                .ok_or_else(|| ApiError::internal("unknown role stored"))?,
             enterprise_id: user.enterprise_id.map(EnterpriseId),
             username: user.username,
             display_name: user.display_name,
@@ -164,7 +182,10 @@ impl<P: Policy + 'static> FromRequest for Auth<P> {
             if !P::ROLES.contains(&user.role) {
                 return Err(ApiError::Forbidden);
             }
-            Ok(Auth { user, _policy: PhantomData })
+            Ok(Auth {
+                user,
+                _policy: PhantomData,
+            })
         })
     }
 }

@@ -34,21 +34,33 @@ pub fn check(conn: &mut DbConn, username: &str, now: NaiveDateTime) -> Result<()
         .select(login_failures::at)
         .load(conn)?;
     match retry_after(&recent, now) {
-        Some(secs) => Err(ApiError::RateLimited { retry_after_secs: secs }),
+        Some(secs) => Err(ApiError::RateLimited {
+            retry_after_secs: secs,
+        }),
         None => Ok(()),
     }
 }
 
-pub fn record_failure(conn: &mut DbConn, username: &str, now: NaiveDateTime) -> Result<(), ApiError> {
+pub fn record_failure(
+    conn: &mut DbConn,
+    username: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     diesel::insert_into(login_failures::table)
-        .values((login_failures::username.eq(username), login_failures::at.eq(now)))
+        .values((
+            login_failures::username.eq(username),
+            login_failures::at.eq(now),
+        ))
         .execute(conn)?;
     Ok(())
 }
 
 /// Forgets failures older than `cutoff` (housekeeping).
 pub fn purge(conn: &mut DbConn, cutoff: NaiveDateTime) -> Result<usize, ApiError> {
-    Ok(diesel::delete(login_failures::table.filter(login_failures::at.lt(cutoff))).execute(conn)?)
+    Ok(
+        diesel::delete(login_failures::table.filter(login_failures::at.lt(cutoff)))
+            .execute(conn)?,
+    )
 }
 
 #[cfg(test)]
@@ -56,7 +68,10 @@ mod tests {
     use super::*;
 
     fn t(min: i64) -> NaiveDateTime {
-        chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap().naive_utc() + Duration::minutes(min)
+        chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .unwrap()
+            .naive_utc()
+            + Duration::minutes(min)
     }
 
     #[test]

@@ -33,7 +33,10 @@ impl TokenKeys {
         validation.validate_exp = false; // checked against the service clock in `decode`
         validation.validate_nbf = false;
         validation.leeway = 0;
-        validation.required_spec_claims = ["sub", "exp", "iat"].iter().map(|s| s.to_string()).collect();
+        validation.required_spec_claims = ["sub", "exp", "iat"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -83,11 +86,27 @@ mod tests {
     #[test]
     fn a_token_round_trips_until_it_expires() {
         let keys = TokenKeys::new(SECRET);
-        let token = keys.issue(7, Role::Enterprise, Some(3), 2, now(), 60).unwrap();
+        let token = keys
+            .issue(7, Role::Enterprise, Some(3), 2, now(), 60)
+            .unwrap();
         let claims = keys.decode(&token, now()).unwrap();
-        assert_eq!((claims.sub.as_str(), claims.role.as_str(), claims.ent, claims.ver), ("7", "enterprise", Some(3), 2));
-        assert!(keys.decode(&token, now() + chrono::Duration::seconds(59)).is_some());
-        assert!(keys.decode(&token, now() + chrono::Duration::seconds(60)).is_none());
+        assert_eq!(
+            (
+                claims.sub.as_str(),
+                claims.role.as_str(),
+                claims.ent,
+                claims.ver
+            ),
+            ("7", "enterprise", Some(3), 2)
+        );
+        assert!(
+            keys.decode(&token, now() + chrono::Duration::seconds(59))
+                .is_some()
+        );
+        assert!(
+            keys.decode(&token, now() + chrono::Duration::seconds(60))
+                .is_none()
+        );
     }
 
     #[test]
@@ -97,13 +116,27 @@ mod tests {
         let token = other.issue(1, Role::Admin, None, 1, now(), 60).unwrap();
         assert!(keys.decode(&token, now()).is_none());
 
-        let claims = format!(r#"{{"sub":"1","role":"admin","iat":{0},"exp":{1},"ver":1}}"#, now().timestamp(), now().timestamp() + 60);
+        let claims = format!(
+            r#"{{"sub":"1","role":"admin","iat":{0},"exp":{1},"ver":1}}"#,
+            now().timestamp(),
+            now().timestamp() + 60
+        );
         let body = URL_SAFE_NO_PAD.encode(claims);
-        let none = format!("{}.{body}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#));
+        let none = format!(
+            "{}.{body}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#)
+        );
         assert!(keys.decode(&none, now()).is_none());
         let hs512 = jsonwebtoken::encode(
             &Header::new(Algorithm::HS512),
-            &Claims { sub: "1".into(), role: "admin".into(), ent: None, iat: now().timestamp(), exp: now().timestamp() + 60, ver: 1 },
+            &Claims {
+                sub: "1".into(),
+                role: "admin".into(),
+                ent: None,
+                iat: now().timestamp(),
+                exp: now().timestamp() + 60,
+                ver: 1,
+            },
             &EncodingKey::from_secret(SECRET),
         )
         .unwrap();

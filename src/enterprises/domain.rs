@@ -26,7 +26,9 @@ impl EnterpriseStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Operating, Self::Suspended, Self::Closed].into_iter().find(|v| v.as_str() == s)
+        [Self::Operating, Self::Suspended, Self::Closed]
+            .into_iter()
+            .find(|v| v.as_str() == s)
     }
 }
 
@@ -70,12 +72,26 @@ pub trait ReferenceCodes {
 pub const MAX_EMPLOYEES: i64 = 10_000_000;
 
 /// Checks every field, recording errors under `prefix` (`""` or `[3].`).
-pub fn validate(input: &EnterpriseInput, codes: &impl ReferenceCodes, prefix: &str, v: &mut Validator) -> Option<ValidEnterprise> {
+pub fn validate(
+    input: &EnterpriseInput,
+    codes: &impl ReferenceCodes,
+    prefix: &str,
+    v: &mut Validator,
+) -> Option<ValidEnterprise> {
     let field = |name: &str| format!("{prefix}{name}");
-    let credit_code = v.check(&field("credit_code"), "invalid", CreditCode::parse(&input.credit_code));
+    let credit_code = v.check(
+        &field("credit_code"),
+        "invalid",
+        CreditCode::parse(&input.credit_code),
+    );
     let name = v.text(&field("name"), &input.name, 1, 200);
     let address = v.text(&field("address"), &input.address, 1, 300);
-    let legal_representative = v.text(&field("legal_representative"), &input.legal_representative, 1, 100);
+    let legal_representative = v.text(
+        &field("legal_representative"),
+        &input.legal_representative,
+        1,
+        100,
+    );
     let safety_director = match &input.safety_director {
         Some(s) => v.text(&field("safety_director"), s, 1, 100).map(Some),
         None => Some(None),
@@ -91,7 +107,11 @@ pub fn validate(input: &EnterpriseInput, codes: &impl ReferenceCodes, prefix: &s
     let employee_count = if (0..=MAX_EMPLOYEES).contains(&input.employee_count) {
         Some(input.employee_count as i32)
     } else {
-        v.add(field("employee_count"), "out_of_range", "must be 0 to 10,000,000");
+        v.add(
+            field("employee_count"),
+            "out_of_range",
+            "must be 0 to 10,000,000",
+        );
         None
     };
     Some(ValidEnterprise {
@@ -151,8 +171,19 @@ mod tests {
         bad.name = " ".into();
         let mut v = Validator::new();
         assert!(validate(&bad, &Codes, "[4].", &mut v).is_none());
-        let Err(ApiError::Validation(errors)) = v.finish() else { panic!("expected errors") };
+        let Err(ApiError::Validation(errors)) = v.finish() else {
+            panic!("expected errors")
+        };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["[4].credit_code", "[4].name", "[4].industry", "[4].district", "[4].employee_count"]);
+        assert_eq!(
+            fields,
+            [
+                "[4].credit_code",
+                "[4].name",
+                "[4].industry",
+                "[4].district",
+                "[4].employee_count"
+            ]
+        );
     }
 }

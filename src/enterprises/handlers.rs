@@ -54,7 +54,8 @@ impl TryFrom<EnterpriseRow> for EnterpriseView {
     fn try_from(r: EnterpriseRow) -> Result<Self, ApiError> {
         Ok(Self {
             id: EnterpriseId(r.id),
-            status: EnterpriseStatus::parse(&r.status).ok_or_else(|| ApiError::internal("unknown status stored"))?,
+            status: EnterpriseStatus::parse(&r.status)
+                .ok_or_else(|| ApiError::internal("unknown status stored"))?,
             credit_code: r.credit_code,
             name: r.name,
             industry: r.industry,
@@ -109,10 +110,19 @@ pub async fn create_enterprise(
             let mut v = Validator::new();
             let valid = domain::validate(&input, &codes, "", &mut v);
             v.finish()?;
-            let valid = valid.ok_or_else(|| ApiError::internal("validator passed without a value"))?;
+            let valid =
+                valid.ok_or_else(|| ApiError::internal("validator passed without a value"))?;
             idem.run(conn, now, |conn| {
                 let row = store::insert(conn, &NewEnterprise::from_valid(&valid, now))?;
-                audit::store::append_first(conn, "enterprise", &row.id.to_string(), "created", &actor, created_payload(&valid), now)?;
+                audit::store::append_first(
+                    conn,
+                    "enterprise",
+                    &row.id.to_string(),
+                    "created",
+                    &actor,
+                    created_payload(&valid),
+                    now,
+                )?;
                 Ok((StatusCode::CREATED, view_json(row)?))
             })
         })
@@ -131,12 +141,30 @@ pub struct ImportResult {
 
 /// Parses a CSV body with a header row naming the fields of [`EnterpriseInput`].
 fn parse_csv(bytes: &[u8]) -> Result<Vec<EnterpriseInput>, ApiError> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes);
-    let headers = reader.headers().map_err(|e| ApiError::MalformedJson(format!("unreadable CSV header: {e}")))?.clone();
-    let known = ["credit_code", "name", "industry", "district", "address", "legal_representative", "safety_director", "employee_count"];
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let headers = reader
+        .headers()
+        .map_err(|e| ApiError::MalformedJson(format!("unreadable CSV header: {e}")))?
+        .clone();
+    let known = [
+        "credit_code",
+        "name",
+        "industry",
+        "district",
+        "address",
+        "legal_representative",
+        "safety_director",
+        "employee_count",
+    ];
     let mut v = Validator::new();
     for h in headers.iter().filter(|h| !known.contains(h)) {
-        v.add(h.to_owned(), "unknown_field", "is not a column of an enterprise import");
+        v.add(
+            h.to_owned(),
+            "unknown_field",
+            "is not a column of an enterprise import",
+        );
     }
     v.finish()?;
     let mut rows = Vec::new();
@@ -145,16 +173,31 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<EnterpriseInput>, ApiError> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                errors.add(format!("[{index}]"), "invalid", format!("unreadable CSV line: {e}"));
+                errors.add(
+                    format!("[{index}]"),
+                    "invalid",
+                    format!("unreadable CSV line: {e}"),
+                );
                 continue;
             }
         };
-        let get = |name: &str| headers.iter().position(|h| h == name).and_then(|i| record.get(i)).unwrap_or("").to_owned();
+        let get = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h == name)
+                .and_then(|i| record.get(i))
+                .unwrap_or("")
+                .to_owned()
+        };
         let count = get("employee_count");
         let employee_count = match count.parse::<i64>() {
             Ok(n) => n,
             Err(_) => {
-                errors.add(format!("[{index}].employee_count"), "invalid_type", "must be a whole number");
+                errors.add(
+                    format!("[{index}].employee_count"),
+                    "invalid_type",
+                    "must be a whole number",
+                );
                 continue;
             }
         };
@@ -175,13 +218,21 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<EnterpriseInput>, ApiError> {
 }
 
 /// Checks every row, its credit code against the file and the database; all-or-nothing.
-fn validate_import(conn: &mut DbConn, inputs: &[EnterpriseInput], codes: &impl ReferenceCodes) -> Result<Vec<ValidEnterprise>, ApiError> {
+fn validate_import(
+    conn: &mut DbConn,
+    inputs: &[EnterpriseInput],
+    codes: &impl ReferenceCodes,
+) -> Result<Vec<ValidEnterprise>, ApiError> {
     let mut v = Validator::new();
     if inputs.is_empty() {
         v.add("", "empty", "the import holds no rows");
     }
     if inputs.len() > MAX_IMPORT_ROWS {
-        v.add("", "too_many_rows", format!("at most {MAX_IMPORT_ROWS} rows per import"));
+        v.add(
+            "",
+            "too_many_rows",
+            format!("at most {MAX_IMPORT_ROWS} rows per import"),
+        );
     }
     v.finish()?;
     let mut v = Validator::new();
@@ -190,7 +241,11 @@ fn validate_import(conn: &mut DbConn, inputs: &[EnterpriseInput], codes: &impl R
     for (i, input) in inputs.iter().enumerate() {
         if let Some(e) = domain::validate(input, codes, &format!("[{i}]."), &mut v) {
             if let Some(first) = seen.insert(e.credit_code.clone(), i) {
-                v.add(format!("[{i}].credit_code"), "duplicate", format!("repeats row {first}"));
+                v.add(
+                    format!("[{i}].credit_code"),
+                    "duplicate",
+                    format!("repeats row {first}"),
+                );
             }
             valid.push(e);
         }
@@ -198,7 +253,11 @@ fn validate_import(conn: &mut DbConn, inputs: &[EnterpriseInput], codes: &impl R
     let all_codes: Vec<&str> = valid.iter().map(|e| e.credit_code.as_str()).collect();
     for (code, _) in store::ids_by_credit_code(conn, &all_codes)? {
         if let Some(i) = CreditCode::parse(&code).ok().and_then(|c| seen.get(&c)) {
-            v.add(format!("[{i}].credit_code"), "taken", "an enterprise with this credit_code exists");
+            v.add(
+                format!("[{i}].credit_code"),
+                "taken",
+                "an enterprise with this credit_code exists",
+            );
         }
     }
     v.finish()?;
@@ -223,13 +282,21 @@ pub async fn import_enterprises(
     mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let mime = req.mime_type().ok().flatten();
-    let is_csv = mime.as_ref().is_some_and(|m| m.type_() == "text" && m.subtype() == "csv");
-    let is_json = mime.as_ref().is_some_and(|m| m.type_() == "application" && m.subtype() == "json");
+    let is_csv = mime
+        .as_ref()
+        .is_some_and(|m| m.type_() == "text" && m.subtype() == "csv");
+    let is_json = mime
+        .as_ref()
+        .is_some_and(|m| m.type_() == "application" && m.subtype() == "json");
     if !is_csv && !is_json {
         return Err(ApiError::UnsupportedMediaType);
     }
     let bytes = read_body(&req, &mut payload, MAX_IMPORT_BYTES).await?;
-    let inputs: Vec<EnterpriseInput> = if is_csv { parse_csv(&bytes)? } else { parse_json(&bytes)? };
+    let inputs: Vec<EnterpriseInput> = if is_csv {
+        parse_csv(&bytes)?
+    } else {
+        parse_json(&bytes)?
+    };
     let idem = Idempotent::new(&req, format!("user:{}", auth.id), &bytes)?;
     let actor = auth.actor();
     let now = state.clock.now_naive();
@@ -239,15 +306,31 @@ pub async fn import_enterprises(
             let codes = store::reference_codes(conn)?;
             idem.run(conn, now, |conn| {
                 let valid = validate_import(conn, &inputs, &codes)?;
-                let rows: Vec<NewEnterprise<'_>> = valid.iter().map(|e| NewEnterprise::from_valid(e, now)).collect();
+                let rows: Vec<NewEnterprise<'_>> = valid
+                    .iter()
+                    .map(|e| NewEnterprise::from_valid(e, now))
+                    .collect();
                 store::insert_many(conn, &rows)?;
                 let all_codes: Vec<&str> = valid.iter().map(|e| e.credit_code.as_str()).collect();
-                let ids: std::collections::HashMap<String, i64> = store::ids_by_credit_code(conn, &all_codes)?.into_iter().collect();
+                let ids: std::collections::HashMap<String, i64> =
+                    store::ids_by_credit_code(conn, &all_codes)?
+                        .into_iter()
+                        .collect();
                 let events = valid
                     .iter()
-                    .filter_map(|e| ids.get(e.credit_code.as_str()).map(|id| (id.to_string(), created_payload(e))))
+                    .filter_map(|e| {
+                        ids.get(e.credit_code.as_str())
+                            .map(|id| (id.to_string(), created_payload(e)))
+                    })
                     .collect::<Vec<_>>();
-                audit::store::append_first_many(conn, "enterprise", "imported", &actor, &events, now)?;
+                audit::store::append_first_many(
+                    conn,
+                    "enterprise",
+                    "imported",
+                    &actor,
+                    &events,
+                    now,
+                )?;
                 Ok((StatusCode::CREATED, json!({ "imported": valid.len() })))
             })
         })
@@ -289,10 +372,18 @@ pub async fn list_enterprises(
         .run(move |conn| {
             let codes = store::reference_codes(conn)?;
             let mut v = Validator::new();
-            if filter.industry.as_deref().is_some_and(|c| !codes.has_industry(c)) {
+            if filter
+                .industry
+                .as_deref()
+                .is_some_and(|c| !codes.has_industry(c))
+            {
                 v.add("industry", "unknown_code", "is not an industry code");
             }
-            if filter.district.as_deref().is_some_and(|c| !codes.has_district(c)) {
+            if filter
+                .district
+                .as_deref()
+                .is_some_and(|c| !codes.has_district(c))
+            {
                 v.add("district", "unknown_code", "is not a district code");
             }
             v.finish()?;
@@ -300,20 +391,35 @@ pub async fn list_enterprises(
         })
         .await?;
     let page = Page::from_rows(rows, page, |r| r.id);
-    let items = page.items.into_iter().map(EnterpriseView::try_from).collect::<Result<Vec<_>, _>>()?;
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor: page.next_cursor }))
+    let items = page
+        .items
+        .into_iter()
+        .map(EnterpriseView::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// One enterprise. Staff read any; an enterprise user reads only its own (another's is 404).
 /// Roles: admin, reviewer, inspector, enterprise.
 #[utoipa::path(tag = "enterprises", params(("id" = i64, Path)), responses((status = 200, body = EnterpriseView), (status = 404, body = Problem)), security(("bearer" = ["admin", "reviewer", "inspector", "enterprise"])))]
 #[get("/enterprises/{id}")]
-pub async fn get_enterprise(auth: Auth<Anyone>, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get_enterprise(
+    auth: Auth<Anyone>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = EnterpriseId(id.into_inner());
     if !auth.can_see(id) {
         return Err(ApiError::NotFound);
     }
-    let row = state.db.run(move |conn| store::find(conn, id)).await?.ok_or(ApiError::NotFound)?;
+    let row = state
+        .db
+        .run(move |conn| store::find(conn, id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(EnterpriseView::try_from(row)?))
 }
 

@@ -99,8 +99,16 @@ impl ReferenceCodes for Codes {
 
 pub fn reference_codes(conn: &mut DbConn) -> Result<Codes, ApiError> {
     Ok(Codes {
-        industries: industries::table.select(industries::code).load::<String>(conn)?.into_iter().collect(),
-        districts: districts::table.select(districts::code).load::<String>(conn)?.into_iter().collect(),
+        industries: industries::table
+            .select(industries::code)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect(),
+        districts: districts::table
+            .select(districts::code)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect(),
     })
 }
 
@@ -125,14 +133,19 @@ pub fn insert(conn: &mut DbConn, row: &NewEnterprise<'_>) -> Result<EnterpriseRo
 /// ids by credit code.
 pub fn insert_many(conn: &mut DbConn, rows: &[NewEnterprise<'_>]) -> Result<(), ApiError> {
     for chunk in rows.chunks(1000) {
-        crate::db::on_backend!(conn, |c| diesel::insert_into(enterprises::table).values(chunk).execute(c))
-            .map_err(credit_code_taken)?;
+        crate::db::on_backend!(conn, |c| diesel::insert_into(enterprises::table)
+            .values(chunk)
+            .execute(c))
+        .map_err(credit_code_taken)?;
     }
     Ok(())
 }
 
 /// The ids of the given credit codes (those that exist).
-pub fn ids_by_credit_code(conn: &mut DbConn, codes: &[&str]) -> Result<Vec<(String, i64)>, ApiError> {
+pub fn ids_by_credit_code(
+    conn: &mut DbConn,
+    codes: &[&str],
+) -> Result<Vec<(String, i64)>, ApiError> {
     let mut out = Vec::with_capacity(codes.len());
     for chunk in codes.chunks(1000) {
         let found: Vec<(String, i64)> = enterprises::table
@@ -145,7 +158,11 @@ pub fn ids_by_credit_code(conn: &mut DbConn, codes: &[&str]) -> Result<Vec<(Stri
 }
 
 pub fn find(conn: &mut DbConn, id: EnterpriseId) -> Result<Option<EnterpriseRow>, ApiError> {
-    Ok(enterprises::table.find(id.0).select(EnterpriseRow::as_select()).first(conn).optional()?)
+    Ok(enterprises::table
+        .find(id.0)
+        .select(EnterpriseRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 /// Applies `changes` only if the row is still as read; a lost race is 409.
@@ -155,13 +172,19 @@ pub fn update_if_unchanged(
     read_at: NaiveDateTime,
     changes: &EnterpriseChanges,
 ) -> Result<EnterpriseRow, ApiError> {
-    diesel::update(enterprises::table.filter(enterprises::id.eq(id.0)).filter(enterprises::updated_at.eq(read_at)))
-        .set(changes)
-        .returning(enterprises::all_columns)
-        .get_result::<EnterpriseRow>(conn)
-        .optional()
-        .map_err(credit_code_taken)?
-        .ok_or_else(|| ApiError::Conflict("the enterprise was changed concurrently; reload and retry".into()))
+    diesel::update(
+        enterprises::table
+            .filter(enterprises::id.eq(id.0))
+            .filter(enterprises::updated_at.eq(read_at)),
+    )
+    .set(changes)
+    .returning(enterprises::all_columns)
+    .get_result::<EnterpriseRow>(conn)
+    .optional()
+    .map_err(credit_code_taken)?
+    .ok_or_else(|| {
+        ApiError::Conflict("the enterprise was changed concurrently; reload and retry".into())
+    })
 }
 
 #[derive(Debug, Default, Clone)]
@@ -173,8 +196,15 @@ pub struct Filter {
     pub q: Option<String>,
 }
 
-pub fn list(conn: &mut DbConn, filter: &Filter, before_id: Option<i64>, fetch: i64) -> Result<Vec<EnterpriseRow>, ApiError> {
-    let mut query = enterprises::table.select(EnterpriseRow::as_select()).into_boxed();
+pub fn list(
+    conn: &mut DbConn,
+    filter: &Filter,
+    before_id: Option<i64>,
+    fetch: i64,
+) -> Result<Vec<EnterpriseRow>, ApiError> {
+    let mut query = enterprises::table
+        .select(EnterpriseRow::as_select())
+        .into_boxed();
     if let Some(v) = &filter.industry {
         query = query.filter(enterprises::industry.eq(v.clone()));
     }
@@ -185,17 +215,28 @@ pub fn list(conn: &mut DbConn, filter: &Filter, before_id: Option<i64>, fetch: i
         query = query.filter(enterprises::status.eq(v.clone()));
     }
     if let Some(q) = &filter.q {
-        query = query.filter(enterprises::name_lower.like(like_contains(&q.to_lowercase())).escape('\\'));
+        query = query.filter(
+            enterprises::name_lower
+                .like(like_contains(&q.to_lowercase()))
+                .escape('\\'),
+        );
     }
     if let Some(before) = before_id {
         query = query.filter(enterprises::id.lt(before));
     }
-    Ok(query.order(enterprises::id.desc()).limit(fetch).load(conn)?)
+    Ok(query
+        .order(enterprises::id.desc())
+        .limit(fetch)
+        .load(conn)?)
 }
 
 /// Whether a suspension order is in force for the enterprise. Orders are issued by the
 /// campaigns capability; until it exists, `suspended` (which only orders set) stands for one.
 pub fn order_in_force(conn: &mut DbConn, id: EnterpriseId) -> Result<bool, ApiError> {
-    let status: Option<String> = enterprises::table.find(id.0).select(enterprises::status).first(conn).optional()?;
+    let status: Option<String> = enterprises::table
+        .find(id.0)
+        .select(enterprises::status)
+        .first(conn)
+        .optional()?;
     Ok(status.as_deref() == Some("suspended"))
 }

@@ -16,12 +16,26 @@ fn same_origin(req: &ServiceRequest, origin: &str) -> bool {
     origin == format!("{}://{}", info.scheme(), info.host())
 }
 
-pub async fn cors(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_owned) else {
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+pub async fn cors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
     };
     if same_origin(&req, &origin) {
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
     }
     let allowed = req
         .app_data::<web::Data<AppState>>()
@@ -31,11 +45,21 @@ pub async fn cors(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<S
         return Ok(req.into_response(response).map_into_right_body());
     }
     let origin_value = HeaderValue::from_str(&origin).unwrap_or(HeaderValue::from_static("null"));
-    if req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+    if req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
         let response = HttpResponse::build(StatusCode::NO_CONTENT)
             .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin_value))
-            .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, PUT, PATCH, DELETE"))
-            .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, "authorization, content-type, idempotency-key, x-request-id"))
+            .insert_header((
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                "GET, POST, PUT, PATCH, DELETE",
+            ))
+            .insert_header((
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                "authorization, content-type, idempotency-key, x-request-id",
+            ))
             .insert_header((header::ACCESS_CONTROL_MAX_AGE, "600"))
             .insert_header((header::VARY, "Origin"))
             .finish();
@@ -44,7 +68,10 @@ pub async fn cors(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<S
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin_value);
-    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("x-request-id, retry-after"));
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("x-request-id, retry-after"),
+    );
     headers.insert(header::VARY, HeaderValue::from_static("Origin"));
     Ok(res.map_into_left_body())
 }

@@ -22,34 +22,39 @@ pub struct JsonWithBytes<T> {
 fn is_json(req: &HttpRequest) -> bool {
     match req.mime_type() {
         Ok(Some(mime)) => {
-            mime.type_() == "application" && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+            mime.type_() == "application"
+                && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
         }
         _ => false,
     }
 }
 
 fn max_body(req: &HttpRequest) -> usize {
-    req.app_data::<web::Data<AppState>>().map_or(1_048_576, |s| s.config.max_body_bytes)
+    req.app_data::<web::Data<AppState>>()
+        .map_or(1_048_576, |s| s.config.max_body_bytes)
 }
 
 /// Reads the whole body, refusing it with 413 as soon as it grows past `limit`.
-pub async fn read_body<S>(req: &HttpRequest, payload: &mut S, limit: usize) -> Result<web::Bytes, ApiError>
+pub async fn read_body<S>(
+    req: &HttpRequest,
+    payload: &mut S,
+    limit: usize,
+) -> Result<web::Bytes, ApiError>
 where
     S: futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin,
 {
-    if let Some(len) = req
+    let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        if len > limit {
-            return Err(ApiError::PayloadTooLarge);
-        }
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(ApiError::PayloadTooLarge);
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::MalformedJson(format!("could not read the body: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| ApiError::MalformedJson(format!("could not read the body: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge);
         }
@@ -98,7 +103,11 @@ fn backticked(message: &str) -> Option<&str> {
 /// Classifies a data error (the body was JSON, but not the JSON we want) as a field error.
 fn field_error(path: &str, message: &str) -> FieldError {
     let path = tidy_path(path);
-    let clean = message.split(" at line ").next().unwrap_or(message).to_owned();
+    let clean = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_owned();
     if clean.starts_with("unknown field") {
         let field = join_path(&path, backticked(&clean).unwrap_or_default());
         FieldError::new(field, "unknown_field", "is not a field of this request")
@@ -137,7 +146,10 @@ impl FromRequest for JsonBody {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        std::future::ready(Ok(Self { req: req.clone(), payload: payload.take() }))
+        std::future::ready(Ok(Self {
+            req: req.clone(),
+            payload: payload.take(),
+        }))
     }
 }
 
@@ -149,7 +161,9 @@ impl JsonBody {
         }
         let bytes = read_body(&self.req, &mut self.payload, max_body(&self.req)).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::MalformedJson("the body is empty; send a JSON object".into()));
+            return Err(ApiError::MalformedJson(
+                "the body is empty; send a JSON object".into(),
+            ));
         }
         let value = parse_json(&bytes)?;
         Ok(JsonWithBytes { value, bytes })
@@ -235,21 +249,43 @@ mod tests {
 
     #[test]
     fn data_errors_name_the_field_by_json_path() {
-        let e = errors(parse_json(br#"{"form":{"premises_area_m2":"big","chemicals":[]}}"#));
-        assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("form.premises_area_m2", "invalid_type"));
-        let e = errors(parse_json(br#"{"form":{"premises_area_m2":1,"chemicals":[{"name":"x","cas":1}]}}"#));
-        assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("form.chemicals[0].cas", "unknown_field"));
+        let e = errors(parse_json(
+            br#"{"form":{"premises_area_m2":"big","chemicals":[]}}"#,
+        ));
+        assert_eq!(
+            (e[0].field.as_str(), e[0].code.as_str()),
+            ("form.premises_area_m2", "invalid_type")
+        );
+        let e = errors(parse_json(
+            br#"{"form":{"premises_area_m2":1,"chemicals":[{"name":"x","cas":1}]}}"#,
+        ));
+        assert_eq!(
+            (e[0].field.as_str(), e[0].code.as_str()),
+            ("form.chemicals[0].cas", "unknown_field")
+        );
         let e = errors(parse_json(br#"{"form":{"chemicals":[]}}"#));
-        assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("form.premises_area_m2", "required"));
+        assert_eq!(
+            (e[0].field.as_str(), e[0].code.as_str()),
+            ("form.premises_area_m2", "required")
+        );
         let e = errors(parse_json(br#"{"typo":1}"#));
         assert_eq!(e[0].field, "typo");
     }
 
     #[test]
     fn syntax_errors_are_malformed_json() {
-        assert!(matches!(parse_json::<Form>(b"{\"form\":"), Err(ApiError::MalformedJson(_))));
-        assert!(matches!(parse_json::<Form>(b"not json"), Err(ApiError::MalformedJson(_))));
-        assert!(matches!(parse_json::<serde_json::Value>(b"{} {}"), Err(ApiError::MalformedJson(_))));
+        assert!(matches!(
+            parse_json::<Form>(b"{\"form\":"),
+            Err(ApiError::MalformedJson(_))
+        ));
+        assert!(matches!(
+            parse_json::<Form>(b"not json"),
+            Err(ApiError::MalformedJson(_))
+        ));
+        assert!(matches!(
+            parse_json::<serde_json::Value>(b"{} {}"),
+            Err(ApiError::MalformedJson(_))
+        ));
     }
 
     #[derive(Debug, Deserialize)]

@@ -18,10 +18,16 @@ use crate::schema::idempotency_keys;
 
 /// The header's value, when sent: 1 to 200 visible ASCII characters.
 pub fn key_from(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get("idempotency-key") else { return Ok(None) };
+    let Some(value) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
     let text = value.to_str().unwrap_or_default().trim();
     if text.is_empty() || text.len() > 200 || !text.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::field("Idempotency-Key", "invalid", "must be 1 to 200 visible ASCII characters"));
+        return Err(ApiError::field(
+            "Idempotency-Key",
+            "invalid",
+            "must be 1 to 200 visible ASCII characters",
+        ));
     }
     Ok(Some(text.to_owned()))
 }
@@ -46,7 +52,11 @@ pub struct Idempotent {
 
 impl Idempotent {
     pub fn new(req: &HttpRequest, scope: String, body: &[u8]) -> Result<Self, ApiError> {
-        Ok(Self { scope, key: key_from(req)?, hash: request_hash(req, body) })
+        Ok(Self {
+            scope,
+            key: key_from(req)?,
+            hash: request_hash(req, body),
+        })
     }
 
     /// Runs the creation `f` (already inside a transaction) unless this key has been seen: then
@@ -70,7 +80,11 @@ impl Idempotent {
         if claimed == 0 {
             let (hash, status, body): (String, i32, String) = idempotency_keys::table
                 .find((&self.scope, key))
-                .select((idempotency_keys::request_hash, idempotency_keys::status_code, idempotency_keys::response_body))
+                .select((
+                    idempotency_keys::request_hash,
+                    idempotency_keys::status_code,
+                    idempotency_keys::response_body,
+                ))
                 .first(conn)?;
             if hash != self.hash {
                 return Err(ApiError::IdempotencyKeyReused);
@@ -96,5 +110,8 @@ pub fn respond((status, body): (StatusCode, serde_json::Value)) -> HttpResponse 
 
 /// Forgets keys older than `cutoff` (housekeeping; keys are kept at least 24 hours).
 pub fn purge(conn: &mut DbConn, cutoff: NaiveDateTime) -> Result<usize, ApiError> {
-    Ok(diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff))).execute(conn)?)
+    Ok(
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff)))
+            .execute(conn)?,
+    )
 }

@@ -29,7 +29,8 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         .run(|conn| {
             use diesel::connection::SimpleConnection;
             // A real table, not just `SELECT 1`: the schema must be there too.
-            conn.batch_execute("SELECT 1 FROM __diesel_schema_migrations LIMIT 1").map_err(ApiError::unavailable)
+            conn.batch_execute("SELECT 1 FROM __diesel_schema_migrations LIMIT 1")
+                .map_err(ApiError::unavailable)
         })
         .await
         .map_err(|e| match e {
@@ -51,5 +52,9 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 
 /// Unknown route: 404; known route, wrong method: 405.
 pub async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(if req.resource_map().has_resource(req.path()) { ApiError::MethodNotAllowed } else { ApiError::NotFound })
+    Err(if req.resource_map().has_resource(req.path()) {
+        ApiError::MethodNotAllowed
+    } else {
+        ApiError::NotFound
+    })
 }

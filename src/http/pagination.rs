@@ -43,7 +43,10 @@ fn decode_cursor(raw: &str) -> Result<i64, ApiError> {
     let bad = || ApiError::field("cursor", "invalid", "is not a cursor this service issued");
     let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    text.strip_prefix("id:").and_then(|n| n.parse::<i64>().ok()).filter(|n| *n > 0).ok_or_else(bad)
+    text.strip_prefix("id:")
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(bad)
 }
 
 /// `{items, next_cursor}`.
@@ -59,12 +62,22 @@ impl<T> Page<T> {
     pub fn from_rows(mut rows: Vec<T>, page: PageRequest, id_of: impl Fn(&T) -> i64) -> Self {
         let more = rows.len() as i64 > page.limit;
         rows.truncate(page.limit as usize);
-        let next_cursor = if more { rows.last().map(|r| encode_cursor(id_of(r))) } else { None };
-        Self { items: rows, next_cursor }
+        let next_cursor = if more {
+            rows.last().map(|r| encode_cursor(id_of(r)))
+        } else {
+            None
+        };
+        Self {
+            items: rows,
+            next_cursor,
+        }
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+        }
     }
 }
 
@@ -75,7 +88,13 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
         let page = PageRequest::parse(Some(10), Some(&encode_cursor(42))).unwrap();
-        assert_eq!(page, PageRequest { limit: 10, before_id: Some(42) });
+        assert_eq!(
+            page,
+            PageRequest {
+                limit: 10,
+                before_id: Some(42)
+            }
+        );
         assert!(PageRequest::parse(None, Some("!!")).is_err());
         assert!(PageRequest::parse(None, Some(&URL_SAFE_NO_PAD.encode("id:-1"))).is_err());
         assert!(PageRequest::parse(Some(0), None).is_err());
@@ -85,7 +104,10 @@ mod tests {
 
     #[test]
     fn a_page_keeps_limit_rows_and_points_past_the_last() {
-        let page = PageRequest { limit: 2, before_id: None };
+        let page = PageRequest {
+            limit: 2,
+            before_id: None,
+        };
         let p = Page::from_rows(vec![9, 8, 7], page, |x| *x);
         assert_eq!(p.items, vec![9, 8]);
         assert_eq!(p.next_cursor, Some(encode_cursor(8)));

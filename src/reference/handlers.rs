@@ -14,7 +14,10 @@ use crate::http::extract::JsonBody;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list_districts).service(list_industries).service(put_district).service(put_industry);
+    cfg.service(list_districts)
+        .service(list_industries)
+        .service(put_district)
+        .service(put_industry);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,13 +36,25 @@ async fn list(state: web::Data<AppState>, table: Table) -> Result<HttpResponse, 
     Ok(HttpResponse::Ok().json(CodeList { items }))
 }
 
-async fn put(state: web::Data<AppState>, user: &CurrentUser, table: Table, code: String, body: PutName) -> Result<HttpResponse, ApiError> {
+async fn put(
+    state: web::Data<AppState>,
+    user: &CurrentUser,
+    table: Table,
+    code: String,
+    body: PutName,
+) -> Result<HttpResponse, ApiError> {
     let mut v = Validator::new();
     let ok_code = (1..=40).contains(&code.len())
         && code.starts_with(|c: char| c.is_ascii_lowercase())
-        && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok_code {
-        v.add("code", "invalid", "must be 1 to 40 characters of a-z, 0-9 and _, starting with a letter");
+        v.add(
+            "code",
+            "invalid",
+            "must be 1 to 40 characters of a-z, 0-9 and _, starting with a letter",
+        );
     }
     let name = v.text("name", &body.name, 1, 100);
     v.finish()?;
@@ -51,7 +66,15 @@ async fn put(state: web::Data<AppState>, user: &CurrentUser, table: Table, code:
         .write(move |conn| {
             let created = store::upsert(conn, table, &code, &name)?;
             let action = if created { "created" } else { "renamed" };
-            audit::store::append(conn, table.aggregate(), &code, action, &actor, json!({"name": name}), now)?;
+            audit::store::append(
+                conn,
+                table.aggregate(),
+                &code,
+                action,
+                &actor,
+                json!({"name": name}),
+                now,
+            )?;
             Ok(CodeName { code, name })
         })
         .await?;
@@ -61,27 +84,57 @@ async fn put(state: web::Data<AppState>, user: &CurrentUser, table: Table, code:
 /// The districts. Roles: admin, reviewer, inspector, enterprise.
 #[utoipa::path(tag = "reference", responses((status = 200, body = CodeList)), security(("bearer" = ["admin", "reviewer", "inspector", "enterprise"])))]
 #[get("/reference/districts")]
-pub async fn list_districts(_auth: Auth<Anyone>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_districts(
+    _auth: Auth<Anyone>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     list(state, Table::Districts).await
 }
 
 /// The industries. Roles: admin, reviewer, inspector, enterprise.
 #[utoipa::path(tag = "reference", responses((status = 200, body = CodeList)), security(("bearer" = ["admin", "reviewer", "inspector", "enterprise"])))]
 #[get("/reference/industries")]
-pub async fn list_industries(_auth: Auth<Anyone>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn list_industries(
+    _auth: Auth<Anyone>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     list(state, Table::Industries).await
 }
 
 /// Adds a district or renames one (another city replaces Qingdao's ten). Roles: admin.
 #[utoipa::path(tag = "reference", params(("code" = String, Path)), request_body = PutName, responses((status = 200, body = CodeName), (status = 422, body = Problem)), security(("bearer" = ["admin"])))]
 #[put("/reference/districts/{code}")]
-pub async fn put_district(auth: Auth<Admin>, state: web::Data<AppState>, code: web::Path<String>, body: JsonBody) -> Result<HttpResponse, ApiError> {
-    put(state, &auth, Table::Districts, code.into_inner(), body.value().await?).await
+pub async fn put_district(
+    auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    put(
+        state,
+        &auth,
+        Table::Districts,
+        code.into_inner(),
+        body.value().await?,
+    )
+    .await
 }
 
 /// Adds an industry or renames one. Roles: admin.
 #[utoipa::path(tag = "reference", params(("code" = String, Path)), request_body = PutName, responses((status = 200, body = CodeName), (status = 422, body = Problem)), security(("bearer" = ["admin"])))]
 #[put("/reference/industries/{code}")]
-pub async fn put_industry(auth: Auth<Admin>, state: web::Data<AppState>, code: web::Path<String>, body: JsonBody) -> Result<HttpResponse, ApiError> {
-    put(state, &auth, Table::Industries, code.into_inner(), body.value().await?).await
+pub async fn put_industry(
+    auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    put(
+        state,
+        &auth,
+        Table::Industries,
+        code.into_inner(),
+        body.value().await?,
+    )
+    .await
 }

@@ -39,21 +39,31 @@ pub struct CodeName {
 }
 
 pub fn list(conn: &mut DbConn, table: Table) -> Result<Vec<CodeName>, ApiError> {
-    Ok(diesel::sql_query(format!("SELECT code, name FROM {} ORDER BY code", table.name())).load(conn)?)
+    Ok(diesel::sql_query(format!(
+        "SELECT code, name FROM {} ORDER BY code",
+        table.name()
+    ))
+    .load(conn)?)
 }
 
 /// Inserts or renames; returns whether the code is new.
 pub fn upsert(conn: &mut DbConn, table: Table, code: &str, name: &str) -> Result<bool, ApiError> {
-    let updated = diesel::sql_query(format!("UPDATE {} SET name = $1 WHERE code = $2", table.name()))
-        .bind::<Text, _>(name)
-        .bind::<Text, _>(code)
-        .execute(conn)?;
+    let updated = diesel::sql_query(format!(
+        "UPDATE {} SET name = $1 WHERE code = $2",
+        table.name()
+    ))
+    .bind::<Text, _>(name)
+    .bind::<Text, _>(code)
+    .execute(conn)?;
     if updated > 0 {
         return Ok(false);
     }
-    diesel::sql_query(format!("INSERT INTO {} (code, name) VALUES ($1, $2)", table.name()))
-        .bind::<Text, _>(code)
-        .bind::<Text, _>(name)
-        .execute(conn)?;
+    diesel::sql_query(format!(
+        "INSERT INTO {} (code, name) VALUES ($1, $2)",
+        table.name()
+    ))
+    .bind::<Text, _>(code)
+    .bind::<Text, _>(name)
+    .execute(conn)?;
     Ok(true)
 }

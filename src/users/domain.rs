@@ -14,7 +14,10 @@ impl Username {
         if !(3..=64).contains(&len) {
             return Err("must be 3 to 64 characters");
         }
-        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        {
             return Err("may contain only letters, digits, '.', '_' and '-'");
         }
         if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
@@ -44,7 +47,10 @@ mod tests {
 
     #[test]
     fn usernames_are_normalised_and_checked() {
-        assert_eq!(Username::parse(" Zhang.San ").unwrap().as_str(), "zhang.san");
+        assert_eq!(
+            Username::parse(" Zhang.San ").unwrap().as_str(),
+            "zhang.san"
+        );
         for bad in ["ab", "-lead", "has space", "名字", &"a".repeat(65)] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }

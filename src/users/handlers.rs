@@ -21,7 +21,10 @@ use crate::ids::{EnterpriseId, UserId};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(create_user).service(list_users).service(get_user).service(update_user);
+    cfg.service(create_user)
+        .service(list_users)
+        .service(get_user)
+        .service(update_user);
 }
 
 /// An account as admins see it (never the password hash).
@@ -33,10 +36,18 @@ pub struct UserView {
     pub enterprise_id: Option<EnterpriseId>,
     pub display_name: String,
     pub disabled: bool,
-    #[serde(serialize_with = "crate::clock::utc::serialize", skip_deserializing, default = "epoch")]
+    #[serde(
+        serialize_with = "crate::clock::utc::serialize",
+        skip_deserializing,
+        default = "epoch"
+    )]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
-    #[serde(serialize_with = "crate::clock::utc::serialize", skip_deserializing, default = "epoch")]
+    #[serde(
+        serialize_with = "crate::clock::utc::serialize",
+        skip_deserializing,
+        default = "epoch"
+    )]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
 }
@@ -50,7 +61,8 @@ impl TryFrom<UserRow> for UserView {
     fn try_from(row: UserRow) -> Result<Self, ApiError> {
         Ok(Self {
             id: UserId(row.id),
-            role: Role::parse(&row.role).ok_or_else(|| ApiError::internal("unknown role stored"))?,
+            role: Role::parse(&row.role)
+                .ok_or_else(|| ApiError::internal("unknown role stored"))?,
             username: row.username,
             enterprise_id: row.enterprise_id.map(EnterpriseId),
             display_name: row.display_name,
@@ -92,10 +104,26 @@ pub fn validate_new_user(req: &CreateUserRequest) -> Result<ValidUser, ApiError>
     }
     v.finish()?;
     match (username, display_name) {
-        (Some(username), Some(display_name)) => {
-            Ok(ValidUser { username, role: req.role, enterprise_id: req.enterprise_id, display_name })
-        }
+        (Some(username), Some(display_name)) => Ok(ValidUser {
+            username,
+            role: req.role,
+            enterprise_id: req.enterprise_id,
+            display_name,
+        }),
         _ => Err(ApiError::internal("validator passed without values")),
+    }
+}
+
+/// A named enterprise must exist (422 on `enterprise_id` otherwise).
+fn ensure_enterprise(
+    conn: &mut crate::db::DbConn,
+    enterprise_id: Option<i64>,
+) -> Result<(), ApiError> {
+    match enterprise_id {
+        Some(ent) if enterprise_store::find(conn, EnterpriseId(ent))?.is_none() => Err(
+            ApiError::field("enterprise_id", "not_found", "names no enterprise"),
+        ),
+        _ => Ok(()),
     }
 }
 
@@ -107,11 +135,7 @@ pub fn create_in_tx(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<UserRow, ApiError> {
-    if let Some(ent) = user.enterprise_id {
-        if enterprise_store::find(conn, EnterpriseId(ent))?.is_none() {
-            return Err(ApiError::field("enterprise_id", "not_found", "names no enterprise"));
-        }
-    }
+    ensure_enterprise(conn, user.enterprise_id)?;
     let row = store::insert(
         conn,
         &NewUser {
@@ -166,7 +190,10 @@ pub async fn create_user(
         .write(move |conn| {
             idem.run(conn, now, |conn| {
                 let row = create_in_tx(conn, &user, &hash, &actor, now)?;
-                Ok((StatusCode::CREATED, serde_json::to_value(UserView::try_from(row)?).map_err(ApiError::internal)?))
+                Ok((
+                    StatusCode::CREATED,
+                    serde_json::to_value(UserView::try_from(row)?).map_err(ApiError::internal)?,
+                ))
             })
         })
         .await?;
@@ -190,18 +217,36 @@ pub async fn list_users(
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::parse(query.0.limit, query.0.cursor.as_deref())?;
-    let rows = state.db.run(move |conn| store::list(conn, page.before_id, page.fetch())).await?;
+    let rows = state
+        .db
+        .run(move |conn| store::list(conn, page.before_id, page.fetch()))
+        .await?;
     let page = Page::from_rows(rows, page, |r| r.id);
-    let items = page.items.into_iter().map(UserView::try_from).collect::<Result<Vec<_>, _>>()?;
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor: page.next_cursor }))
+    let items = page
+        .items
+        .into_iter()
+        .map(UserView::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(Page {
+        items,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// One account. Roles: admin.
 #[utoipa::path(tag = "users", params(("id" = i64, Path)), responses((status = 200, body = UserView), (status = 404, body = Problem)), security(("bearer" = ["admin"])))]
 #[get("/users/{id}")]
-pub async fn get_user(_auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get_user(
+    _auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = UserId(id.into_inner());
-    let row = state.db.run(move |conn| store::find(conn, id)).await?.ok_or(ApiError::NotFound)?;
+    let row = state
+        .db
+        .run(move |conn| store::find(conn, id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(UserView::try_from(row)?))
 }
 
@@ -239,19 +284,24 @@ pub async fn update_user(
     let id = UserId(id.into_inner());
     let patch: UpdateUserRequest = body.value().await?;
     let mut v = Validator::new();
-    let display_name = patch.display_name.as_deref().and_then(|d| v.text("display_name", d, 1, 100));
+    let display_name = patch
+        .display_name
+        .as_deref()
+        .and_then(|d| v.text("display_name", d, 1, 100));
     v.finish()?;
-    let hash = match &patch.password {
-        Some(p) => Some(p.clone()),
-        None => None,
-    };
+    let hash = patch.password.clone();
     // The policy needs the username, so the password is checked against it after the read.
     let actor = auth.actor();
     let now = state.clock.now_naive();
-    let current = state.db.run(move |conn| store::find(conn, id)).await?.ok_or(ApiError::NotFound)?;
+    let current = state
+        .db
+        .run(move |conn| store::find(conn, id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let password_hash = match hash {
         Some(p) => {
-            password::check_policy(&current.username, &p).map_err(|m| ApiError::field("password", "weak_password", m))?;
+            password::check_policy(&current.username, &p)
+                .map_err(|m| ApiError::field("password", "weak_password", m))?;
             Some(password::hash_blocking(p).await?)
         }
         None => None,
@@ -260,23 +310,27 @@ pub async fn update_user(
         .db
         .write(move |conn| {
             let current = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-            let old_role = Role::parse(&current.role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
+            let old_role = Role::parse(&current.role)
+                .ok_or_else(|| ApiError::internal("unknown role stored"))?;
             let role = patch.role.unwrap_or(old_role);
             let enterprise_id = match patch.enterprise_id {
                 Some(value) => value,
                 None if role != old_role => None,
                 None => current.enterprise_id,
             };
-            check_role_binding(role, enterprise_id).map_err(|m| ApiError::field("enterprise_id", "invalid", m))?;
-            if let Some(ent) = enterprise_id.filter(|e| Some(*e) != current.enterprise_id) {
-                if enterprise_store::find(conn, EnterpriseId(ent))?.is_none() {
-                    return Err(ApiError::field("enterprise_id", "not_found", "names no enterprise"));
-                }
-            }
+            check_role_binding(role, enterprise_id)
+                .map_err(|m| ApiError::field("enterprise_id", "invalid", m))?;
+            ensure_enterprise(
+                conn,
+                enterprise_id.filter(|e| Some(*e) != current.enterprise_id),
+            )?;
             let disabled = patch.disabled.unwrap_or(current.disabled);
-            let loses_admin = old_role == Role::Admin && !current.disabled && (role != Role::Admin || disabled);
+            let loses_admin =
+                old_role == Role::Admin && !current.disabled && (role != Role::Admin || disabled);
             if loses_admin && store::other_enabled_admins(conn, id)? == 0 {
-                return Err(ApiError::Conflict("the last enabled admin cannot be disabled or demoted".into()));
+                return Err(ApiError::Conflict(
+                    "the last enabled admin cannot be disabled or demoted".into(),
+                ));
             }
             let ends_sessions = role != old_role
                 || enterprise_id != current.enterprise_id

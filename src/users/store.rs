@@ -51,7 +51,11 @@ pub struct UserChanges {
 }
 
 pub fn find(conn: &mut DbConn, id: UserId) -> Result<Option<UserRow>, ApiError> {
-    Ok(users::table.find(id.0).select(UserRow::as_select()).first(conn).optional()?)
+    Ok(users::table
+        .find(id.0)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> Result<Option<UserRow>, ApiError> {
@@ -63,7 +67,10 @@ pub fn find_by_username(conn: &mut DbConn, username: &str) -> Result<Option<User
 }
 
 pub fn any_admin(conn: &mut DbConn) -> Result<bool, ApiError> {
-    let n: i64 = users::table.filter(users::role.eq("admin")).count().get_result(conn)?;
+    let n: i64 = users::table
+        .filter(users::role.eq("admin"))
+        .count()
+        .get_result(conn)?;
     Ok(n > 0)
 }
 
@@ -99,15 +106,25 @@ pub fn update_if_unchanged(
     read_at: NaiveDateTime,
     changes: &UserChanges,
 ) -> Result<UserRow, ApiError> {
-    diesel::update(users::table.filter(users::id.eq(id.0)).filter(users::updated_at.eq(read_at)))
-        .set(changes)
-        .returning(users::all_columns)
-        .get_result::<UserRow>(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::Conflict("the account was changed concurrently; reload and retry".into()))
+    diesel::update(
+        users::table
+            .filter(users::id.eq(id.0))
+            .filter(users::updated_at.eq(read_at)),
+    )
+    .set(changes)
+    .returning(users::all_columns)
+    .get_result::<UserRow>(conn)
+    .optional()?
+    .ok_or_else(|| {
+        ApiError::Conflict("the account was changed concurrently; reload and retry".into())
+    })
 }
 
-pub fn list(conn: &mut DbConn, before_id: Option<i64>, fetch: i64) -> Result<Vec<UserRow>, ApiError> {
+pub fn list(
+    conn: &mut DbConn,
+    before_id: Option<i64>,
+    fetch: i64,
+) -> Result<Vec<UserRow>, ApiError> {
     let mut query = users::table.select(UserRow::as_select()).into_boxed();
     if let Some(before) = before_id {
         query = query.filter(users::id.lt(before));

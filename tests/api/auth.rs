@@ -10,15 +10,27 @@ use crate::helpers::{JWT_SECRET, PASSWORD, TestApp, problem};
 #[tokio::test]
 async fn login_returns_a_bearer_token_that_me_accepts() {
     let app = TestApp::spawn().await;
-    app.create_user_direct("wang.inspector", Role::Inspector, None).await;
-    let res = app.post("/api/v1/auth/login", None, &json!({"username": "Wang.Inspector", "password": PASSWORD})).await;
+    app.create_user_direct("wang.inspector", Role::Inspector, None)
+        .await;
+    let res = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": "Wang.Inspector", "password": PASSWORD}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 28800);
     assert_eq!(body["user"]["role"], "inspector");
     let token = body["access_token"].as_str().unwrap();
-    let me: Value = app.get("/api/v1/auth/me", Some(token)).await.json().await.unwrap();
+    let me: Value = app
+        .get("/api/v1/auth/me", Some(token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["username"], "wang.inspector");
     assert_eq!(me["enterprise_id"], Value::Null);
     problem(app.get("/api/v1/auth/me", None).await, 401, "unauthorized").await;
@@ -27,16 +39,31 @@ async fn login_returns_a_bearer_token_that_me_accepts() {
 #[tokio::test]
 async fn wrong_password_unknown_user_and_disabled_user_look_the_same() {
     let app = TestApp::spawn().await;
-    let id = app.create_user_direct("li.reviewer", Role::Reviewer, None).await;
-    let disabled = app.create_user_direct("gone.reviewer", Role::Reviewer, None).await;
-    app.patch(&format!("/api/v1/users/{disabled}"), Some(&app.admin_token), &json!({"disabled": true})).await;
+    let id = app
+        .create_user_direct("li.reviewer", Role::Reviewer, None)
+        .await;
+    let disabled = app
+        .create_user_direct("gone.reviewer", Role::Reviewer, None)
+        .await;
+    app.patch(
+        &format!("/api/v1/users/{disabled}"),
+        Some(&app.admin_token),
+        &json!({"disabled": true}),
+    )
+    .await;
     assert!(id > 0);
 
     let attempt = |username: &'static str, password: &'static str| {
         let app = &app;
         async move {
             let started = Instant::now();
-            let res = app.post("/api/v1/auth/login", None, &json!({"username": username, "password": password})).await;
+            let res = app
+                .post(
+                    "/api/v1/auth/login",
+                    None,
+                    &json!({"username": username, "password": password}),
+                )
+                .await;
             let took = started.elapsed();
             (problem(res, 401, "invalid_credentials").await, took)
         }
@@ -49,44 +76,101 @@ async fn wrong_password_unknown_user_and_disabled_user_look_the_same() {
     // Each path runs one argon2 verification; an unknown user is not answered faster.
     let fastest = t_wrong.min(t_unknown).min(t_off);
     let slowest = t_wrong.max(t_unknown).max(t_off);
-    assert!(fastest * 4 >= slowest, "timings differ too much: {t_wrong:?} {t_unknown:?} {t_off:?}");
+    assert!(
+        fastest * 4 >= slowest,
+        "timings differ too much: {t_wrong:?} {t_unknown:?} {t_off:?}"
+    );
 }
 
 #[tokio::test]
 async fn five_failures_for_one_username_lock_it_for_fifteen_minutes() {
     let app = TestApp::spawn().await;
-    app.create_user_direct("zhao.inspector", Role::Inspector, None).await;
+    app.create_user_direct("zhao.inspector", Role::Inspector, None)
+        .await;
     for _ in 0..5 {
-        let res = app.post("/api/v1/auth/login", None, &json!({"username": "zhao.inspector", "password": "wrong wrong wrong"})).await;
+        let res = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": "zhao.inspector", "password": "wrong wrong wrong"}),
+            )
+            .await;
         assert_eq!(res.status(), 401);
     }
-    let res = app.post("/api/v1/auth/login", None, &json!({"username": "zhao.inspector", "password": PASSWORD})).await;
-    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let res = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": "zhao.inspector", "password": PASSWORD}),
+        )
+        .await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
     problem(res, 429, "rate_limited").await;
     // Unknown usernames are throttled alike.
     for _ in 0..5 {
-        app.post("/api/v1/auth/login", None, &json!({"username": "ghost", "password": "wrong wrong wrong"})).await;
+        app.post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": "ghost", "password": "wrong wrong wrong"}),
+        )
+        .await;
     }
-    problem(app.post("/api/v1/auth/login", None, &json!({"username": "ghost", "password": "x"})).await, 429, "rate_limited").await;
+    problem(
+        app.post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": "ghost", "password": "x"}),
+        )
+        .await,
+        429,
+        "rate_limited",
+    )
+    .await;
     // Other usernames are not affected, and the window passes.
     app.login("root", PASSWORD).await;
-    app.clock.advance(chrono::Duration::minutes(15) + chrono::Duration::seconds(1));
+    app.clock
+        .advance(chrono::Duration::minutes(15) + chrono::Duration::seconds(1));
     app.login("zhao.inspector", PASSWORD).await;
 }
 
 #[tokio::test]
 async fn login_attempts_per_client_address_are_limited() {
     let app = TestApp::spawn_with(&[("ANJIAN_LOGIN_RATE", "3/min")]).await; // root's login used one
-    app.post("/api/v1/auth/login", None, &json!({"username": "a", "password": "b"})).await;
-    app.post("/api/v1/auth/login", None, &json!({"username": "c", "password": "d"})).await;
-    let res = app.post("/api/v1/auth/login", None, &json!({"username": "root", "password": PASSWORD})).await;
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        &json!({"username": "a", "password": "b"}),
+    )
+    .await;
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        &json!({"username": "c", "password": "d"}),
+    )
+    .await;
+    let res = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": "root", "password": PASSWORD}),
+        )
+        .await;
     assert!(res.headers().contains_key("retry-after"));
     problem(res, 429, "rate_limited").await;
 }
 
 fn forge(claims: &Value, key: &[u8], alg: jsonwebtoken::Algorithm) -> String {
-    jsonwebtoken::encode(&jsonwebtoken::Header::new(alg), claims, &jsonwebtoken::EncodingKey::from_secret(key)).unwrap()
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(alg),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(key),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -95,65 +179,179 @@ async fn expired_foreign_and_unsigned_tokens_are_refused() {
     let now = app.clock.now().timestamp();
     let claims = json!({"sub": "1", "role": "admin", "iat": now, "exp": now + 600, "ver": 1});
     // The right key works (proves the forged ones fail for the reason under test).
-    let good = forge(&claims, JWT_SECRET.as_bytes(), jsonwebtoken::Algorithm::HS256);
+    let good = forge(
+        &claims,
+        JWT_SECRET.as_bytes(),
+        jsonwebtoken::Algorithm::HS256,
+    );
     assert_eq!(app.get("/api/v1/auth/me", Some(&good)).await.status(), 200);
 
-    let other_key = forge(&claims, b"another-secret-another-secret-another", jsonwebtoken::Algorithm::HS256);
-    let other_alg = forge(&claims, JWT_SECRET.as_bytes(), jsonwebtoken::Algorithm::HS384);
+    let other_key = forge(
+        &claims,
+        b"another-secret-another-secret-another",
+        jsonwebtoken::Algorithm::HS256,
+    );
+    let other_alg = forge(
+        &claims,
+        JWT_SECRET.as_bytes(),
+        jsonwebtoken::Algorithm::HS384,
+    );
     let none = format!(
         "{}.{}.",
         URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
-    for token in [other_key, other_alg, none, "garbage".to_owned(), String::new()] {
-        problem(app.get("/api/v1/auth/me", Some(&token)).await, 401, "unauthorized").await;
+    for token in [
+        other_key,
+        other_alg,
+        none,
+        "garbage".to_owned(),
+        String::new(),
+    ] {
+        problem(
+            app.get("/api/v1/auth/me", Some(&token)).await,
+            401,
+            "unauthorized",
+        )
+        .await;
     }
     app.clock.advance(chrono::Duration::seconds(601));
-    problem(app.get("/api/v1/auth/me", Some(&good)).await, 401, "unauthorized").await;
+    problem(
+        app.get("/api/v1/auth/me", Some(&good)).await,
+        401,
+        "unauthorized",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn logout_all_and_password_change_end_every_session() {
     let app = TestApp::spawn().await;
-    app.create_user_direct("sun.reviewer", Role::Reviewer, None).await;
+    app.create_user_direct("sun.reviewer", Role::Reviewer, None)
+        .await;
     let first = app.login("sun.reviewer", PASSWORD).await;
     let second = app.login("sun.reviewer", PASSWORD).await;
-    assert_eq!(app.post("/api/v1/auth/logout-all", Some(&first), &json!({})).await.status(), 204);
-    problem(app.get("/api/v1/auth/me", Some(&first)).await, 401, "unauthorized").await;
-    problem(app.get("/api/v1/auth/me", Some(&second)).await, 401, "unauthorized").await;
+    assert_eq!(
+        app.post("/api/v1/auth/logout-all", Some(&first), &json!({}))
+            .await
+            .status(),
+        204
+    );
+    problem(
+        app.get("/api/v1/auth/me", Some(&first)).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    problem(
+        app.get("/api/v1/auth/me", Some(&second)).await,
+        401,
+        "unauthorized",
+    )
+    .await;
 
     let token = app.login("sun.reviewer", PASSWORD).await;
-    let weak = app.post("/api/v1/auth/password", Some(&token), &json!({"current_password": PASSWORD, "new_password": "short"})).await;
-    assert_eq!(crate::helpers::fields(&problem(weak, 422, "validation_failed").await), ["new_password"]);
-    let wrong = app
-        .post("/api/v1/auth/password", Some(&token), &json!({"current_password": "not it at all", "new_password": "a brand new passphrase"}))
+    let weak = app
+        .post(
+            "/api/v1/auth/password",
+            Some(&token),
+            &json!({"current_password": PASSWORD, "new_password": "short"}),
+        )
         .await;
-    assert_eq!(crate::helpers::fields(&problem(wrong, 422, "validation_failed").await), ["current_password"]);
+    assert_eq!(
+        crate::helpers::fields(&problem(weak, 422, "validation_failed").await),
+        ["new_password"]
+    );
+    let wrong = app
+        .post(
+            "/api/v1/auth/password",
+            Some(&token),
+            &json!({"current_password": "not it at all", "new_password": "a brand new passphrase"}),
+        )
+        .await;
+    assert_eq!(
+        crate::helpers::fields(&problem(wrong, 422, "validation_failed").await),
+        ["current_password"]
+    );
     let res = app
-        .post("/api/v1/auth/password", Some(&token), &json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"}))
+        .post(
+            "/api/v1/auth/password",
+            Some(&token),
+            &json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"}),
+        )
         .await;
     assert_eq!(res.status(), 204);
-    problem(app.get("/api/v1/auth/me", Some(&token)).await, 401, "unauthorized").await;
-    problem(app.post("/api/v1/auth/login", None, &json!({"username": "sun.reviewer", "password": PASSWORD})).await, 401, "invalid_credentials").await;
+    problem(
+        app.get("/api/v1/auth/me", Some(&token)).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    problem(
+        app.post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": "sun.reviewer", "password": PASSWORD}),
+        )
+        .await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
     app.login("sun.reviewer", "a brand new passphrase").await;
 }
 
 #[tokio::test]
 async fn a_role_change_or_disabling_ends_the_users_sessions() {
     let app = TestApp::spawn().await;
-    let id = app.create_user_direct("qian.inspector", Role::Inspector, None).await;
+    let id = app
+        .create_user_direct("qian.inspector", Role::Inspector, None)
+        .await;
     let token = app.login("qian.inspector", PASSWORD).await;
-    let res = app.patch(&format!("/api/v1/users/{id}"), Some(&app.admin_token), &json!({"role": "reviewer"})).await;
+    let res = app
+        .patch(
+            &format!("/api/v1/users/{id}"),
+            Some(&app.admin_token),
+            &json!({"role": "reviewer"}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
-    problem(app.get("/api/v1/auth/me", Some(&token)).await, 401, "unauthorized").await;
+    problem(
+        app.get("/api/v1/auth/me", Some(&token)).await,
+        401,
+        "unauthorized",
+    )
+    .await;
     let token = app.login("qian.inspector", PASSWORD).await;
-    let me: Value = app.get("/api/v1/auth/me", Some(&token)).await.json().await.unwrap();
+    let me: Value = app
+        .get("/api/v1/auth/me", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["role"], "reviewer");
-    app.patch(&format!("/api/v1/users/{id}"), Some(&app.admin_token), &json!({"disabled": true})).await;
-    problem(app.get("/api/v1/auth/me", Some(&token)).await, 401, "unauthorized").await;
+    app.patch(
+        &format!("/api/v1/users/{id}"),
+        Some(&app.admin_token),
+        &json!({"disabled": true}),
+    )
+    .await;
+    problem(
+        app.get("/api/v1/auth/me", Some(&token)).await,
+        401,
+        "unauthorized",
+    )
+    .await;
     // A display-name change does not.
-    let other = app.create_user_direct("zhou.inspector", Role::Inspector, None).await;
+    let other = app
+        .create_user_direct("zhou.inspector", Role::Inspector, None)
+        .await;
     let token = app.login("zhou.inspector", PASSWORD).await;
-    app.patch(&format!("/api/v1/users/{other}"), Some(&app.admin_token), &json!({"display_name": "周"})).await;
+    app.patch(
+        &format!("/api/v1/users/{other}"),
+        Some(&app.admin_token),
+        &json!({"display_name": "周"}),
+    )
+    .await;
     assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.status(), 200);
 }

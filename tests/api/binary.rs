@@ -18,15 +18,20 @@ fn start(dir: &std::path::Path) -> (std::process::Child, u16, Vec<String>) {
         .unwrap();
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let stderr = child.stderr.take().unwrap();
-    let err_lines = std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).collect::<Vec<_>>());
+    let err_lines = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut port = None;
     for line in stdout.lines().map_while(Result::ok) {
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-            if v["message"] == "anjian is serving" {
-                port = v["port"].as_u64();
-                break;
-            }
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+            && v["message"] == "anjian is serving"
+        {
+            port = v["port"].as_u64();
+            break;
         }
         assert!(Instant::now() < deadline, "the service did not start");
     }
@@ -42,15 +47,24 @@ fn first_start_creates_the_database_and_prints_the_admin_password_once() {
     let dir = tempfile::tempdir().unwrap();
     let (_, port, stderr) = start(dir.path());
     assert!(port > 0);
-    assert!(dir.path().join("data/anjian.db").exists(), "the database is created with its folder");
-    let printed: Vec<_> = stderr.iter().filter(|l| l.contains("created user `admin` with password")).collect();
+    assert!(
+        dir.path().join("data/anjian.db").exists(),
+        "the database is created with its folder"
+    );
+    let printed: Vec<_> = stderr
+        .iter()
+        .filter(|l| l.contains("created user `admin` with password"))
+        .collect();
     assert_eq!(printed.len(), 1, "{stderr:?}");
     let password = printed[0].rsplit(' ').next().unwrap();
     assert!(password.len() >= 12);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("data/jwt_secret")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("data/jwt_secret"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     let (_, _, stderr) = start(dir.path());
@@ -71,19 +85,58 @@ fn migrate_and_user_create_work_from_the_command_line() {
             .spawn()
             .unwrap();
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     };
     let out = run(&["migrate"], "");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = run(&["user", "create", "--username", "chief", "--role", "admin", "--password-stdin"], "a very long secret\n");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(
+        &[
+            "user",
+            "create",
+            "--username",
+            "chief",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        "a very long secret\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("created user chief"));
-    let out = run(&["user", "create", "--username", "weak", "--role", "admin", "--password-stdin"], "short\n");
+    let out = run(
+        &[
+            "user",
+            "create",
+            "--username",
+            "weak",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
     let out = run(&["seed", "demo"], "");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     for role in ["reviewer", "inspector", "enterprise"] {
         assert!(text.contains(role), "{text}");

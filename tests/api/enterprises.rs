@@ -7,18 +7,51 @@ use crate::helpers::{TestApp, credit_code, enterprise_body, fields, problem};
 async fn an_enterprise_is_registered_with_a_checked_unique_credit_code() {
     let app = TestApp::spawn().await;
     let admin = Some(app.admin_token.as_str());
-    let res = app.post("/api/v1/enterprises", admin, &enterprise_body("914403001922038216", "hazardous_chemicals", "huangdao")).await;
+    let res = app
+        .post(
+            "/api/v1/enterprises",
+            admin,
+            &enterprise_body("914403001922038216", "hazardous_chemicals", "huangdao"),
+        )
+        .await;
     assert_eq!(res.status(), 201);
     let e: Value = res.json().await.unwrap();
-    assert_eq!((e["status"].as_str(), e["credit_code"].as_str()), (Some("operating"), Some("914403001922038216")));
+    assert_eq!(
+        (e["status"].as_str(), e["credit_code"].as_str()),
+        (Some("operating"), Some("914403001922038216"))
+    );
     assert!(e["created_at"].as_str().unwrap().ends_with('Z'));
 
-    let res = app.post("/api/v1/enterprises", admin, &enterprise_body("914403001922038217", "hazardous_chemicals", "huangdao")).await;
-    assert_eq!(fields(&problem(res, 422, "validation_failed").await), ["credit_code"]);
-    let res = app.post("/api/v1/enterprises", admin, &enterprise_body("914403001922038216", "gas", "shinan")).await;
+    let res = app
+        .post(
+            "/api/v1/enterprises",
+            admin,
+            &enterprise_body("914403001922038217", "hazardous_chemicals", "huangdao"),
+        )
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "validation_failed").await),
+        ["credit_code"]
+    );
+    let res = app
+        .post(
+            "/api/v1/enterprises",
+            admin,
+            &enterprise_body("914403001922038216", "gas", "shinan"),
+        )
+        .await;
     problem(res, 409, "conflict").await;
-    let res = app.post("/api/v1/enterprises", admin, &enterprise_body(&credit_code(5), "quarrying", "atlantis")).await;
-    assert_eq!(fields(&problem(res, 422, "validation_failed").await), ["industry", "district"]);
+    let res = app
+        .post(
+            "/api/v1/enterprises",
+            admin,
+            &enterprise_body(&credit_code(5), "quarrying", "atlantis"),
+        )
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "validation_failed").await),
+        ["industry", "district"]
+    );
 }
 
 #[tokio::test]
@@ -27,13 +60,42 @@ async fn an_enterprise_user_reads_only_its_own_enterprise() {
     let own = app.enterprise("fireworks", "jimo").await;
     let other = app.enterprise("fireworks", "jimo").await;
     let token = app.token_for(Role::Enterprise, Some(own)).await;
-    assert_eq!(app.get(&format!("/api/v1/enterprises/{own}"), Some(&token)).await.status(), 200);
-    let hidden = problem(app.get(&format!("/api/v1/enterprises/{other}"), Some(&token)).await, 404, "not_found").await;
-    let missing = problem(app.get("/api/v1/enterprises/987654", Some(&token)).await, 404, "not_found").await;
-    assert_eq!(hidden, missing, "another enterprise looks exactly like no enterprise");
-    problem(app.get("/api/v1/enterprises", Some(&token)).await, 403, "forbidden").await;
+    assert_eq!(
+        app.get(&format!("/api/v1/enterprises/{own}"), Some(&token))
+            .await
+            .status(),
+        200
+    );
+    let hidden = problem(
+        app.get(&format!("/api/v1/enterprises/{other}"), Some(&token))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let missing = problem(
+        app.get("/api/v1/enterprises/987654", Some(&token)).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_eq!(
+        hidden, missing,
+        "another enterprise looks exactly like no enterprise"
+    );
+    problem(
+        app.get("/api/v1/enterprises", Some(&token)).await,
+        403,
+        "forbidden",
+    )
+    .await;
     let inspector = app.token_for(Role::Inspector, None).await;
-    assert_eq!(app.get(&format!("/api/v1/enterprises/{other}"), Some(&inspector)).await.status(), 200);
+    assert_eq!(
+        app.get(&format!("/api/v1/enterprises/{other}"), Some(&inspector))
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -42,18 +104,78 @@ async fn enterprises_are_filtered_by_industry_district_status_and_name() {
     let a = app.enterprise("gas", "laoshan").await;
     let b = app.enterprise("gas", "shinan").await;
     let c = app.enterprise("construction", "laoshan").await;
-    app.patch(&format!("/api/v1/enterprises/{c}"), Some(&app.admin_token), &json!({"status": "closed", "name": "Qingdao HARBOUR Works"})).await;
-    let ids = |v: Value| v["items"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect::<Vec<_>>();
+    app.patch(
+        &format!("/api/v1/enterprises/{c}"),
+        Some(&app.admin_token),
+        &json!({"status": "closed", "name": "Qingdao HARBOUR Works"}),
+    )
+    .await;
+    let ids = |v: Value| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_i64().unwrap())
+            .collect::<Vec<_>>()
+    };
     let token = Some(app.admin_token.as_str());
-    assert_eq!(ids(app.get("/api/v1/enterprises?industry=gas", token).await.json().await.unwrap()), [b, a]);
-    assert_eq!(ids(app.get("/api/v1/enterprises?district=laoshan", token).await.json().await.unwrap()), [c, a]);
-    assert_eq!(ids(app.get("/api/v1/enterprises?status=closed", token).await.json().await.unwrap()), [c]);
-    assert_eq!(ids(app.get("/api/v1/enterprises?q=harbour", token).await.json().await.unwrap()), [c]);
-    assert_eq!(ids(app.get("/api/v1/enterprises?q=%25", token).await.json().await.unwrap()), Vec::<i64>::new());
+    assert_eq!(
+        ids(app
+            .get("/api/v1/enterprises?industry=gas", token)
+            .await
+            .json()
+            .await
+            .unwrap()),
+        [b, a]
+    );
+    assert_eq!(
+        ids(app
+            .get("/api/v1/enterprises?district=laoshan", token)
+            .await
+            .json()
+            .await
+            .unwrap()),
+        [c, a]
+    );
+    assert_eq!(
+        ids(app
+            .get("/api/v1/enterprises?status=closed", token)
+            .await
+            .json()
+            .await
+            .unwrap()),
+        [c]
+    );
+    assert_eq!(
+        ids(app
+            .get("/api/v1/enterprises?q=harbour", token)
+            .await
+            .json()
+            .await
+            .unwrap()),
+        [c]
+    );
+    assert_eq!(
+        ids(app
+            .get("/api/v1/enterprises?q=%25", token)
+            .await
+            .json()
+            .await
+            .unwrap()),
+        Vec::<i64>::new()
+    );
     let res = app.get("/api/v1/enterprises?status=bankrupt", token).await;
-    assert_eq!(fields(&problem(res, 422, "validation_failed").await), ["status"]);
-    let res = app.get("/api/v1/enterprises?industry=quarrying", token).await;
-    assert_eq!(fields(&problem(res, 422, "validation_failed").await), ["industry"]);
+    assert_eq!(
+        fields(&problem(res, 422, "validation_failed").await),
+        ["status"]
+    );
+    let res = app
+        .get("/api/v1/enterprises?industry=quarrying", token)
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "validation_failed").await),
+        ["industry"]
+    );
 }
 
 #[tokio::test]
@@ -61,19 +183,60 @@ async fn suspended_is_set_only_by_orders_and_closing_is_allowed() {
     let app = TestApp::spawn().await;
     let id = app.enterprise("metallurgy", "licang").await;
     let path = format!("/api/v1/enterprises/{id}");
-    let res = app.patch(&path, Some(&app.admin_token), &json!({"status": "suspended"})).await;
-    assert_eq!(fields(&problem(res, 422, "validation_failed").await), ["status"]);
-    let res = app.patch(&path, Some(&app.admin_token), &json!({"status": "closed", "safety_director": null})).await;
+    let res = app
+        .patch(
+            &path,
+            Some(&app.admin_token),
+            &json!({"status": "suspended"}),
+        )
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "validation_failed").await),
+        ["status"]
+    );
+    let res = app
+        .patch(
+            &path,
+            Some(&app.admin_token),
+            &json!({"status": "closed", "safety_director": null}),
+        )
+        .await;
     let e: Value = res.json().await.unwrap();
-    assert_eq!((e["status"].as_str(), e["safety_director"].clone()), (Some("closed"), Value::Null));
-    let res = app.patch(&path, Some(&app.admin_token), &json!({"status": "operating"})).await;
+    assert_eq!(
+        (e["status"].as_str(), e["safety_director"].clone()),
+        (Some("closed"), Value::Null)
+    );
+    let res = app
+        .patch(
+            &path,
+            Some(&app.admin_token),
+            &json!({"status": "operating"}),
+        )
+        .await;
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "operating");
-    let res = app.patch(&path, Some(&app.admin_token), &json!({"employee_count": -3, "credit_code": "123"})).await;
-    assert_eq!(fields(&problem(res, 422, "validation_failed").await), ["credit_code", "employee_count"]);
+    let res = app
+        .patch(
+            &path,
+            Some(&app.admin_token),
+            &json!({"employee_count": -3, "credit_code": "123"}),
+        )
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "validation_failed").await),
+        ["credit_code", "employee_count"]
+    );
 }
 
 fn import_rows(n: u32, start: u32) -> Vec<Value> {
-    (start..start + n).map(|i| enterprise_body(&credit_code(i), if i % 2 == 0 { "gas" } else { "textiles" }, "chengyang")).collect()
+    (start..start + n)
+        .map(|i| {
+            enterprise_body(
+                &credit_code(i),
+                if i % 2 == 0 { "gas" } else { "textiles" },
+                "chengyang",
+            )
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -84,23 +247,59 @@ async fn ten_thousand_enterprises_import_in_one_request_all_or_nothing() {
     rows[17]["credit_code"] = json!("91370200MA0000000X");
     rows[4242]["district"] = json!("nowhere");
     rows[9999]["credit_code"] = rows[0]["credit_code"].clone();
-    let res = app.post("/api/v1/enterprises/import", admin, &Value::Array(rows.clone())).await;
+    let res = app
+        .post(
+            "/api/v1/enterprises/import",
+            admin,
+            &Value::Array(rows.clone()),
+        )
+        .await;
     let p = problem(res, 422, "validation_failed").await;
-    assert_eq!(fields(&p), ["[17].credit_code", "[4242].district", "[9999].credit_code"]);
-    let none: Value = app.get("/api/v1/enterprises?limit=1", admin).await.json().await.unwrap();
-    assert_eq!(none["items"].as_array().unwrap().len(), 0, "nothing was written");
+    assert_eq!(
+        fields(&p),
+        ["[17].credit_code", "[4242].district", "[9999].credit_code"]
+    );
+    let none: Value = app
+        .get("/api/v1/enterprises?limit=1", admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        none["items"].as_array().unwrap().len(),
+        0,
+        "nothing was written"
+    );
 
     let rows = import_rows(10_000, 100_000);
-    let res = app.post("/api/v1/enterprises/import", admin, &Value::Array(rows)).await;
+    let res = app
+        .post("/api/v1/enterprises/import", admin, &Value::Array(rows))
+        .await;
     assert_eq!(res.status(), 201);
     assert_eq!(res.json::<Value>().await.unwrap()["imported"], 10_000);
     // A second import naming an existing code names it.
-    let res = app.post("/api/v1/enterprises/import", admin, &Value::Array(import_rows(2, 109_999))).await;
-    assert_eq!(fields(&problem(res, 422, "validation_failed").await), ["[0].credit_code"]);
+    let res = app
+        .post(
+            "/api/v1/enterprises/import",
+            admin,
+            &Value::Array(import_rows(2, 109_999)),
+        )
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "validation_failed").await),
+        ["[0].credit_code"]
+    );
     let too_many = import_rows(10_001, 200_000);
-    let res = app.post("/api/v1/enterprises/import", admin, &Value::Array(too_many)).await;
+    let res = app
+        .post("/api/v1/enterprises/import", admin, &Value::Array(too_many))
+        .await;
     problem(res, 422, "validation_failed").await;
-    let audit: Value = app.get("/api/v1/audit?aggregate_type=enterprise&limit=1", admin).await.json().await.unwrap();
+    let audit: Value = app
+        .get("/api/v1/audit?aggregate_type=enterprise&limit=1", admin)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(audit["items"][0]["action"], "imported");
 }
 
@@ -124,7 +323,15 @@ async fn a_csv_file_with_a_header_row_imports_too() {
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
-    let list: Value = app.get("/api/v1/enterprises?industry=tobacco", Some(&app.admin_token)).await.json().await.unwrap();
+    let list: Value = app
+        .get(
+            "/api/v1/enterprises?industry=tobacco",
+            Some(&app.admin_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"][0]["safety_director"], "王五");
     let bad = "credit_code,name,industry,district,address,legal_representative,employee_count,colour\nx,y,gas,shinan,a,b,1,red\n";
     let res = app
@@ -136,5 +343,8 @@ async fn a_csv_file_with_a_header_row_imports_too() {
         .send()
         .await
         .unwrap();
-    assert_eq!(fields(&problem(res, 422, "validation_failed").await), ["colour"]);
+    assert_eq!(
+        fields(&problem(res, 422, "validation_failed").await),
+        ["colour"]
+    );
 }

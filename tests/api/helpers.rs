@@ -29,10 +29,10 @@ enum TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let TestDb::Postgres { base_url, schema } = self {
-            if let Ok(mut conn) = diesel::PgConnection::establish(base_url) {
-                let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-            }
+        if let TestDb::Postgres { base_url, schema } = self
+            && let Ok(mut conn) = diesel::PgConnection::establish(base_url)
+        {
+            let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
         }
     }
 }
@@ -48,16 +48,17 @@ pub struct TestApp {
     _db: TestDb,
 }
 
-pub fn is_postgres() -> bool {
-    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.trim().is_empty())
-}
-
 fn test_database() -> (String, TestDb) {
-    match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.trim().is_empty()) {
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    {
         Some(base_url) => {
             let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = diesel::PgConnection::establish(&base_url).expect("TEST_DATABASE_URL must reach PostgreSQL");
-            conn.batch_execute(&format!("CREATE SCHEMA {schema}")).expect("create schema");
+            let mut conn = diesel::PgConnection::establish(&base_url)
+                .expect("TEST_DATABASE_URL must reach PostgreSQL");
+            conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+                .expect("create schema");
             let sep = if base_url.contains('?') { '&' } else { '?' };
             let url = format!("{base_url}{sep}options=-c%20search_path%3D{schema}");
             (url, TestDb::Postgres { base_url, schema })
@@ -108,8 +109,20 @@ impl TestApp {
         let state = app.state().clone();
         let handle = app.server_handle();
         tokio::spawn(app.run_until_stopped());
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let mut test = TestApp { base, client, clock, state, handle, admin_token: String::new(), counter: AtomicU32::new(0), _db: db };
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let mut test = TestApp {
+            base,
+            client,
+            clock,
+            state,
+            handle,
+            admin_token: String::new(),
+            counter: AtomicU32::new(0),
+            _db: db,
+        };
         test.create_user_direct("root", Role::Admin, None).await;
         test.admin_token = test.login("root", PASSWORD).await;
         test
@@ -125,7 +138,12 @@ impl TestApp {
     }
 
     /// Creates an account straight through the library (no HTTP), with the test password.
-    pub async fn create_user_direct(&self, username: &str, role: Role, enterprise_id: Option<i64>) -> i64 {
+    pub async fn create_user_direct(
+        &self,
+        username: &str,
+        role: Role,
+        enterprise_id: Option<i64>,
+    ) -> i64 {
         let request = anjian::users::handlers::CreateUserRequest {
             username: username.into(),
             password: PASSWORD.into(),
@@ -138,14 +156,28 @@ impl TestApp {
         let now = self.clock.now_naive();
         self.state
             .db
-            .write(move |conn| anjian::users::handlers::create_in_tx(conn, &user, &hash, &anjian::audit::Actor::SYSTEM, now))
+            .write(move |conn| {
+                anjian::users::handlers::create_in_tx(
+                    conn,
+                    &user,
+                    &hash,
+                    &anjian::audit::Actor::SYSTEM,
+                    now,
+                )
+            })
             .await
             .expect("create user")
             .id
     }
 
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let res = self.post("/api/v1/auth/login", None, &json!({"username": username, "password": password})).await;
+        let res = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": username, "password": password}),
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::OK, "login of {username}");
         let body: Value = res.json().await.unwrap();
         body["access_token"].as_str().unwrap().to_owned()
@@ -154,11 +186,18 @@ impl TestApp {
     /// A new user of `role` (bound to `enterprise_id` for enterprise accounts) and its token.
     pub async fn token_for(&self, role: Role, enterprise_id: Option<i64>) -> String {
         let username = format!("{}{}", role.as_str(), self.next());
-        self.create_user_direct(&username, role, enterprise_id).await;
+        self.create_user_direct(&username, role, enterprise_id)
+            .await;
         self.login(&username, PASSWORD).await
     }
 
-    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Response {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -185,7 +224,9 @@ impl TestApp {
     pub async fn enterprise(&self, industry: &str, district: &str) -> i64 {
         let n = self.next();
         let body = enterprise_body(&credit_code(n), industry, district);
-        let res = self.post("/api/v1/enterprises", Some(&self.admin_token), &body).await;
+        let res = self
+            .post("/api/v1/enterprises", Some(&self.admin_token), &body)
+            .await;
         assert_eq!(res.status(), StatusCode::CREATED);
         res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
     }
@@ -219,8 +260,16 @@ pub fn enterprise_body(code: &str, industry: &str, district: &str) -> Value {
 /// Reads a problem document and checks its shape.
 pub async fn problem(res: Response, status: u16, code: &str) -> Value {
     assert_eq!(res.status().as_u16(), status, "status");
-    let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    assert!(ct.starts_with("application/problem+json"), "content type {ct}");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        ct.starts_with("application/problem+json"),
+        "content type {ct}"
+    );
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["status"], status);
@@ -230,5 +279,10 @@ pub async fn problem(res: Response, status: u16, code: &str) -> Value {
 
 /// The fields named by a 422.
 pub fn fields(problem: &Value) -> Vec<String> {
-    problem["errors"].as_array().into_iter().flatten().map(|e| e["field"].as_str().unwrap_or_default().to_owned()).collect()
+    problem["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }

@@ -11,7 +11,10 @@ use crate::helpers::TestApp;
 /// capability routes under `/api/v1`.
 fn routes_in_source() -> BTreeSet<(String, String)> {
     let mut found = BTreeSet::new();
-    let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+    let mut stack = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src"
+    ))];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -22,9 +25,14 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
             let text = std::fs::read_to_string(&path).unwrap();
             for line in text.lines().map(str::trim) {
                 for method in ["get", "post", "put", "patch", "delete"] {
-                    let Some(rest) = line.strip_prefix(&format!("#[{method}(\"")) else { continue };
+                    let Some(rest) = line.strip_prefix(&format!("#[{method}(\"")) else {
+                        continue;
+                    };
                     let route = rest.split('"').next().unwrap();
-                    let full = if route.starts_with("/api/") || !route.starts_with('/') || ["/healthz", "/readyz", "/metrics"].contains(&route) {
+                    let full = if route.starts_with("/api/")
+                        || !route.starts_with('/')
+                        || ["/healthz", "/readyz", "/metrics"].contains(&route)
+                    {
                         route.to_owned()
                     } else {
                         format!("/api/v1{route}")
@@ -40,20 +48,37 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
 #[tokio::test]
 async fn every_registered_route_is_in_the_openapi_document() {
     let app = TestApp::spawn().await;
-    let doc: Value = app.get("/api/openapi.json", None).await.json().await.unwrap();
+    let doc: Value = app
+        .get("/api/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             documented.insert((method.to_uppercase(), path.clone()));
-            assert!(op["x-roles"].as_array().is_some_and(|r| !r.is_empty()), "{method} {path} has no x-roles");
-            assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path} has no responses");
+            assert!(
+                op["x-roles"].as_array().is_some_and(|r| !r.is_empty()),
+                "{method} {path} has no x-roles"
+            );
+            assert!(
+                op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                "{method} {path} has no responses"
+            );
         }
     }
     let source = routes_in_source();
-    assert!(source.len() >= 20, "the source scan found too little: {source:?}");
+    assert!(
+        source.len() >= 20,
+        "the source scan found too little: {source:?}"
+    );
     let missing: Vec<_> = source.difference(&documented).collect();
-    assert!(missing.is_empty(), "routes missing from the OpenAPI document: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "routes missing from the OpenAPI document: {missing:?}"
+    );
     for op in ["/healthz", "/readyz", "/metrics"] {
         assert!(documented.contains(&("GET".into(), op.into())));
     }
@@ -72,7 +97,8 @@ async fn every_registered_route_is_in_the_openapi_document() {
 }
 
 fn concrete(path: &str, enterprise: i64) -> String {
-    path.replace("{id}", &enterprise.to_string()).replace("{code}", "shinan")
+    path.replace("{id}", &enterprise.to_string())
+        .replace("{code}", "shinan")
 }
 
 /// Every operation × every role: a role outside `x-roles` is refused (401 without a token,
@@ -86,25 +112,46 @@ async fn every_route_refuses_every_role_it_does_not_name() {
         let e = (role == Role::Enterprise).then_some(ent);
         tokens.push((role.as_str(), app.token_for(role, e).await));
     }
-    let doc: Value = app.get("/api/openapi.json", None).await.json().await.unwrap();
+    let doc: Value = app
+        .get("/api/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             if path.ends_with("/logout-all") || path.ends_with("/auth/password") {
                 continue; // they end sessions; covered in auth tests
             }
-            let roles: Vec<&str> = op["x-roles"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+            let roles: Vec<&str> = op["x-roles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap())
+                .collect();
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let url = concrete(path, ent);
             if roles == ["public"] {
                 continue;
             }
-            let anonymous = app.request(m.clone(), &url, None, Some(&serde_json::json!({}))).await.status().as_u16();
+            let anonymous = app
+                .request(m.clone(), &url, None, Some(&serde_json::json!({})))
+                .await
+                .status()
+                .as_u16();
             assert_eq!(anonymous, 401, "{method} {path} without a token");
             for (role, token) in &tokens {
-                let status = app.request(m.clone(), &url, Some(token), Some(&serde_json::json!({}))).await.status().as_u16();
+                let status = app
+                    .request(m.clone(), &url, Some(token), Some(&serde_json::json!({})))
+                    .await
+                    .status()
+                    .as_u16();
                 if roles.contains(role) {
-                    assert!(status != 401 && status != 403, "{method} {path} refused {role} ({status}) though x-roles names it");
+                    assert!(
+                        status != 401 && status != 403,
+                        "{method} {path} refused {role} ({status}) though x-roles names it"
+                    );
                 } else {
                     assert_eq!(status, 403, "{method} {path} let {role} through ({status})");
                 }
@@ -126,16 +173,28 @@ async fn the_api_page_is_served_from_the_binary_and_loads_nothing_from_the_netwo
     for attr in ["src=\"", "href=\""] {
         for part in page.split(attr).skip(1) {
             let url = part.split('"').next().unwrap().to_owned();
-            assert!(!url.starts_with("http") && !url.starts_with("//"), "the page loads {url} from the network");
+            assert!(
+                !url.starts_with("http") && !url.starts_with("//"),
+                "the page loads {url} from the network"
+            );
             assets.push(url);
         }
     }
     assert!(!assets.is_empty());
     for asset in assets {
-        let url = if asset.starts_with('/') { asset } else { format!("/api/docs/{}", asset.trim_start_matches("./")) };
+        let url = if asset.starts_with('/') {
+            asset
+        } else {
+            format!("/api/docs/{}", asset.trim_start_matches("./"))
+        };
         assert_eq!(app.get(&url, None).await.status(), 200, "{url}");
     }
-    let init = app.get("/api/docs/swagger-initializer.js", None).await.text().await.unwrap();
+    let init = app
+        .get("/api/docs/swagger-initializer.js", None)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(init.contains("/api/openapi.json"), "{init}");
 }
 
@@ -144,9 +203,19 @@ async fn health_readiness_and_metrics_answer() {
     let app = TestApp::spawn().await;
     assert_eq!(app.get("/healthz", None).await.status(), 200);
     assert_eq!(app.get("/readyz", None).await.status(), 200);
-    app.post("/api/v1/auth/login", None, &serde_json::json!({"username": "root", "password": "wrong password!"})).await;
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        &serde_json::json!({"username": "root", "password": "wrong password!"}),
+    )
+    .await;
     let text = app.get("/metrics", None).await.text().await.unwrap();
-    assert!(text.contains("anjian_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"}"), "{text}");
+    assert!(
+        text.contains(
+            "anjian_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"}"
+        ),
+        "{text}"
+    );
     assert!(text.contains("anjian_http_request_duration_seconds_bucket"));
     assert!(text.contains("anjian_db_pool_max_connections 8"));
     assert!(text.contains("anjian_domain_events_total{kind=\"login\",outcome=\"failed\"} 1"));

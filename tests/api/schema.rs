@@ -13,29 +13,63 @@ async fn the_shared_schema_reads_and_writes_every_table() {
     app.state
         .db
         .write(|conn| {
-            let at: NaiveDateTime = chrono::DateTime::from_timestamp(1_800_000_000, 123_456_000).unwrap().naive_utc();
-            diesel::insert_into(districts::table).values((districts::code.eq("test_d"), districts::name.eq("测试区"))).execute(conn)?;
-            diesel::insert_into(industries::table).values((industries::code.eq("test_i"), industries::name.eq("测试"))).execute(conn)?;
-            let ent: (i64, String, String, String, String, String, String, String, Option<String>, i32, String, NaiveDateTime, NaiveDateTime) =
-                diesel::insert_into(enterprises::table)
-                    .values((
-                        enterprises::credit_code.eq("914403001922038216"),
-                        enterprises::name.eq("名"),
-                        enterprises::name_lower.eq("名"),
-                        enterprises::industry.eq("test_i"),
-                        enterprises::district.eq("test_d"),
-                        enterprises::address.eq("址"),
-                        enterprises::legal_representative.eq("法"),
-                        enterprises::safety_director.eq(None::<String>),
-                        enterprises::employee_count.eq(7),
-                        enterprises::status.eq("operating"),
-                        enterprises::created_at.eq(at),
-                        enterprises::updated_at.eq(at),
-                    ))
-                    .returning(enterprises::all_columns)
-                    .get_result(conn)?;
-            assert_eq!((ent.9, ent.11), (7, at), "integers and microsecond instants round-trip");
-            let user: (i64, String, String, String, Option<i64>, String, bool, i32, NaiveDateTime, NaiveDateTime) = diesel::insert_into(users::table)
+            let at: NaiveDateTime = chrono::DateTime::from_timestamp(1_800_000_000, 123_456_000)
+                .unwrap()
+                .naive_utc();
+            diesel::insert_into(districts::table)
+                .values((districts::code.eq("test_d"), districts::name.eq("测试区")))
+                .execute(conn)?;
+            diesel::insert_into(industries::table)
+                .values((industries::code.eq("test_i"), industries::name.eq("测试")))
+                .execute(conn)?;
+            let ent: (
+                i64,
+                String,
+                String,
+                String,
+                String,
+                String,
+                String,
+                String,
+                Option<String>,
+                i32,
+                String,
+                NaiveDateTime,
+                NaiveDateTime,
+            ) = diesel::insert_into(enterprises::table)
+                .values((
+                    enterprises::credit_code.eq("914403001922038216"),
+                    enterprises::name.eq("名"),
+                    enterprises::name_lower.eq("名"),
+                    enterprises::industry.eq("test_i"),
+                    enterprises::district.eq("test_d"),
+                    enterprises::address.eq("址"),
+                    enterprises::legal_representative.eq("法"),
+                    enterprises::safety_director.eq(None::<String>),
+                    enterprises::employee_count.eq(7),
+                    enterprises::status.eq("operating"),
+                    enterprises::created_at.eq(at),
+                    enterprises::updated_at.eq(at),
+                ))
+                .returning(enterprises::all_columns)
+                .get_result(conn)?;
+            assert_eq!(
+                (ent.9, ent.11),
+                (7, at),
+                "integers and microsecond instants round-trip"
+            );
+            let user: (
+                i64,
+                String,
+                String,
+                String,
+                Option<i64>,
+                String,
+                bool,
+                i32,
+                NaiveDateTime,
+                NaiveDateTime,
+            ) = diesel::insert_into(users::table)
                 .values((
                     users::username.eq("schema.check"),
                     users::password_hash.eq("x"),
@@ -50,7 +84,9 @@ async fn the_shared_schema_reads_and_writes_every_table() {
                 .returning(users::all_columns)
                 .get_result(conn)?;
             assert_eq!((user.4, user.6, user.7), (Some(ent.0), true, 3));
-            diesel::insert_into(login_failures::table).values((login_failures::username.eq("u"), login_failures::at.eq(at))).execute(conn)?;
+            diesel::insert_into(login_failures::table)
+                .values((login_failures::username.eq("u"), login_failures::at.eq(at)))
+                .execute(conn)?;
             diesel::insert_into(idempotency_keys::table)
                 .values((
                     idempotency_keys::scope.eq("s"),
@@ -63,10 +99,14 @@ async fn the_shared_schema_reads_and_writes_every_table() {
                 .execute(conn)?;
             let n: i64 = audit_events::table.count().get_result(conn)?;
             assert!(n >= 1);
-            let read: Vec<(String, i32)> = idempotency_keys::table.select((idempotency_keys::key, idempotency_keys::status_code)).load(conn)?;
+            let read: Vec<(String, i32)> = idempotency_keys::table
+                .select((idempotency_keys::key, idempotency_keys::status_code))
+                .load(conn)?;
             assert_eq!(read, [("k".to_owned(), 201)]);
             // The CHECK constraints hold on both backends.
-            let bad = diesel::update(enterprises::table.find(ent.0)).set(enterprises::status.eq("bankrupt")).execute(conn);
+            let bad = diesel::update(enterprises::table.find(ent.0))
+                .set(enterprises::status.eq("bankrupt"))
+                .execute(conn);
             assert!(bad.is_err(), "an unknown status is refused by the database");
             Ok::<_, anjian::error::ApiError>(())
         })
