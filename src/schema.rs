@@ -83,9 +83,169 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    campaigns (id) {
+        id -> BigInt,
+        name -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        industries -> Text,
+        description -> Text,
+        closed_at -> Nullable<Timestamp>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    key_tasks (id) {
+        id -> BigInt,
+        campaign_id -> BigInt,
+        title -> Text,
+        responsible_unit -> Text,
+        deadline -> Date,
+        status -> Text,
+        progress_note -> Nullable<Text>,
+        completed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inspection_groups (id) {
+        id -> BigInt,
+        campaign_id -> BigInt,
+        name -> Text,
+        mode -> Text,
+        home_district -> Text,
+        target_district -> Nullable<Text>,
+        leader_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_members (group_id, inspector_id) {
+        group_id -> BigInt,
+        inspector_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    stationings (id) {
+        id -> BigInt,
+        group_id -> BigInt,
+        enterprise_id -> BigInt,
+        starts_on -> Date,
+        ends_on -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stationing_inspectors (stationing_id, inspector_id) {
+        stationing_id -> BigInt,
+        inspector_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    inspections (id) {
+        id -> BigInt,
+        campaign_id -> Nullable<BigInt>,
+        group_id -> Nullable<BigInt>,
+        enterprise_id -> BigInt,
+        inspected_on -> Date,
+        notes -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inspection_inspectors (inspection_id, inspector_id) {
+        inspection_id -> BigInt,
+        inspector_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    hazards (id) {
+        id -> BigInt,
+        enterprise_id -> BigInt,
+        inspection_id -> Nullable<BigInt>,
+        campaign_id -> Nullable<BigInt>,
+        description -> Text,
+        level -> Text,
+        category -> Text,
+        found_on -> Date,
+        deadline -> Date,
+        status -> Text,
+        supervised -> Bool,
+        plan -> Nullable<Text>,
+        rectification_measures -> Nullable<Text>,
+        rectification_completed_on -> Nullable<Date>,
+        verified_by -> Nullable<BigInt>,
+        verified_on -> Nullable<Date>,
+        reject_reason -> Nullable<Text>,
+        reported_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    penalties (id) {
+        id -> BigInt,
+        enterprise_id -> BigInt,
+        inspection_id -> Nullable<BigInt>,
+        hazard_id -> Nullable<BigInt>,
+        campaign_id -> Nullable<BigInt>,
+        decision_no -> Text,
+        violation -> Text,
+        legal_basis -> Text,
+        fine_fen -> BigInt,
+        decided_on -> Date,
+        paid_on -> Nullable<Date>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> BigInt,
+        enterprise_id -> BigInt,
+        inspection_id -> Nullable<BigInt>,
+        campaign_id -> Nullable<BigInt>,
+        kind -> Text,
+        reason -> Text,
+        issued_on -> Date,
+        lifted_on -> Nullable<Date>,
+        lift_note -> Nullable<Text>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(enterprises -> districts (district));
 diesel::joinable!(enterprises -> industries (industry));
 diesel::joinable!(users -> enterprises (enterprise_id));
+diesel::joinable!(key_tasks -> campaigns (campaign_id));
+diesel::joinable!(inspection_groups -> campaigns (campaign_id));
+diesel::joinable!(group_members -> inspection_groups (group_id));
+diesel::joinable!(stationings -> inspection_groups (group_id));
+diesel::joinable!(stationings -> enterprises (enterprise_id));
+diesel::joinable!(stationing_inspectors -> stationings (stationing_id));
+diesel::joinable!(inspections -> enterprises (enterprise_id));
+diesel::joinable!(inspection_inspectors -> inspections (inspection_id));
+diesel::joinable!(hazards -> enterprises (enterprise_id));
+diesel::joinable!(penalties -> enterprises (enterprise_id));
+diesel::joinable!(orders -> enterprises (enterprise_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -95,4 +255,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     login_failures,
     idempotency_keys,
+    campaigns,
+    key_tasks,
+    inspection_groups,
+    group_members,
+    stationings,
+    stationing_inspectors,
+    inspections,
+    inspection_inspectors,
+    hazards,
+    penalties,
+    orders,
 );

@@ -230,13 +230,13 @@ pub fn list(
         .load(conn)?)
 }
 
-/// Whether a suspension order is in force for the enterprise. Orders are issued by the
-/// campaigns capability; until it exists, `suspended` (which only orders set) stands for one.
+/// Whether a suspension order is in force for the enterprise (issued and not lifted).
 pub fn order_in_force(conn: &mut DbConn, id: EnterpriseId) -> Result<bool, ApiError> {
-    let status: Option<String> = enterprises::table
-        .find(id.0)
-        .select(enterprises::status)
-        .first(conn)
-        .optional()?;
-    Ok(status.as_deref() == Some("suspended"))
+    use crate::schema::orders;
+    let n: i64 = orders::table
+        .filter(orders::enterprise_id.eq(id.0))
+        .filter(orders::lifted_on.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }

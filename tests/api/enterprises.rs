@@ -348,3 +348,46 @@ async fn a_csv_file_with_a_header_row_imports_too() {
         ["colour"]
     );
 }
+
+#[tokio::test]
+async fn an_enterprise_cannot_be_set_operating_while_an_order_is_in_force() {
+    let app = TestApp::spawn().await;
+    let id = app.enterprise("construction", "huangdao").await;
+    let path = format!("/api/v1/enterprises/{id}");
+    app.patch(&path, Some(&app.admin_token), &json!({"status": "closed"}))
+        .await;
+    // An order row as the campaigns capability writes it.
+    let now = app.clock.now_naive();
+    app.state
+        .db
+        .write(move |conn| {
+            use anjian::schema::{orders, users};
+            use diesel::prelude::*;
+            let issuer: i64 = users::table.select(users::id).first(conn)?;
+            diesel::insert_into(orders::table)
+                .values((
+                    orders::enterprise_id.eq(id),
+                    orders::kind.eq("stop_construction"),
+                    orders::reason.eq("深基坑无支护"),
+                    orders::issued_on.eq(now.date()),
+                    orders::created_by.eq(issuer),
+                    orders::created_at.eq(now),
+                    orders::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    problem(
+        app.patch(
+            &path,
+            Some(&app.admin_token),
+            &json!({"status": "operating"}),
+        )
+        .await,
+        409,
+        "conflict",
+    )
+    .await;
+}

@@ -1,0 +1,11 @@
+DROP TABLE orders;
+DROP TABLE penalties;
+DROP TABLE hazards;
+DROP TABLE inspection_inspectors;
+DROP TABLE inspections;
+DROP TABLE stationing_inspectors;
+DROP TABLE stationings;
+DROP TABLE group_members;
+DROP TABLE inspection_groups;
+DROP TABLE key_tasks;
+DROP TABLE campaigns;
