@@ -74,7 +74,7 @@ pub fn main() -> ExitCode {
         Ok("json") => crate::config::LogFormat::Json,
         _ => crate::config::LogFormat::Pretty,
     };
-    telemetry::init(format);
+    let _log_guard = telemetry::init(format);
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
