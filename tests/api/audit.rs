@@ -108,17 +108,7 @@ async fn a_row_changed_behind_the_services_back_is_found() {
         .unwrap();
     assert_eq!(report["ok"], false);
     assert_eq!(report["events_checked"].as_u64().unwrap(), checked);
-    let broken: Vec<(String, i64)> = report["broken"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| {
-            (
-                b["aggregate_id"].as_str().unwrap().to_owned(),
-                b["seq"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    let broken = broken_links(&report);
     assert_eq!(broken, [(a.to_string(), 2), (b.to_string(), 1)]);
 
     // A deleted event breaks the position of the one after it.
@@ -139,7 +129,13 @@ async fn a_row_changed_behind_the_services_back_is_found() {
         .json()
         .await
         .unwrap();
-    let broken: Vec<(String, i64)> = report["broken"]
+    let broken = broken_links(&report);
+    assert!(broken.contains(&(c.to_string(), 2)), "{broken:?}");
+}
+
+/// `(aggregate_id, seq)` of each broken event a verification names.
+fn broken_links(report: &Value) -> Vec<(String, i64)> {
+    report["broken"]
         .as_array()
         .unwrap()
         .iter()
@@ -149,6 +145,5 @@ async fn a_row_changed_behind_the_services_back_is_found() {
                 b["seq"].as_i64().unwrap(),
             )
         })
-        .collect();
-    assert!(broken.contains(&(c.to_string(), 2)), "{broken:?}");
+        .collect()
 }

@@ -3,7 +3,7 @@
 use anjian::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, credit_code, enterprise_body, fields, problem};
+use crate::helpers::{PASSWORD, TestApp, credit_code, enterprise_body, fields, ids, problem};
 
 #[tokio::test]
 async fn malformed_json_is_400_and_a_wrong_content_type_is_415() {
@@ -191,14 +191,6 @@ async fn pages_stay_stable_while_rows_are_inserted() {
         .json()
         .await
         .unwrap();
-    let ids = |v: &Value| {
-        v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["id"].as_i64().unwrap())
-            .collect::<Vec<_>>()
-    };
     assert_eq!(ids(&first), [created[4], created[3]]);
     // Two more arrive between pages; the next page continues where the first ended.
     app.enterprise("gas", "shinan").await;

@@ -1,7 +1,7 @@
 use anjian::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, credit_code, enterprise_body, fields, problem};
+use crate::helpers::{TestApp, credit_code, enterprise_body, fields, ids, problem};
 
 #[tokio::test]
 async fn an_enterprise_is_registered_with_a_checked_unique_credit_code() {
@@ -110,58 +110,31 @@ async fn enterprises_are_filtered_by_industry_district_status_and_name() {
         &json!({"status": "closed", "name": "Qingdao HARBOUR Works"}),
     )
     .await;
-    let ids = |v: Value| {
-        v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["id"].as_i64().unwrap())
-            .collect::<Vec<_>>()
-    };
     let token = Some(app.admin_token.as_str());
     assert_eq!(
-        ids(app
-            .get("/api/v1/enterprises?industry=gas", token)
-            .await
-            .json()
-            .await
-            .unwrap()),
+        ids(&app
+            .get_json("/api/v1/enterprises?industry=gas", token)
+            .await),
         [b, a]
     );
     assert_eq!(
-        ids(app
-            .get("/api/v1/enterprises?district=laoshan", token)
-            .await
-            .json()
-            .await
-            .unwrap()),
+        ids(&app
+            .get_json("/api/v1/enterprises?district=laoshan", token)
+            .await),
         [c, a]
     );
     assert_eq!(
-        ids(app
-            .get("/api/v1/enterprises?status=closed", token)
-            .await
-            .json()
-            .await
-            .unwrap()),
+        ids(&app
+            .get_json("/api/v1/enterprises?status=closed", token)
+            .await),
         [c]
     );
     assert_eq!(
-        ids(app
-            .get("/api/v1/enterprises?q=harbour", token)
-            .await
-            .json()
-            .await
-            .unwrap()),
+        ids(&app.get_json("/api/v1/enterprises?q=harbour", token).await),
         [c]
     );
     assert_eq!(
-        ids(app
-            .get("/api/v1/enterprises?q=%25", token)
-            .await
-            .json()
-            .await
-            .unwrap()),
+        ids(&app.get_json("/api/v1/enterprises?q=%25", token).await),
         Vec::<i64>::new()
     );
     let res = app.get("/api/v1/enterprises?status=bankrupt", token).await;

@@ -220,6 +220,13 @@ impl TestApp {
         self.request(Method::PATCH, path, token, Some(body)).await
     }
 
+    /// GET and parse the JSON body (for 2xx reads).
+    pub async fn get_json(&self, path: &str, token: Option<&str>) -> Value {
+        let res = self.get(path, token).await;
+        assert!(res.status().is_success(), "GET {path}: {}", res.status());
+        res.json().await.unwrap()
+    }
+
     /// Creates an enterprise as admin and returns its id.
     pub async fn enterprise(&self, industry: &str, district: &str) -> i64 {
         let n = self.next();
@@ -255,6 +262,16 @@ pub fn enterprise_body(code: &str, industry: &str, district: &str) -> Value {
         "safety_director": "李四",
         "employee_count": 100
     })
+}
+
+/// The ids of a list page's items, in order.
+pub fn ids(page: &Value) -> Vec<i64> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect()
 }
 
 /// Reads a problem document and checks its shape.
