@@ -1,0 +1,1 @@
+//! Demo permits for `anjian seed demo` (filled in below).
