@@ -272,8 +272,7 @@ fn validate_object(
                 }
             }
             Some(value) => {
-                if let Some(clean) =
-                    validate_value(field.kind, &field.constraints, value, &here, complete, v)
+                if let Some(clean) = validate_value(field.kind, &field.constraints, value, &here, v)
                 {
                     out.insert(field.key.clone(), clean);
                 }
@@ -307,7 +306,6 @@ fn validate_value(
     c: &Constraints,
     value: &Value,
     path: &str,
-    complete: bool,
     v: &mut Validator,
 ) -> Option<Value> {
     let type_error = |v: &mut Validator, what: &str| {
@@ -434,9 +432,7 @@ fn validate_value(
                         values: c.values.clone(),
                         ..Constraints::default()
                     };
-                    if let Some(clean) =
-                        validate_value(item_kind, &item_c, item, &here, complete, v)
-                    {
+                    if let Some(clean) = validate_value(item_kind, &item_c, item, &here, v) {
                         out.push(clean);
                     }
                 }
