@@ -33,6 +33,17 @@
 //!   `--request-timeout-secs` (default 10), and the whole run is abandoned
 //!   (exit code 2) if it is not over `warmup + duration + 30 s` after start.
 //!
+//! * `--scenario instant-approval` first prepares `--enterprises N` enterprises through the
+//!   API as the admin given by `--username` (one import, then per enterprise an account, its
+//!   login, and its three instant filings: two training filings and an emergency plan), then
+//!   each request is one `POST /api/v1/applications` with `submit: true` for
+//!   `hazchem_business_no_storage` from the next unused enterprise, so every request reads the
+//!   rule inputs and writes the application, the rule results, the certificate and the audit
+//!   events. Once every enterprise has its licence the scenario wraps round and the rules
+//!   reject the duplicates (still decided instantly); the run reports how many were approved.
+//!   The setup logs in N times: start the server with a generous `ANJIAN_LOGIN_RATE`
+//!   (e.g. `100000/min`).
+//!
 //! Adding a scenario: add a variant to [`Scenario`], write one
 //! `async fn(&Client, &str, &str) -> Result<StatusCode, reqwest::Error>` that
 //! performs ONE request, and add its arm to [`Scenario::run_once`].
@@ -105,6 +116,9 @@ struct Args {
     /// Allow a base URL whose host is not a loopback address.
     #[arg(long)]
     allow_non_loopback: bool,
+    /// instant-approval: how many enterprises to prepare (each is licensed once).
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    enterprises: u32,
 }
 
 /// What each worker does in its loop. One variant, one function.
@@ -112,12 +126,16 @@ struct Args {
 enum Scenario {
     /// `GET /api/v1/auth/me` with the bearer token.
     Me,
+    /// `POST /api/v1/applications` with `submit: true` for `hazchem_business_no_storage`, each
+    /// from the next prepared enterprise (see `--enterprises`).
+    InstantApproval,
 }
 
 impl Scenario {
     fn name(self) -> &'static str {
         match self {
             Scenario::Me => "me",
+            Scenario::InstantApproval => "instant-approval",
         }
     }
 
@@ -130,6 +148,7 @@ impl Scenario {
     ) -> Result<StatusCode, reqwest::Error> {
         match self {
             Scenario::Me => scenario_me(client, base, token).await,
+            Scenario::InstantApproval => scenario_instant_approval(client, base).await,
         }
     }
 }
@@ -148,6 +167,185 @@ async fn scenario_me(
     let status = resp.status();
     resp.bytes().await?;
     Ok(status)
+}
+
+/// Enterprise tokens prepared for `instant-approval`, taken in turn.
+static ENTERPRISE_TOKENS: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+static NEXT_ENTERPRISE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static APPROVED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The hazchem licence form an enterprise prepared with tag `tag` submits.
+fn hazchem_form(tag: &str) -> serde_json::Value {
+    serde_json::json!({
+        "premises_address": "黄岛区前湾港路88号",
+        "premises_area_m2": 86.5,
+        "principal_cert_no": format!("LOADP-{tag}"),
+        "safety_manager_cert_no": format!("LOADS-{tag}"),
+        "chemicals": [{"name": "乙醇", "cas_no": "64-17-5"}, {"name": "硫酸", "cas_no": "7664-93-9"}],
+        "includes_highly_toxic": false,
+        "includes_explosive_precursors": false
+    })
+}
+
+/// `POST {base}/api/v1/applications` (create and submit) as the next prepared enterprise.
+async fn scenario_instant_approval(
+    client: &Client,
+    base: &str,
+) -> Result<StatusCode, reqwest::Error> {
+    use std::sync::atomic::Ordering;
+    let tokens = ENTERPRISE_TOKENS
+        .get()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let Some((token, tag)) =
+        tokens.get(NEXT_ENTERPRISE.fetch_add(1, Ordering::Relaxed) % tokens.len().max(1))
+    else {
+        return Ok(StatusCode::PRECONDITION_FAILED);
+    };
+    let resp = client
+        .post(format!("{base}/api/v1/applications"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({
+            "permit_type": "hazchem_business_no_storage",
+            "form": hazchem_form(tag),
+            "submit": true,
+            "commitment_accepted": true
+        }))
+        .send()
+        .await?;
+    let status = resp.status();
+    let body = resp.bytes().await?;
+    if status.is_success() && memchr_approved(&body) {
+        APPROVED.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(status)
+}
+
+/// Whether the response says `"status":"approved"` (cheaper than parsing it).
+fn memchr_approved(body: &[u8]) -> bool {
+    body.windows(19).any(|w| w == b"\"status\":\"approved\"")
+}
+
+/// Prepares `n` enterprises through the API: one import, then per enterprise an account, its
+/// login and its three instant filings, `parallel` at a time. Returns (token, tag) pairs.
+async fn prepare_enterprises(
+    client: &Client,
+    base: &str,
+    admin: &str,
+    n: u32,
+    parallel: usize,
+) -> Result<Vec<(String, String)>, BoxError> {
+    use futures_util::StreamExt as _;
+    let run: u32 = rand::random::<u32>() % 9_000_000;
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    for i in 0..n {
+        let base17 = format!("9137{:06}{:07}", run % 1_000_000, i);
+        let code = anjian::seed::code_with_check(&base17).ok_or("could not make a credit code")?;
+        rows.push((code, format!("L{run}-{i}")));
+    }
+    for chunk in rows.chunks(10_000) {
+        let body: Vec<_> = chunk
+            .iter()
+            .map(|(code, tag)| {
+                serde_json::json!({"credit_code": code, "name": format!("压测危化经营企业{tag}"),
+                    "industry": "hazardous_chemicals", "district": "huangdao", "address": "黄岛区前湾港路88号",
+                    "legal_representative": "王建国", "employee_count": 20})
+            })
+            .collect();
+        let resp = client
+            .post(format!("{base}/api/v1/enterprises/import"))
+            .bearer_auth(admin)
+            .json(&body)
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            return Err(format!(
+                "enterprise import failed: {} {}",
+                resp.status(),
+                resp.text().await?
+            )
+            .into());
+        }
+    }
+    // Enterprise ids by credit code, from the list (newest first).
+    let mut ids = std::collections::HashMap::new();
+    let mut cursor: Option<String> = None;
+    while ids.len() < rows.len() {
+        let mut url = format!("{base}/api/v1/enterprises?industry=hazardous_chemicals&limit=200");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page: serde_json::Value = client
+            .get(url)
+            .bearer_auth(admin)
+            .send()
+            .await?
+            .json()
+            .await?;
+        for e in page["items"].as_array().into_iter().flatten() {
+            if let (Some(code), Some(id)) = (e["credit_code"].as_str(), e["id"].as_i64()) {
+                ids.insert(code.to_owned(), id);
+            }
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let password = format!("load-{}-{}", rand::random::<u64>(), rand::random::<u64>());
+    let jobs = rows
+        .into_iter()
+        .filter_map(|(code, tag)| ids.get(&code).map(|id| (*id, tag)));
+    let results: Vec<Result<(String, String), BoxError>> = futures_util::stream::iter(jobs)
+        .map(|(id, tag)| {
+            let password = password.clone();
+            async move {
+                let username = format!("load.{}", tag.to_lowercase());
+                let resp = client
+                    .post(format!("{base}/api/v1/users"))
+                    .bearer_auth(admin)
+                    .json(&serde_json::json!({"username": username, "password": password, "role": "enterprise",
+                                              "enterprise_id": id, "display_name": username}))
+                    .send()
+                    .await?;
+                if !resp.status().is_success() {
+                    return Err(format!("user creation failed: {}", resp.status()).into());
+                }
+                let (status, token) = login(client, base, &username, &password).await?;
+                let token = token.ok_or_else(|| format!("enterprise login failed: {status} (raise ANJIAN_LOGIN_RATE)"))?;
+                let filings = [
+                    ("safety_training_filing", serde_json::json!({"person_role": "principal", "person_name": "王建国",
+                        "cert_no": format!("LOADP-{tag}"), "issued_on": "2025-01-01", "expires_on": "2035-01-01"})),
+                    ("safety_training_filing", serde_json::json!({"person_role": "safety_manager", "person_name": "李安全",
+                        "cert_no": format!("LOADS-{tag}"), "issued_on": "2025-01-01", "expires_on": "2035-01-01"})),
+                    ("emergency_plan_filing", serde_json::json!({"plan_name": "综合应急预案", "approved_on": "2025-01-01",
+                        "next_drill_on": "2025-06-01"})),
+                ];
+                for (permit_type, form) in filings {
+                    let resp = client
+                        .post(format!("{base}/api/v1/applications"))
+                        .bearer_auth(&token)
+                        .json(&serde_json::json!({"permit_type": permit_type, "form": form, "submit": true, "commitment_accepted": true}))
+                        .send()
+                        .await?;
+                    if !resp.status().is_success() {
+                        return Err(format!("filing failed: {}", resp.status()).into());
+                    }
+                }
+                Ok((token, tag))
+            }
+        })
+        .buffer_unordered(parallel)
+        .collect()
+        .await;
+    let prepared = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    eprintln!(
+        "prepared {} enterprises in {:.1}s",
+        prepared.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(prepared)
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
@@ -460,6 +658,11 @@ async fn run(args: Args) -> Result<(), BoxError> {
     let token: Arc<str> =
         Arc::from(token.ok_or("login answered 2xx without a string access_token")?);
 
+    if args.scenario == Scenario::InstantApproval {
+        let prepared = prepare_enterprises(&client, &base, &token, args.enterprises, 16).await?;
+        let _ = ENTERPRISE_TOKENS.set(prepared);
+    }
+
     let warmup = Duration::from_secs(args.warmup_secs);
     let duration = Duration::from_secs(args.duration_secs);
     let begin = Instant::now();
@@ -553,6 +756,13 @@ async fn run(args: Args) -> Result<(), BoxError> {
             None => println!("rss_max=n/a"),
         }
     }
+    if args.scenario == Scenario::InstantApproval {
+        // Warm-up requests count too: they take enterprises from the pool.
+        println!(
+            "approved={} (of all requests, warm-up included; the rest were decided otherwise)",
+            APPROVED.load(std::sync::atomic::Ordering::Relaxed)
+        );
+    }
     if let Some(status) = total.first_bad_status {
         eprintln!("note: first non-2xx status: {status}");
     }
@@ -566,8 +776,16 @@ async fn run(args: Args) -> Result<(), BoxError> {
 async fn main() -> Result<(), BoxError> {
     let args = Args::parse();
     let start = Instant::now();
-    let deadline =
-        start + Duration::from_secs(args.warmup_secs + args.duration_secs) + HARD_STOP_GRACE;
+    // instant-approval prepares its enterprises first: allow for that too.
+    let setup = if args.scenario == Scenario::InstantApproval {
+        Duration::from_secs(60 + u64::from(args.enterprises) / 5)
+    } else {
+        Duration::ZERO
+    };
+    let deadline = start
+        + Duration::from_secs(args.warmup_secs + args.duration_secs)
+        + HARD_STOP_GRACE
+        + setup;
     match tokio::time::timeout_at(deadline, run(args)).await {
         Ok(result) => result,
         Err(_) => {

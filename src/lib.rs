@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod openapi;
+pub mod permits;
 pub mod reference;
 pub mod schema;
 pub mod seed;

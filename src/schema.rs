@@ -232,6 +232,80 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    permit_types (code) {
+        code -> Text,
+        name -> Text,
+        mode -> Text,
+        kind -> Text,
+        validity_months -> Nullable<Integer>,
+        statutory_days -> Integer,
+        industries -> Text,
+        fields -> Text,
+        applies_to -> Text,
+        certificate_prefix -> Nullable<Text>,
+        active -> Bool,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> BigInt,
+        number -> Text,
+        enterprise_id -> BigInt,
+        permit_type -> Text,
+        mode -> Text,
+        form -> Text,
+        commitment_accepted -> Bool,
+        status -> Text,
+        submitted_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        due_on -> Nullable<Date>,
+        decided_by -> Nullable<BigInt>,
+        decision_reason -> Nullable<Text>,
+        rule_results -> Nullable<Text>,
+        certificate_id -> Nullable<BigInt>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certificates (id) {
+        id -> BigInt,
+        number -> Text,
+        permit_type -> Text,
+        enterprise_id -> BigInt,
+        application_id -> BigInt,
+        holder_name -> Text,
+        holder_credit_code -> Text,
+        holder_address -> Text,
+        holder_legal_representative -> Text,
+        scope -> Text,
+        issued_at -> Timestamp,
+        valid_from -> Date,
+        valid_until -> Date,
+        status -> Text,
+        revoked_at -> Nullable<Timestamp>,
+        revoke_reason -> Nullable<Text>,
+        superseded_by -> Nullable<BigInt>,
+        verification_code -> Text,
+        signed_payload -> Text,
+        signature -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    number_sequences (prefix, year) {
+        prefix -> Text,
+        year -> Integer,
+        last -> BigInt,
+    }
+}
+
 diesel::joinable!(enterprises -> districts (district));
 diesel::joinable!(enterprises -> industries (industry));
 diesel::joinable!(users -> enterprises (enterprise_id));
@@ -246,6 +320,10 @@ diesel::joinable!(inspection_inspectors -> inspections (inspection_id));
 diesel::joinable!(hazards -> enterprises (enterprise_id));
 diesel::joinable!(penalties -> enterprises (enterprise_id));
 diesel::joinable!(orders -> enterprises (enterprise_id));
+diesel::joinable!(applications -> enterprises (enterprise_id));
+diesel::joinable!(applications -> permit_types (permit_type));
+diesel::joinable!(certificates -> enterprises (enterprise_id));
+diesel::joinable!(certificates -> permit_types (permit_type));
 
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -266,4 +344,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     hazards,
     penalties,
     orders,
+    permit_types,
+    applications,
+    certificates,
+    number_sequences,
 );

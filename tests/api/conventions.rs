@@ -327,11 +327,17 @@ async fn cross_origin_requests_are_refused_unless_configured() {
 
 /// Drops tables behind the service's back.
 async fn break_the_database(app: &TestApp) {
+    // PostgreSQL refuses to drop a table other tables reference unless told to cascade.
+    let sql = if app.state.db.url().is_postgres() {
+        "DROP TABLE users CASCADE; DROP TABLE __diesel_schema_migrations"
+    } else {
+        "DROP TABLE users; DROP TABLE __diesel_schema_migrations"
+    };
     app.state
         .db
-        .run(|conn| {
+        .run(move |conn| {
             use diesel::connection::SimpleConnection;
-            conn.batch_execute("DROP TABLE users; DROP TABLE __diesel_schema_migrations")
+            conn.batch_execute(sql)
                 .map_err(anjian::error::ApiError::from)
         })
         .await

@@ -303,3 +303,50 @@ pub fn fields(problem: &Value) -> Vec<String> {
         .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
         .collect()
 }
+
+impl TestApp {
+    /// A new user of `role` and a token minted directly (no argon2, no login): for tests that
+    /// need many accounts. The account's password hash is a placeholder that verifies nothing.
+    pub async fn quick_token_for(&self, role: Role, enterprise_id: Option<i64>) -> String {
+        let username = format!("{}{}", role.as_str(), self.next());
+        let request = anjian::users::handlers::CreateUserRequest {
+            username: username.clone(),
+            password: PASSWORD.into(),
+            role,
+            enterprise_id,
+            display_name: format!("{username} (test)"),
+        };
+        let user = anjian::users::handlers::validate_new_user(&request).expect("valid test user");
+        let now = self.clock.now_naive();
+        let row = self
+            .state
+            .db
+            .write(move |conn| {
+                anjian::users::handlers::create_in_tx(
+                    conn,
+                    &user,
+                    "placeholder-not-a-hash",
+                    &anjian::audit::Actor::SYSTEM,
+                    now,
+                )
+            })
+            .await
+            .expect("create user");
+        self.state
+            .tokens
+            // Long-lived, so tests may move the clock by years.
+            .issue(
+                row.id,
+                role,
+                enterprise_id,
+                row.token_version,
+                self.clock.now(),
+                20 * 365 * 86_400,
+            )
+            .expect("token")
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.request(Method::PUT, path, token, Some(body)).await
+    }
+}

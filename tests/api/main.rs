@@ -10,5 +10,6 @@ mod conventions;
 mod enterprises;
 mod helpers;
 mod openapi;
+mod permits;
 mod schema;
 mod users;

@@ -88,7 +88,21 @@ async fn every_registered_route_is_in_the_openapi_document() {
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let res = app.request(m, &concrete, None, None).await;
         let status = res.status().as_u16();
-        if status == 404 {
+        // A public lookup that answers an unknown key with 404 (certificate verification) is
+        // still served: the router knows the path, so another method on it is a 405.
+        let routed = || async {
+            let other = if method == "DELETE" {
+                reqwest::Method::PATCH
+            } else {
+                reqwest::Method::DELETE
+            };
+            app.request(other, &concrete, None, None)
+                .await
+                .status()
+                .as_u16()
+                == 405
+        };
+        if status == 404 && !routed().await {
             let body: Value = res.json().await.unwrap_or_default();
             panic!("{method} {path} is documented but not served: {body}");
         }

@@ -1,0 +1,4 @@
+DROP TABLE number_sequences;
+DROP TABLE certificates;
+DROP TABLE applications;
+DROP TABLE permit_types;

@@ -1,0 +1,697 @@
+//! Permits in the database: types, applications, certificates, the number sequences, and the
+//! one function that gathers everything the rules read ([`rule_inputs`]).
+
+use chrono::{Months, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+use serde_json::Value;
+
+use super::domain::{
+    ApplicationStatus, CertificateStatus, FieldDef, PermitKind, PermitMode, PermitType,
+};
+use super::rules::{BaseCertificate, FINE_GRACE_DAYS, RuleInputs, TrainingFiling};
+use crate::db::DbConn;
+use crate::enterprises::domain::EnterpriseStatus;
+use crate::enterprises::store::EnterpriseRow;
+use crate::error::ApiError;
+use crate::ids::EnterpriseId;
+use crate::schema::{
+    applications, certificates, hazards, number_sequences, orders, penalties, permit_types,
+};
+
+/// Every column of `permit_types`, in table order.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = permit_types)]
+pub struct PermitTypeRow {
+    pub code: String,
+    pub name: String,
+    pub mode: String,
+    pub kind: String,
+    pub validity_months: Option<i32>,
+    pub statutory_days: i32,
+    pub industries: String,
+    pub fields: String,
+    pub applies_to: String,
+    pub certificate_prefix: Option<String>,
+    pub active: bool,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+impl PermitTypeRow {
+    pub fn to_domain(&self) -> Result<PermitType, ApiError> {
+        let bad = |what: &str| {
+            ApiError::internal(format!("permit type {}: bad {what} stored", self.code))
+        };
+        Ok(PermitType {
+            code: self.code.clone(),
+            name: self.name.clone(),
+            mode: PermitMode::parse(&self.mode).ok_or_else(|| bad("mode"))?,
+            kind: PermitKind::parse(&self.kind).ok_or_else(|| bad("kind"))?,
+            validity_months: self.validity_months.map(|m| m as u32),
+            statutory_days: self.statutory_days as u32,
+            industries: serde_json::from_str(&self.industries).map_err(|_| bad("industries"))?,
+            fields: serde_json::from_str::<Vec<FieldDef>>(&self.fields)
+                .map_err(|_| bad("fields"))?,
+            applies_to: serde_json::from_str(&self.applies_to).map_err(|_| bad("applies_to"))?,
+            certificate_prefix: self.certificate_prefix.clone(),
+            active: self.active,
+        })
+    }
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = permit_types)]
+pub struct PermitTypeChanges {
+    pub statutory_days: Option<i32>,
+    pub validity_months: Option<Option<i32>>,
+    pub active: Option<bool>,
+    pub updated_at: Option<Option<NaiveDateTime>>,
+}
+
+pub fn list_types(conn: &mut DbConn) -> Result<Vec<PermitTypeRow>, ApiError> {
+    Ok(permit_types::table
+        .select(PermitTypeRow::as_select())
+        .order(permit_types::code.asc())
+        .load(conn)?)
+}
+
+pub fn find_type(conn: &mut DbConn, code: &str) -> Result<Option<PermitTypeRow>, ApiError> {
+    Ok(permit_types::table
+        .find(code)
+        .select(PermitTypeRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn update_type(
+    conn: &mut DbConn,
+    code: &str,
+    changes: &PermitTypeChanges,
+) -> Result<PermitTypeRow, ApiError> {
+    diesel::update(permit_types::table.find(code))
+        .set(changes)
+        .returning(permit_types::all_columns)
+        .get_result(conn)
+        .optional()?
+        .ok_or(ApiError::NotFound)
+}
+
+/// Every column of `applications`, in table order.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = applications)]
+pub struct ApplicationRow {
+    pub id: i64,
+    pub number: String,
+    pub enterprise_id: i64,
+    pub permit_type: String,
+    pub mode: String,
+    pub form: String,
+    pub commitment_accepted: bool,
+    pub status: String,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub due_on: Option<NaiveDate>,
+    pub decided_by: Option<i64>,
+    pub decision_reason: Option<String>,
+    pub rule_results: Option<String>,
+    pub certificate_id: Option<i64>,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl ApplicationRow {
+    pub fn status(&self) -> Result<ApplicationStatus, ApiError> {
+        ApplicationStatus::parse(&self.status)
+            .ok_or_else(|| ApiError::internal("unknown application status stored"))
+    }
+    pub fn form_value(&self) -> Result<Value, ApiError> {
+        serde_json::from_str(&self.form).map_err(ApiError::internal)
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = applications)]
+pub struct NewApplication<'a> {
+    pub number: String,
+    pub enterprise_id: i64,
+    pub permit_type: &'a str,
+    pub mode: &'a str,
+    pub form: String,
+    pub commitment_accepted: bool,
+    pub status: &'a str,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What a state transition writes.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = applications)]
+pub struct ApplicationChanges {
+    pub form: Option<String>,
+    pub commitment_accepted: Option<bool>,
+    pub status: Option<String>,
+    pub submitted_at: Option<Option<NaiveDateTime>>,
+    pub decided_at: Option<Option<NaiveDateTime>>,
+    pub due_on: Option<Option<NaiveDate>>,
+    pub decided_by: Option<Option<i64>>,
+    pub decision_reason: Option<Option<String>>,
+    pub rule_results: Option<Option<String>>,
+    pub certificate_id: Option<Option<i64>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// Inserts an application and gives it its number, `QDYJ-<year>-<id>` (the id, six digits at
+/// least): unique without a shared counter that every application would queue on.
+pub fn insert_application(
+    conn: &mut DbConn,
+    row: NewApplication<'_>,
+    year: i32,
+) -> Result<ApplicationRow, ApiError> {
+    let id: i64 = diesel::insert_into(applications::table)
+        .values(&row)
+        .returning(applications::id)
+        .get_result(conn)?;
+    Ok(diesel::update(applications::table.find(id))
+        .set(applications::number.eq(format!("QDYJ-{year:04}-{id:06}")))
+        .returning(applications::all_columns)
+        .get_result(conn)?)
+}
+
+pub fn find_application(conn: &mut DbConn, id: i64) -> Result<Option<ApplicationRow>, ApiError> {
+    Ok(applications::table
+        .find(id)
+        .select(ApplicationRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Applies `changes` only while the application is in one of `from`; `None` when another
+/// transaction moved it first (the caller answers 409).
+pub fn transition(
+    conn: &mut DbConn,
+    id: i64,
+    from: &[ApplicationStatus],
+    changes: &ApplicationChanges,
+) -> Result<Option<ApplicationRow>, ApiError> {
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    Ok(diesel::update(
+        applications::table
+            .filter(applications::id.eq(id))
+            .filter(applications::status.eq_any(from)),
+    )
+    .set(changes)
+    .returning(applications::all_columns)
+    .get_result(conn)
+    .optional()?)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ApplicationFilter {
+    pub enterprise_id: Option<i64>,
+    pub status: Option<String>,
+    pub permit_type: Option<String>,
+    pub submitted_from: Option<NaiveDateTime>,
+    pub submitted_before: Option<NaiveDateTime>,
+    /// Under review past `due_on` (strictly before this date).
+    pub overdue_before: Option<NaiveDate>,
+}
+
+pub fn list_applications(
+    conn: &mut DbConn,
+    f: &ApplicationFilter,
+    before_id: Option<i64>,
+    fetch: i64,
+) -> Result<Vec<ApplicationRow>, ApiError> {
+    let mut q = applications::table
+        .select(ApplicationRow::as_select())
+        .into_boxed();
+    if let Some(e) = f.enterprise_id {
+        q = q.filter(applications::enterprise_id.eq(e));
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(applications::status.eq(s.clone()));
+    }
+    if let Some(t) = &f.permit_type {
+        q = q.filter(applications::permit_type.eq(t.clone()));
+    }
+    if let Some(from) = f.submitted_from {
+        q = q.filter(applications::submitted_at.ge(from));
+    }
+    if let Some(before) = f.submitted_before {
+        q = q.filter(applications::submitted_at.lt(before));
+    }
+    if let Some(today) = f.overdue_before {
+        q = q
+            .filter(applications::status.eq(ApplicationStatus::UnderReview.as_str()))
+            .filter(applications::due_on.lt(today));
+    }
+    if let Some(before) = before_id {
+        q = q.filter(applications::id.lt(before));
+    }
+    Ok(q.order(applications::id.desc()).limit(fetch).load(conn)?)
+}
+
+/// Every column of `certificates`, in table order.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = certificates)]
+pub struct CertificateRow {
+    pub id: i64,
+    pub number: String,
+    pub permit_type: String,
+    pub enterprise_id: i64,
+    pub application_id: i64,
+    pub holder_name: String,
+    pub holder_credit_code: String,
+    pub holder_address: String,
+    pub holder_legal_representative: String,
+    pub scope: String,
+    pub issued_at: NaiveDateTime,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub status: String,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub revoke_reason: Option<String>,
+    pub superseded_by: Option<i64>,
+    pub verification_code: String,
+    pub signed_payload: String,
+    pub signature: String,
+    pub updated_at: NaiveDateTime,
+}
+
+impl CertificateRow {
+    /// The status as of `today`: an active certificate past `valid_until` is expired.
+    pub fn status_on(&self, today: NaiveDate) -> CertificateStatus {
+        match CertificateStatus::parse(&self.status) {
+            Some(CertificateStatus::Active) if self.valid_until < today => {
+                CertificateStatus::Expired
+            }
+            Some(s) => s,
+            None => CertificateStatus::Revoked,
+        }
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = certificates)]
+pub struct NewCertificate<'a> {
+    pub number: &'a str,
+    pub permit_type: &'a str,
+    pub enterprise_id: i64,
+    pub application_id: i64,
+    pub holder_name: &'a str,
+    pub holder_credit_code: &'a str,
+    pub holder_address: &'a str,
+    pub holder_legal_representative: &'a str,
+    pub scope: String,
+    pub issued_at: NaiveDateTime,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub status: &'a str,
+    pub verification_code: &'a str,
+    pub signed_payload: &'a str,
+    pub signature: &'a str,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert_certificate(
+    conn: &mut DbConn,
+    row: &NewCertificate<'_>,
+) -> Result<CertificateRow, ApiError> {
+    Ok(diesel::insert_into(certificates::table)
+        .values(row)
+        .returning(certificates::all_columns)
+        .get_result(conn)?)
+}
+
+pub fn find_certificate(conn: &mut DbConn, id: i64) -> Result<Option<CertificateRow>, ApiError> {
+    Ok(certificates::table
+        .find(id)
+        .select(CertificateRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_certificate_by_number(
+    conn: &mut DbConn,
+    number: &str,
+) -> Result<Option<CertificateRow>, ApiError> {
+    Ok(certificates::table
+        .filter(certificates::number.eq(number))
+        .select(CertificateRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Marks an active certificate superseded by `by`; `false` if it is no longer active.
+pub fn supersede(
+    conn: &mut DbConn,
+    id: i64,
+    by: i64,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    let n = diesel::update(
+        certificates::table
+            .filter(certificates::id.eq(id))
+            .filter(certificates::status.eq(CertificateStatus::Active.as_str())),
+    )
+    .set((
+        certificates::status.eq(CertificateStatus::Superseded.as_str()),
+        certificates::superseded_by.eq(Some(by)),
+        certificates::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Revokes an active certificate; `None` if it is no longer active.
+pub fn revoke(
+    conn: &mut DbConn,
+    id: i64,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<Option<CertificateRow>, ApiError> {
+    Ok(diesel::update(
+        certificates::table
+            .filter(certificates::id.eq(id))
+            .filter(certificates::status.eq(CertificateStatus::Active.as_str())),
+    )
+    .set((
+        certificates::status.eq(CertificateStatus::Revoked.as_str()),
+        certificates::revoked_at.eq(Some(now)),
+        certificates::revoke_reason.eq(Some(reason)),
+        certificates::updated_at.eq(now),
+    ))
+    .returning(certificates::all_columns)
+    .get_result(conn)
+    .optional()?)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct CertificateFilter {
+    pub enterprise_id: Option<i64>,
+    pub permit_type: Option<String>,
+    /// Stored status (`active`, `superseded`, `revoked`).
+    pub stored_status: Option<String>,
+    /// Active only: `valid_until >= .0` and (when set) `<= .1`.
+    pub valid_between: Option<(NaiveDate, Option<NaiveDate>)>,
+    /// Active but past `valid_until` (before this date).
+    pub expired_before: Option<NaiveDate>,
+}
+
+pub fn list_certificates(
+    conn: &mut DbConn,
+    f: &CertificateFilter,
+    before_id: Option<i64>,
+    fetch: i64,
+) -> Result<Vec<CertificateRow>, ApiError> {
+    let mut q = certificates::table
+        .select(CertificateRow::as_select())
+        .into_boxed();
+    if let Some(e) = f.enterprise_id {
+        q = q.filter(certificates::enterprise_id.eq(e));
+    }
+    if let Some(t) = &f.permit_type {
+        q = q.filter(certificates::permit_type.eq(t.clone()));
+    }
+    if let Some(s) = &f.stored_status {
+        q = q.filter(certificates::status.eq(s.clone()));
+    }
+    if let Some((from, until)) = f.valid_between {
+        q = q
+            .filter(certificates::status.eq(CertificateStatus::Active.as_str()))
+            .filter(certificates::valid_until.ge(from));
+        if let Some(until) = until {
+            q = q.filter(certificates::valid_until.le(until));
+        }
+    }
+    if let Some(today) = f.expired_before {
+        q = q
+            .filter(certificates::status.eq(CertificateStatus::Active.as_str()))
+            .filter(certificates::valid_until.lt(today));
+    }
+    if let Some(before) = before_id {
+        q = q.filter(certificates::id.lt(before));
+    }
+    Ok(q.order(certificates::id.desc()).limit(fetch).load(conn)?)
+}
+
+/// The next serial of `prefix` in `year`, inside the caller's transaction: the row update
+/// serializes concurrent issuers of one prefix and year, and a rollback returns the number, so
+/// serials have no gaps and no duplicates on either backend.
+pub fn next_serial(conn: &mut DbConn, prefix: &str, year: i32) -> Result<i64, ApiError> {
+    for _ in 0..2 {
+        let bumped: Option<i64> = diesel::update(
+            number_sequences::table
+                .filter(number_sequences::prefix.eq(prefix))
+                .filter(number_sequences::year.eq(year)),
+        )
+        .set(number_sequences::last.eq(number_sequences::last + 1))
+        .returning(number_sequences::last)
+        .get_result(conn)
+        .optional()?;
+        if let Some(n) = bumped {
+            return Ok(n);
+        }
+        // The first of the year: insert 1, unless a concurrent issuer just did (then bump it).
+        let inserted = diesel::sql_query(
+            "INSERT INTO number_sequences (prefix, year, last) VALUES ($1, $2, 1) ON CONFLICT DO NOTHING",
+        )
+        .bind::<Text, _>(prefix)
+        .bind::<Integer, _>(year)
+        .execute(conn)?;
+        if inserted == 1 {
+            return Ok(1);
+        }
+    }
+    Err(ApiError::Conflict(
+        "the certificate number sequence is busy; retry".into(),
+    ))
+}
+
+/// Runs a `count()` query.
+macro_rules! count {
+    ($query:expr, $conn:expr $(,)?) => {{
+        let n: i64 = $query.get_result($conn)?;
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }};
+}
+
+/// Everything the rules read about `enterprise`, from its own records: orders, hazards and
+/// penalties (the campaign capability's tables), its filings (applications of the filing types
+/// that were filed) and its certificates.
+pub fn rule_inputs(
+    conn: &mut DbConn,
+    enterprise: &EnterpriseRow,
+    t: &PermitType,
+    form: &Value,
+    commitment_accepted: bool,
+    today: NaiveDate,
+    now: NaiveDateTime,
+) -> Result<RuleInputs, ApiError> {
+    let ent = enterprise.id;
+    let filed = ApplicationStatus::Filed.as_str();
+    let orders_in_force = count!(
+        orders::table
+            .filter(orders::enterprise_id.eq(ent))
+            .filter(orders::lifted_on.is_null())
+            .count(),
+        conn,
+    );
+    let open_major_hazards = count!(
+        hazards::table
+            .filter(hazards::enterprise_id.eq(ent))
+            .filter(hazards::level.eq("major"))
+            .filter(hazards::status.ne("verified"))
+            .count(),
+        conn,
+    );
+    let overdue_hazards = count!(
+        hazards::table
+            .filter(hazards::enterprise_id.eq(ent))
+            .filter(hazards::status.eq("open"))
+            .filter(hazards::deadline.lt(today))
+            .count(),
+        conn,
+    );
+    let unpaid_overdue_fines = count!(
+        penalties::table
+            .filter(penalties::enterprise_id.eq(ent))
+            .filter(penalties::paid_on.is_null())
+            .filter(penalties::fine_fen.gt(0))
+            .filter(penalties::decided_on.lt(today - chrono::Duration::days(FINE_GRACE_DAYS)))
+            .count(),
+        conn,
+    );
+    let filings: Vec<(String, String)> = applications::table
+        .filter(applications::enterprise_id.eq(ent))
+        .filter(
+            applications::permit_type.eq_any(["safety_training_filing", "emergency_plan_filing"]),
+        )
+        .filter(applications::status.eq(filed))
+        .select((applications::permit_type, applications::form))
+        .load(conn)?;
+    let mut training_filings = Vec::new();
+    let mut emergency_plans_filed = 0u32;
+    for (permit_type, form) in filings {
+        if permit_type == "emergency_plan_filing" {
+            emergency_plans_filed += 1;
+            continue;
+        }
+        let form: Value = serde_json::from_str(&form).unwrap_or(Value::Null);
+        let text = |k: &str| form.get(k).and_then(Value::as_str).map(str::to_owned);
+        if let (Some(person_role), Some(cert_no), Some(expires_on)) = (
+            text("person_role"),
+            text("cert_no"),
+            text("expires_on").and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+        ) {
+            training_filings.push(TrainingFiling {
+                person_role,
+                cert_no,
+                expires_on,
+            });
+        }
+    }
+    let active_certificates_of_type = if t.kind == PermitKind::Licence {
+        count!(
+            certificates::table
+                .filter(certificates::enterprise_id.eq(ent))
+                .filter(certificates::permit_type.eq(&t.code))
+                .filter(certificates::status.eq(CertificateStatus::Active.as_str()))
+                .filter(certificates::valid_until.ge(today))
+                .count(),
+            conn,
+        )
+    } else {
+        0
+    };
+    let base_certificate = match form.get("certificate_no").and_then(Value::as_str) {
+        Some(number) if t.kind.continues_licence() => certificates::table
+            .filter(certificates::number.eq(number))
+            .filter(certificates::enterprise_id.eq(ent))
+            .select(CertificateRow::as_select())
+            .first(conn)
+            .optional()?
+            .map(|c| BaseCertificate {
+                status: c.status_on(today),
+                number: c.number,
+                permit_type: c.permit_type,
+                valid_until: c.valid_until,
+            }),
+        _ => None,
+    };
+    let year_ago = now.checked_sub_months(Months::new(12)).unwrap_or(now);
+    let recent_revocations = if t.kind.issues_certificate() {
+        count!(
+            certificates::table
+                .filter(certificates::enterprise_id.eq(ent))
+                .filter(certificates::permit_type.eq_any(t.licence_types()))
+                .filter(certificates::status.eq(CertificateStatus::Revoked.as_str()))
+                .filter(certificates::revoked_at.ge(year_ago))
+                .count(),
+            conn,
+        )
+    } else {
+        0
+    };
+    let text = |k: &str| form.get(k).and_then(Value::as_str).map(str::to_owned);
+    let flag = |k: &str| form.get(k).and_then(Value::as_bool);
+    Ok(RuleInputs {
+        today,
+        enterprise_status: EnterpriseStatus::parse(&enterprise.status)
+            .ok_or_else(|| ApiError::internal("unknown enterprise status stored"))?,
+        enterprise_industry: enterprise.industry.clone(),
+        orders_in_force,
+        open_major_hazards,
+        overdue_hazards,
+        unpaid_overdue_fines,
+        training_filings,
+        emergency_plans_filed,
+        active_certificates_of_type,
+        base_certificate,
+        recent_revocations,
+        commitment_accepted,
+        principal_cert_no: text("principal_cert_no"),
+        safety_manager_cert_no: text("safety_manager_cert_no"),
+        includes_highly_toxic: flag("includes_highly_toxic"),
+        includes_explosive_precursors: flag("includes_explosive_precursors"),
+    })
+}
+
+/// One application as the statistics read it.
+#[derive(Debug, Clone, Queryable)]
+pub struct StatRow {
+    pub permit_type: String,
+    pub mode: String,
+    pub status: String,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decided_by: Option<i64>,
+}
+
+/// Applications submitted in `[from, before)`.
+pub fn submitted_between(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    before: NaiveDateTime,
+) -> Result<Vec<StatRow>, ApiError> {
+    Ok(applications::table
+        .filter(applications::submitted_at.ge(from))
+        .filter(applications::submitted_at.lt(before))
+        .select((
+            applications::permit_type,
+            applications::mode,
+            applications::status,
+            applications::submitted_at,
+            applications::decided_at,
+            applications::decided_by,
+        ))
+        .load(conn)?)
+}
+
+/// `(open, overdue)` reviews now.
+pub fn reviews_open(conn: &mut DbConn, today: NaiveDate) -> Result<(i64, i64), ApiError> {
+    let open = applications::table
+        .filter(applications::status.eq(ApplicationStatus::UnderReview.as_str()))
+        .count()
+        .get_result(conn)?;
+    let overdue = applications::table
+        .filter(applications::status.eq(ApplicationStatus::UnderReview.as_str()))
+        .filter(applications::due_on.lt(today))
+        .count()
+        .get_result(conn)?;
+    Ok((open, overdue))
+}
+
+/// `(issued in [from, before), active now, active and expiring by `horizon`)`.
+pub fn certificate_counts(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    before: NaiveDateTime,
+    today: NaiveDate,
+    horizon: NaiveDate,
+) -> Result<(i64, i64, i64), ApiError> {
+    let issued = certificates::table
+        .filter(certificates::issued_at.ge(from))
+        .filter(certificates::issued_at.lt(before))
+        .count()
+        .get_result(conn)?;
+    let active = certificates::table
+        .filter(certificates::status.eq(CertificateStatus::Active.as_str()))
+        .filter(certificates::valid_until.ge(today))
+        .count()
+        .get_result(conn)?;
+    let expiring = certificates::table
+        .filter(certificates::status.eq(CertificateStatus::Active.as_str()))
+        .filter(certificates::valid_until.ge(today))
+        .filter(certificates::valid_until.le(horizon))
+        .count()
+        .get_result(conn)?;
+    Ok((issued, active, expiring))
+}
+
+/// The enterprise's record, for the holder snapshot and the rules.
+pub fn enterprise(conn: &mut DbConn, id: EnterpriseId) -> Result<EnterpriseRow, ApiError> {
+    crate::enterprises::store::find(conn, id)?.ok_or(ApiError::NotFound)
+}

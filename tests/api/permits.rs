@@ -1,0 +1,1762 @@
+//! Permits (SPEC 2): types and forms, the application lifecycle, the rules over the
+//! enterprise's real records, the review path, certificates and their signature, concurrency,
+//! scoping and figures.
+
+use anjian::auth::Role;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{Duration, NaiveDate};
+use diesel::prelude::*;
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, fields, problem};
+
+const HAZCHEM: &str = "hazchem_business_no_storage";
+
+/// An enterprise of `industry` and a token of its own account.
+async fn applicant(app: &TestApp, industry: &str) -> (i64, String) {
+    let id = app.enterprise(industry, "shinan").await;
+    (id, app.quick_token_for(Role::Enterprise, Some(id)).await)
+}
+
+/// `POST /api/v1/applications` and the JSON answer (any status).
+async fn apply(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
+    let res = app.post("/api/v1/applications", Some(token), &body).await;
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// Creates and submits in one call, expecting 201.
+async fn submit_new(app: &TestApp, token: &str, permit_type: &str, form: Value) -> Value {
+    let (status, body) = apply(
+        app,
+        token,
+        json!({"permit_type": permit_type, "form": form, "submit": true, "commitment_accepted": true}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
+fn training(role: &str, cert_no: &str) -> Value {
+    json!({"person_role": role, "person_name": "张三", "cert_no": cert_no,
+           "issued_on": "2025-01-01", "expires_on": "2028-01-01"})
+}
+
+fn emergency_plan() -> Value {
+    json!({"plan_name": "生产安全事故综合应急预案", "approved_on": "2026-01-10", "next_drill_on": "2026-09-01"})
+}
+
+/// The instant filings (秒报) a licence's rules look for.
+async fn file_prerequisites(app: &TestApp, token: &str, tag: &str) {
+    for form in [
+        training("principal", &format!("AQP-{tag}")),
+        training("safety_manager", &format!("AQS-{tag}")),
+    ] {
+        let filed = submit_new(app, token, "safety_training_filing", form).await;
+        assert_eq!(filed["status"], "filed", "{filed}");
+    }
+    let filed = submit_new(app, token, "emergency_plan_filing", emergency_plan()).await;
+    assert_eq!(filed["status"], "filed");
+}
+
+fn hazchem_form(tag: &str) -> Value {
+    json!({
+        "premises_address": "市南区香港中路100号",
+        "premises_area_m2": 120.5,
+        "principal_cert_no": format!("AQP-{tag}"),
+        "safety_manager_cert_no": format!("AQS-{tag}"),
+        "chemicals": [{"name": "乙醇", "cas_no": "64-17-5"}, {"name": "硫酸", "cas_no": "7664-93-9"}],
+        "includes_highly_toxic": false,
+        "includes_explosive_precursors": false
+    })
+}
+
+/// An enterprise with its filings and an approved hazchem licence; returns (id, token, application).
+async fn licensed(app: &TestApp, tag: &str) -> (i64, String, Value) {
+    let (id, token) = applicant(app, "hazardous_chemicals").await;
+    file_prerequisites(app, &token, tag).await;
+    let approved = submit_new(app, &token, HAZCHEM, hazchem_form(tag)).await;
+    assert_eq!(approved["status"], "approved", "{approved}");
+    (id, token, approved)
+}
+
+fn outcome_of<'a>(application: &'a Value, rule: &str) -> &'a str {
+    application["rule_results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == rule)
+        .unwrap_or_else(|| panic!("no result for {rule}: {application}"))["outcome"]
+        .as_str()
+        .unwrap()
+}
+
+fn failed_rules(application: &Value) -> Vec<String> {
+    application["rule_results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["outcome"] == "fail")
+        .map(|r| r["rule"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn get_json(app: &TestApp, path: &str, token: Option<&str>) -> Value {
+    let res = app.get(path, token).await;
+    assert_eq!(res.status(), 200, "GET {path}");
+    res.json().await.unwrap()
+}
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+/// Any user id, for the `created_by` columns of rows inserted directly.
+fn some_user(conn: &mut anjian::db::DbConn) -> QueryResult<i64> {
+    use anjian::schema::users;
+    users::table.select(users::id).first(conn)
+}
+
+/// A hazard row as the campaigns capability writes it.
+async fn insert_hazard(
+    app: &TestApp,
+    enterprise: i64,
+    level: &str,
+    status: &str,
+    deadline: NaiveDate,
+) {
+    let now = app.clock.now_naive();
+    let (level, status) = (level.to_owned(), status.to_owned());
+    app.state
+        .db
+        .write(move |conn| {
+            use anjian::schema::hazards;
+            let user = some_user(conn)?;
+            diesel::insert_into(hazards::table)
+                .values((
+                    hazards::enterprise_id.eq(enterprise),
+                    hazards::description.eq("储罐区可燃气体报警器失效"),
+                    hazards::level.eq(&level),
+                    hazards::category.eq("equipment"),
+                    hazards::found_on.eq(date("2026-05-01")),
+                    hazards::deadline.eq(deadline),
+                    hazards::status.eq(&status),
+                    hazards::supervised.eq(level == "major"),
+                    hazards::plan.eq((level == "major").then_some("{}")),
+                    hazards::reported_by.eq(user),
+                    hazards::created_at.eq(now),
+                    hazards::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+async fn insert_order(app: &TestApp, enterprise: i64, lifted_on: Option<NaiveDate>) {
+    let now = app.clock.now_naive();
+    app.state
+        .db
+        .write(move |conn| {
+            use anjian::schema::orders;
+            let user = some_user(conn)?;
+            diesel::insert_into(orders::table)
+                .values((
+                    orders::enterprise_id.eq(enterprise),
+                    orders::kind.eq("suspend_production"),
+                    orders::reason.eq("重大隐患未整改"),
+                    orders::issued_on.eq(date("2026-05-20")),
+                    orders::lifted_on.eq(lifted_on),
+                    orders::created_by.eq(user),
+                    orders::created_at.eq(now),
+                    orders::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+async fn insert_penalty(
+    app: &TestApp,
+    enterprise: i64,
+    decided_on: NaiveDate,
+    paid_on: Option<NaiveDate>,
+) {
+    let now = app.clock.now_naive();
+    let n = app.next();
+    app.state
+        .db
+        .write(move |conn| {
+            use anjian::schema::penalties;
+            let user = some_user(conn)?;
+            diesel::insert_into(penalties::table)
+                .values((
+                    penalties::enterprise_id.eq(enterprise),
+                    penalties::decision_no.eq(format!("青应急罚〔2026〕{n}号")),
+                    penalties::violation.eq("未按规定进行安全培训"),
+                    penalties::legal_basis.eq("《安全生产法》第九十七条"),
+                    penalties::fine_fen.eq(2_000_000i64),
+                    penalties::decided_on.eq(decided_on),
+                    penalties::paid_on.eq(paid_on),
+                    penalties::created_by.eq(user),
+                    penalties::created_at.eq(now),
+                    penalties::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Types and forms
+
+#[tokio::test]
+async fn the_twelve_permit_types_are_public_with_forms_a_client_can_render() {
+    let app = TestApp::spawn().await;
+    let types = get_json(&app, "/api/v1/permit-types", None).await;
+    let types = types.as_array().unwrap();
+    let codes: Vec<&str> = types.iter().map(|t| t["code"].as_str().unwrap()).collect();
+    for code in [
+        "hazchem_business_no_storage",
+        "hazchem_business_renewal",
+        "hazchem_business_change",
+        "fireworks_retail",
+        "fireworks_retail_renewal",
+        "safety_director_filing",
+        "emergency_plan_filing",
+        "major_hazard_source_filing",
+        "safety_training_filing",
+        "hazchem_business_reissue",
+        "hazchem_business_storage",
+        "non_coal_mine_safety",
+    ] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    assert_eq!(types.len(), 12);
+    let instant = types.iter().filter(|t| t["mode"] != "review").count();
+    assert_eq!(instant, 10, "ten instant kinds");
+    let hazchem = types.iter().find(|t| t["code"] == HAZCHEM).unwrap();
+    assert_eq!(hazchem["validity_months"], 36);
+    let field = |key: &str| {
+        hazchem["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["key"] == key)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(field("premises_area_m2")["type"], "decimal");
+    assert_eq!(field("premises_area_m2")["constraints"]["gt"], 0.0);
+    assert_eq!(field("chemicals")["type"], "list");
+    assert_eq!(field("chemicals")["constraints"]["min_items"], 1);
+    let item_fields = field("chemicals")["constraints"]["item_fields"].clone();
+    assert_eq!(item_fields[1]["key"], "cas_no");
+    assert_eq!(item_fields[1]["constraints"]["format"], "cas_no");
+    assert_eq!(field("includes_highly_toxic")["type"], "bool");
+    assert_eq!(field("includes_highly_toxic")["required"], true);
+    let storage = types
+        .iter()
+        .find(|t| t["code"] == "hazchem_business_storage")
+        .unwrap();
+    assert_eq!(
+        (storage["mode"].as_str(), storage["statutory_days"].as_i64()),
+        (Some("review"), Some(30))
+    );
+    let mine = types
+        .iter()
+        .find(|t| t["code"] == "non_coal_mine_safety")
+        .unwrap();
+    assert_eq!(mine["statutory_days"], 45);
+    let training = types
+        .iter()
+        .find(|t| t["code"] == "safety_training_filing")
+        .unwrap();
+    let keys: Vec<&str> = training["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "person_role",
+            "person_name",
+            "cert_no",
+            "issued_on",
+            "expires_on"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_admin_changes_statutory_days_validity_and_activity_of_a_type() {
+    let app = TestApp::spawn().await;
+    let path = "/api/v1/permit-types/hazchem_business_storage";
+    let res = app
+        .patch(
+            path,
+            Some(&app.admin_token),
+            &json!({"statutory_days": 25, "validity_months": 24}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        (
+            body["statutory_days"].as_i64(),
+            body["validity_months"].as_i64()
+        ),
+        (Some(25), Some(24))
+    );
+    let p = problem(
+        app.patch(
+            path,
+            Some(&app.admin_token),
+            &json!({"statutory_days": 0, "fields": []}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(fields(&p), ["fields"]);
+    let p = problem(
+        app.patch(
+            "/api/v1/permit-types/hazchem_business_change",
+            Some(&app.admin_token),
+            &json!({"validity_months": 12, "statutory_days": 400}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(fields(&p), ["statutory_days", "validity_months"]);
+    problem(
+        app.patch(
+            "/api/v1/permit-types/nope",
+            Some(&app.admin_token),
+            &json!({"active": false}),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let reviewer = app.quick_token_for(Role::Reviewer, None).await;
+    problem(
+        app.patch(path, Some(&reviewer), &json!({"active": false}))
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    // An inactive type takes no new applications.
+    app.patch(
+        "/api/v1/permit-types/fireworks_retail",
+        Some(&app.admin_token),
+        &json!({"active": false}),
+    )
+    .await;
+    let (_, token) = applicant(&app, "fireworks").await;
+    let (status, body) = apply(
+        &app,
+        &token,
+        json!({"permit_type": "fireworks_retail", "form": {}}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(fields(&body), ["permit_type"]);
+}
+
+#[tokio::test]
+async fn a_draft_may_be_incomplete_but_a_present_invalid_value_is_refused_at_once() {
+    let app = TestApp::spawn().await;
+    let (_, token) = applicant(&app, "hazardous_chemicals").await;
+    let (status, draft) = apply(
+        &app,
+        &token,
+        json!({"permit_type": HAZCHEM, "form": {"premises_address": "市南区"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{draft}");
+    assert_eq!(draft["status"], "draft");
+    assert!(
+        draft["number"].as_str().unwrap().starts_with("QDYJ-2026-"),
+        "{draft}"
+    );
+    assert_eq!(draft["timeline"][0]["action"], "created");
+    let (status, body) = apply(
+        &app,
+        &token,
+        json!({"permit_type": HAZCHEM, "form": {
+            "premises_area_m2": 0,
+            "chemicals": [{"name": "乙醇", "cas_no": "64-17-5"}, {"name": "水", "cas_no": "7732-18-4"}],
+            "includes_highly_toxic": "no",
+            "colour": "red"
+        }}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "validation_failed");
+    assert_eq!(
+        fields(&body),
+        [
+            "form.colour",
+            "form.premises_area_m2",
+            "form.chemicals[1].cas_no",
+            "form.includes_highly_toxic"
+        ]
+    );
+    let (status, body) = apply(
+        &app,
+        &token,
+        json!({"permit_type": "no_such_permit", "form": {}}),
+    )
+    .await;
+    assert_eq!(
+        (status, fields(&body)),
+        (422, vec!["permit_type".to_owned()])
+    );
+    // A renewal naming a certificate number of the wrong shape.
+    let (status, body) = apply(
+        &app,
+        &token,
+        json!({"permit_type": "hazchem_business_renewal", "form": {"certificate_no": "WHJY-123"}}),
+    )
+    .await;
+    assert_eq!(
+        (status, fields(&body)),
+        (422, vec!["form.certificate_no".to_owned()])
+    );
+}
+
+#[tokio::test]
+async fn submitting_with_required_fields_missing_lists_them_all_and_submits_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, token) = applicant(&app, "hazardous_chemicals").await;
+    let (_, draft) = apply(
+        &app,
+        &token,
+        json!({"permit_type": HAZCHEM, "form": {"premises_address": "市南区"}}),
+    )
+    .await;
+    let id = draft["id"].as_i64().unwrap();
+    let p = problem(
+        app.post(
+            &format!("/api/v1/applications/{id}/submit"),
+            Some(&token),
+            &json!({"commitment_accepted": true}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        fields(&p),
+        [
+            "form.premises_area_m2",
+            "form.principal_cert_no",
+            "form.safety_manager_cert_no",
+            "form.chemicals",
+            "form.includes_highly_toxic",
+            "form.includes_explosive_precursors"
+        ]
+    );
+    let still = get_json(&app, &format!("/api/v1/applications/{id}"), Some(&token)).await;
+    assert_eq!(still["status"], "draft");
+    // In one call: nothing is created.
+    let (status, body) = apply(
+        &app,
+        &token,
+        json!({"permit_type": HAZCHEM, "form": {}, "submit": true, "commitment_accepted": true}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(fields(&body).len(), 7);
+    let list = get_json(&app, "/api/v1/applications", Some(&token)).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "only the draft");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Lifecycle
+
+#[tokio::test]
+async fn every_illegal_transition_is_a_409_and_submitted_forms_never_change() {
+    let app = TestApp::spawn().await;
+    let (_, token, approved) = licensed(&app, "1").await;
+    let id = approved["id"].as_i64().unwrap();
+    let base = format!("/api/v1/applications/{id}");
+    problem(
+        app.post(
+            &format!("{base}/submit"),
+            Some(&token),
+            &json!({"commitment_accepted": true}),
+        )
+        .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    problem(
+        app.put(&format!("{base}/form"), Some(&token), &json!({"form": {}}))
+            .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    problem(
+        app.post(&format!("{base}/withdraw"), Some(&token), &json!({}))
+            .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    let reviewer = app.quick_token_for(Role::Reviewer, None).await;
+    problem(
+        app.post(
+            &format!("{base}/decision"),
+            Some(&reviewer),
+            &json!({"decision": "reject", "reason": "材料不符合要求，不予许可"}),
+        )
+        .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    let after = get_json(&app, &base, Some(&token)).await;
+    assert_eq!(after["form"], approved["form"]);
+    assert_eq!(after["status"], "approved");
+
+    // A draft: edit, withdraw, then nothing more.
+    let (_, draft) = apply(
+        &app,
+        &token,
+        json!({"permit_type": "emergency_plan_filing", "form": {}}),
+    )
+    .await;
+    let draft_path = format!("/api/v1/applications/{}", draft["id"]);
+    let res = app
+        .put(
+            &format!("{draft_path}/form"),
+            Some(&token),
+            &json!({"form": {"plan_name": "专项应急预案"}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let edited: Value = res.json().await.unwrap();
+    assert_eq!(edited["form"]["plan_name"], "专项应急预案");
+    let p = problem(
+        app.put(
+            &format!("{draft_path}/form"),
+            Some(&token),
+            &json!({"form": {"approved_on": "yesterday"}}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(fields(&p), ["form.approved_on"]);
+    let res = app
+        .post(&format!("{draft_path}/withdraw"), Some(&token), &json!({}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let withdrawn: Value = res.json().await.unwrap();
+    assert_eq!(withdrawn["status"], "withdrawn");
+    let actions: Vec<&str> = withdrawn["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["created", "form_updated", "withdrawn"]);
+    problem(
+        app.post(
+            &format!("{draft_path}/submit"),
+            Some(&token),
+            &json!({"commitment_accepted": true}),
+        )
+        .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    problem(
+        app.post(&format!("{draft_path}/withdraw"), Some(&token), &json!({}))
+            .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_instant_approval_answers_with_every_rule_and_the_certificate_in_the_same_call() {
+    let app = TestApp::spawn().await;
+    let (ent, token, approved) = licensed(&app, "7").await;
+    let results = approved["rule_results"].as_array().unwrap();
+    assert_eq!(
+        results.len(),
+        12,
+        "every rule of a new licence but base_certificate_valid"
+    );
+    assert!(results.iter().all(|r| r["outcome"] == "pass"), "{approved}");
+    assert_eq!(outcome_of(&approved, "training_on_file"), "pass");
+    assert!(approved["decided_by"].is_null());
+    assert_eq!(approved["submitted_at"], approved["decided_at"]);
+    let cert = &approved["certificate"];
+    assert_eq!(cert["number"], "QD-WHJY-2026-000001");
+    assert_eq!(cert["status"], "active");
+    assert_eq!(cert["enterprise_id"], ent);
+    assert_eq!(
+        (cert["valid_from"].as_str(), cert["valid_until"].as_str()),
+        (Some("2026-06-01"), Some("2029-05-31"))
+    );
+    assert!(
+        cert["holder"]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("青岛测试企业"),
+        "taken from the record"
+    );
+    assert_eq!(cert["scope"]["chemicals"][1]["cas_no"], "7664-93-9");
+    assert_eq!(cert["verification_code"].as_str().unwrap().len(), 10);
+    assert_eq!(approved["certificate_id"], cert["id"]);
+    let actions: Vec<(&str, &str)> = approved["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["actor_role"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("created", "enterprise"),
+            ("submitted", "enterprise"),
+            ("approved", "system")
+        ]
+    );
+    let certificate = get_json(
+        &app,
+        &format!("/api/v1/certificates/{}", cert["id"]),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(certificate["timeline"][0]["action"], "issued");
+    assert_eq!(certificate["timeline"][0]["actor_role"], "system");
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        metrics.contains(
+            "anjian_domain_events_total{kind=\"permit_decision\",outcome=\"approved\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .contains("anjian_domain_events_total{kind=\"permit_decision\",outcome=\"filed\"} 3")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Rules over the enterprise's real records
+
+#[tokio::test]
+async fn without_the_instant_filings_a_licence_is_rejected_rule_by_rule() {
+    let app = TestApp::spawn().await;
+    let (_, token) = applicant(&app, "hazardous_chemicals").await;
+    // Only the principal is filed, and for a different certificate number.
+    submit_new(
+        &app,
+        &token,
+        "safety_training_filing",
+        training("principal", "AQP-other"),
+    )
+    .await;
+    let rejected = submit_new(&app, &token, HAZCHEM, hazchem_form("9")).await;
+    assert_eq!(rejected["status"], "rejected");
+    assert_eq!(
+        failed_rules(&rejected),
+        ["training_on_file", "emergency_plan_on_file"]
+    );
+    assert!(rejected["certificate"].is_null() && rejected["certificate_id"].is_null());
+    let message = rejected["rule_results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "training_on_file")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("principal_cert_no") && message.contains("safety_manager_cert_no"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn the_rules_read_orders_hazards_and_penalties_from_the_campaign_tables() {
+    let app = TestApp::spawn().await;
+    let today = date("2026-06-01");
+    // One enterprise per finding, each otherwise ready to be licensed.
+    let mut cases = Vec::new();
+    for (i, expected) in [
+        "no_suspension_order",
+        "no_open_major_hazard",
+        "no_overdue_hazard",
+        "no_unpaid_overdue_fine",
+        "enterprise_operating",
+        "industry_allowed",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let industry = if expected == "industry_allowed" {
+            "textiles"
+        } else {
+            "hazardous_chemicals"
+        };
+        let (id, token) = applicant(&app, industry).await;
+        file_prerequisites(&app, &token, &format!("r{i}")).await;
+        cases.push((expected, id, token, format!("r{i}")));
+    }
+    insert_order(&app, cases[0].1, None).await;
+    insert_hazard(&app, cases[1].1, "major", "rectified", date("2026-07-01")).await;
+    insert_hazard(&app, cases[2].1, "general", "open", date("2026-05-31")).await;
+    insert_penalty(&app, cases[3].1, today - Duration::days(16), None).await;
+    app.patch(
+        &format!("/api/v1/enterprises/{}", cases[4].1),
+        Some(&app.admin_token),
+        &json!({"status": "closed"}),
+    )
+    .await;
+    for (expected, _, token, tag) in &cases {
+        let result = submit_new(&app, token, HAZCHEM, hazchem_form(tag)).await;
+        assert_eq!(result["status"], "rejected", "{expected}: {result}");
+        assert_eq!(failed_rules(&result), [*expected]);
+    }
+
+    // Records that do not count: a lifted order, a verified major hazard, a general hazard
+    // within its deadline or rectified late, a fine paid or within 15 days.
+    let (id, token) = applicant(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "ok").await;
+    insert_order(&app, id, Some(date("2026-05-25"))).await;
+    insert_hazard(&app, id, "major", "verified", date("2026-05-01")).await;
+    insert_hazard(&app, id, "general", "open", today).await;
+    insert_hazard(&app, id, "general", "rectified", date("2026-05-01")).await;
+    insert_penalty(&app, id, today - Duration::days(15), None).await;
+    insert_penalty(
+        &app,
+        id,
+        today - Duration::days(60),
+        Some(today - Duration::days(40)),
+    )
+    .await;
+    let approved = submit_new(&app, &token, HAZCHEM, hazchem_form("ok")).await;
+    assert_eq!(approved["status"], "approved", "{approved}");
+}
+
+#[tokio::test]
+async fn a_suspended_enterprise_can_still_file_its_emergency_plan_and_filings_run_only_the_commitment()
+ {
+    let app = TestApp::spawn().await;
+    let (id, token) = applicant(&app, "hazardous_chemicals").await;
+    insert_order(&app, id, None).await;
+    let filed = submit_new(&app, &token, "emergency_plan_filing", emergency_plan()).await;
+    assert_eq!(filed["status"], "filed");
+    assert_eq!(filed["rule_results"].as_array().unwrap().len(), 1);
+    assert_eq!(filed["rule_results"][0]["rule"], "commitment_accepted");
+    assert_eq!(filed["timeline"][2]["action"], "filed");
+    // Without the commitment, even a filing is rejected.
+    let (status, refused) = apply(
+        &app,
+        &token,
+        json!({"permit_type": "emergency_plan_filing", "form": emergency_plan(), "submit": true}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(refused["status"], "rejected");
+    assert_eq!(failed_rules(&refused), ["commitment_accepted"]);
+}
+
+#[tokio::test]
+async fn an_expired_training_filing_does_not_count() {
+    let app = TestApp::spawn().await;
+    let (_, token) = applicant(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "x").await;
+    let mut expired = training("principal", "P-old");
+    expired["issued_on"] = json!("2020-01-01");
+    expired["expires_on"] = json!("2026-05-31");
+    submit_new(&app, &token, "safety_training_filing", expired).await;
+    let mut form = hazchem_form("x");
+    form["principal_cert_no"] = json!("P-old");
+    let rejected = submit_new(&app, &token, HAZCHEM, form).await;
+    assert_eq!(failed_rules(&rejected), ["training_on_file"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. The review path
+
+#[tokio::test]
+async fn high_risk_items_go_to_review_and_a_reviewer_decides_with_a_reason_in_the_audit_trail() {
+    let app = TestApp::spawn().await;
+    let (_, token) = applicant(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "t").await;
+    let mut form = hazchem_form("t");
+    form["includes_highly_toxic"] = json!(true);
+    let referred = submit_new(&app, &token, HAZCHEM, form).await;
+    assert_eq!(referred["status"], "under_review", "{referred}");
+    assert_eq!(outcome_of(&referred, "high_risk_referral"), "refer");
+    assert_eq!(
+        referred["due_on"], "2026-06-21",
+        "its own type's statutory_days (20)"
+    );
+    assert_eq!(referred["overdue"], false);
+    assert_eq!(referred["timeline"][2]["action"], "referred_to_review");
+    let id = referred["id"].as_i64().unwrap();
+
+    let reviewer = app.quick_token_for(Role::Reviewer, None).await;
+    let admin = app.quick_token_for(Role::Admin, None).await;
+    let queue = get_json(
+        &app,
+        "/api/v1/applications?status=under_review",
+        Some(&reviewer),
+    )
+    .await;
+    assert_eq!(queue["items"][0]["id"], id);
+    assert_eq!(queue["items"][0]["due_on"], "2026-06-21");
+    let late = get_json(&app, "/api/v1/applications?overdue=true", Some(&reviewer)).await;
+    assert!(late["items"].as_array().unwrap().is_empty());
+    app.clock.advance(Duration::days(21));
+    let late = get_json(&app, "/api/v1/applications?overdue=true", Some(&reviewer)).await;
+    assert_eq!(late["items"].as_array().unwrap().len(), 1);
+    assert_eq!(late["items"][0]["overdue"], true);
+
+    let path = format!("/api/v1/applications/{id}/decision");
+    problem(
+        app.post(
+            &path,
+            Some(&token),
+            &json!({"decision": "approve", "reason": "企业自己批准自己的申请"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let p = problem(
+        app.post(
+            &path,
+            Some(&reviewer),
+            &json!({"decision": "approve", "reason": "好"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(fields(&p), ["reason"]);
+    let p = problem(
+        app.post(
+            &path,
+            Some(&reviewer),
+            &json!({"decision": "maybe", "reason": "现场核查通过，剧毒品管理制度完善"}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(fields(&p), ["decision"]);
+    let reason = "现场核查通过，剧毒化学品双人双锁管理制度完善";
+    let res = app
+        .post(
+            &path,
+            Some(&reviewer),
+            &json!({"decision": "approve", "reason": reason}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let decided: Value = res.json().await.unwrap();
+    assert_eq!(decided["status"], "approved");
+    assert_eq!(decided["decision_reason"], reason);
+    assert!(decided["decided_by"].is_i64());
+    assert_eq!(decided["certificate"]["number"], "QD-WHJY-2026-000001");
+    let last = decided["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["action"].as_str(), last["actor_role"].as_str()),
+        (Some("approved"), Some("reviewer"))
+    );
+    let audit = get_json(
+        &app,
+        &format!("/api/v1/audit?aggregate_type=application&aggregate_id={id}"),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(audit["items"][0]["action"], "approved");
+    assert_eq!(audit["items"][0]["payload"]["reason"], reason);
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(metrics.contains("outcome=\"under_review\"} 1"), "{metrics}");
+}
+
+#[tokio::test]
+async fn review_types_wait_for_a_reviewer_who_may_reject_and_the_enterprise_may_withdraw() {
+    let app = TestApp::spawn().await;
+    let (_, token) = applicant(&app, "non_coal_mining").await;
+    file_prerequisites(&app, &token, "m").await;
+    let form = json!({"mine_name": "金岭石材矿", "mine_address": "平度市大泽山镇", "mineral": "花岗岩",
+                      "mining_method": "open_pit", "annual_capacity_t": 300000, "principal_cert_no": "AQP-m",
+                      "safety_manager_cert_no": "AQS-m"});
+    let first = submit_new(&app, &token, "non_coal_mine_safety", form.clone()).await;
+    assert_eq!(first["status"], "under_review");
+    assert_eq!(first["due_on"], "2026-07-16", "45 days");
+    assert_eq!(first["timeline"][2]["action"], "queued_for_review");
+    let reviewer = app.quick_token_for(Role::Reviewer, None).await;
+    let res = app
+        .post(
+            &format!("/api/v1/applications/{}/decision", first["id"]),
+            Some(&reviewer),
+            &json!({"decision": "reject", "reason": "安全设施设计未经审查，不予许可"}),
+        )
+        .await;
+    let rejected: Value = res.json().await.unwrap();
+    assert_eq!(rejected["status"], "rejected");
+    assert!(rejected["certificate_id"].is_null());
+    let second = submit_new(&app, &token, "non_coal_mine_safety", form).await;
+    let res = app
+        .post(
+            &format!("/api/v1/applications/{}/withdraw", second["id"]),
+            Some(&token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "withdrawn");
+    let open = get_json(
+        &app,
+        "/api/v1/applications?status=under_review",
+        Some(&reviewer),
+    )
+    .await;
+    assert!(open["items"].as_array().unwrap().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Certificates: numbers, renewal, change, reissue, revocation
+
+#[tokio::test]
+async fn fifty_concurrent_instant_approvals_get_fifty_consecutive_numbers() {
+    let app = TestApp::spawn().await;
+    let mut tokens = Vec::new();
+    for i in 0..50 {
+        let (_, token) = applicant(&app, "hazardous_chemicals").await;
+        file_prerequisites(&app, &token, &format!("c{i}")).await;
+        tokens.push((token, format!("c{i}")));
+    }
+    let answers = join_all(tokens.iter().map(|(token, tag)| {
+        apply(&app, token, json!({"permit_type": HAZCHEM, "form": hazchem_form(tag), "submit": true, "commitment_accepted": true}))
+    }))
+    .await;
+    let mut numbers: Vec<String> = answers
+        .iter()
+        .map(|(status, body)| {
+            assert_eq!(*status, 201, "{body}");
+            assert_eq!(body["status"], "approved", "{body}");
+            body["certificate"]["number"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=50).map(|n| format!("QD-WHJY-2026-{n:06}")).collect();
+    assert_eq!(numbers, expected);
+}
+
+#[tokio::test]
+async fn renewal_change_and_reissue_supersede_the_old_certificate() {
+    let app = TestApp::spawn().await;
+    let (_, token, approved) = licensed(&app, "n").await;
+    let first = approved["certificate"].clone();
+    let number = first["number"].as_str().unwrap().to_owned();
+    // Too early to renew: the certificate runs three more years.
+    let early = submit_new(
+        &app,
+        &token,
+        "hazchem_business_renewal",
+        json!({"certificate_no": number}),
+    )
+    .await;
+    assert_eq!(early["status"], "rejected");
+    assert_eq!(failed_rules(&early), ["base_certificate_valid"]);
+    assert_eq!(
+        outcome_of(&early, "training_on_file"),
+        "pass",
+        "not applicable to a renewal"
+    );
+    assert_eq!(early["rule_results"].as_array().unwrap().len(), 12);
+    // A change: new certificate, same expiry, holder from the changed record.
+    let ent = first["enterprise_id"].as_i64().unwrap();
+    app.patch(
+        &format!("/api/v1/enterprises/{ent}"),
+        Some(&app.admin_token),
+        &json!({"name": "青岛新名称化工有限公司"}),
+    )
+    .await;
+    let changed = submit_new(
+        &app,
+        &token,
+        "hazchem_business_change",
+        json!({"certificate_no": number, "changed_items": ["name"]}),
+    )
+    .await;
+    assert_eq!(changed["status"], "approved", "{changed}");
+    assert_eq!(outcome_of(&changed, "high_risk_referral"), "pass");
+    let second = changed["certificate"].clone();
+    assert_eq!(second["number"], "QD-WHJY-2026-000002");
+    assert_eq!(
+        second["permit_type"], HAZCHEM,
+        "a certificate of the licence it continues"
+    );
+    assert_eq!(second["valid_until"], first["valid_until"]);
+    assert_eq!(second["holder"]["name"], "青岛新名称化工有限公司");
+    assert_eq!(second["scope"], first["scope"]);
+    let old = get_json(
+        &app,
+        &format!("/api/v1/certificates/{}", first["id"]),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(old["status"], "superseded");
+    assert_eq!(old["superseded_by"], second["id"]);
+    assert_eq!(old["timeline"][1]["action"], "superseded");
+    // The superseded one cannot be continued again.
+    let again = submit_new(
+        &app,
+        &token,
+        "hazchem_business_reissue",
+        json!({"certificate_no": number, "reason": "lost"}),
+    )
+    .await;
+    assert_eq!(failed_rules(&again), ["base_certificate_valid"]);
+    // A reissue of the current one.
+    let reissued = submit_new(
+        &app,
+        &token,
+        "hazchem_business_reissue",
+        json!({"certificate_no": second["number"], "reason": "damaged"}),
+    )
+    .await;
+    let third = reissued["certificate"].clone();
+    assert_eq!(third["number"], "QD-WHJY-2026-000003");
+    assert_eq!(third["valid_until"], first["valid_until"]);
+    // Renewal within 90 days of expiry, in a later year: the next number of that year.
+    app.clock.advance(Duration::days(1020)); // 2029-03-17
+    let renewed = submit_new(
+        &app,
+        &token,
+        "hazchem_business_renewal",
+        json!({"certificate_no": third["number"]}),
+    )
+    .await;
+    assert_eq!(renewed["status"], "approved", "{renewed}");
+    let fourth = renewed["certificate"].clone();
+    assert_eq!(fourth["number"], "QD-WHJY-2029-000001");
+    assert_eq!(
+        (
+            fourth["valid_from"].as_str(),
+            fourth["valid_until"].as_str()
+        ),
+        (Some("2029-03-17"), Some("2032-05-31"))
+    );
+    let old = get_json(
+        &app,
+        &format!("/api/v1/certificates/{}", third["id"]),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(old["status"], "superseded");
+    let active = get_json(&app, "/api/v1/certificates?status=active", Some(&token)).await;
+    let ids: Vec<&Value> = active["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["id"])
+        .collect();
+    assert_eq!(ids, [&fourth["id"]]);
+}
+
+#[tokio::test]
+async fn a_second_licence_is_a_duplicate_and_another_enterprises_certificate_cannot_be_continued() {
+    let app = TestApp::spawn().await;
+    let (_, token, approved) = licensed(&app, "d").await;
+    let duplicate = submit_new(&app, &token, HAZCHEM, hazchem_form("d")).await;
+    assert_eq!(failed_rules(&duplicate), ["no_duplicate"]);
+    let (_, other) = applicant(&app, "hazardous_chemicals").await;
+    let foreign = submit_new(
+        &app,
+        &other,
+        "hazchem_business_reissue",
+        json!({"certificate_no": approved["certificate"]["number"], "reason": "lost"}),
+    )
+    .await;
+    assert!(
+        failed_rules(&foreign).contains(&"base_certificate_valid".to_owned()),
+        "{foreign}"
+    );
+    let message = foreign["rule_results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "base_certificate_valid")
+        .unwrap()["message"]
+        .clone();
+    assert_eq!(
+        message,
+        "certificate_no names no certificate of this enterprise"
+    );
+    let unknown = submit_new(
+        &app,
+        &other,
+        "hazchem_business_reissue",
+        json!({"certificate_no": "QD-WHJY-2026-999999", "reason": "lost"}),
+    )
+    .await;
+    let unknown_message = unknown["rule_results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "base_certificate_valid")
+        .unwrap()["message"]
+        .clone();
+    assert_eq!(
+        message, unknown_message,
+        "another's certificate reads like none at all"
+    );
+}
+
+#[tokio::test]
+async fn an_admin_revokes_with_a_reason_and_the_licence_is_barred_for_twelve_months() {
+    let app = TestApp::spawn().await;
+    let (_, token, approved) = licensed(&app, "v").await;
+    let cert = &approved["certificate"];
+    let path = format!("/api/v1/certificates/{}/revoke", cert["id"]);
+    let reviewer = app.quick_token_for(Role::Reviewer, None).await;
+    problem(
+        app.post(
+            &path,
+            Some(&reviewer),
+            &json!({"reason": "以欺骗手段取得许可证"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let p = problem(
+        app.post(&path, Some(&app.admin_token), &json!({})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(fields(&p), ["reason"]);
+    let res = app
+        .post(
+            &path,
+            Some(&app.admin_token),
+            &json!({"reason": "以欺骗手段取得许可证，依法撤销"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let revoked: Value = res.json().await.unwrap();
+    assert_eq!(revoked["status"], "revoked");
+    assert_eq!(revoked["revoke_reason"], "以欺骗手段取得许可证，依法撤销");
+    assert!(revoked["revoked_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(revoked["timeline"][1]["action"], "revoked");
+    problem(
+        app.post(
+            &path,
+            Some(&app.admin_token),
+            &json!({"reason": "再次撤销这份许可证，重复操作"}),
+        )
+        .await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    let barred = submit_new(&app, &token, HAZCHEM, hazchem_form("v")).await;
+    assert_eq!(failed_rules(&barred), ["no_recent_revocation"]);
+    app.clock.advance(Duration::days(366));
+    // A year on, with fresh training filings, the licence may be granted again.
+    file_prerequisites(&app, &token, "v2").await;
+    let granted = submit_new(&app, &token, HAZCHEM, hazchem_form("v2")).await;
+    assert_eq!(granted["status"], "approved", "{granted}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. The signature and public verification
+
+#[tokio::test]
+async fn anyone_verifies_a_certificate_offline_with_the_public_key_and_any_altered_field_fails() {
+    let app = TestApp::spawn().await;
+    let (_, _, approved) = licensed(&app, "s").await;
+    let cert = &approved["certificate"];
+    let key = get_json(&app, "/api/v1/public/certificate-key", None).await;
+    assert_eq!(
+        (key["algorithm"].as_str(), key["encoding"].as_str()),
+        (Some("Ed25519"), Some("base64"))
+    );
+    let key_bytes: [u8; 32] = STANDARD
+        .decode(key["public_key"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let key = VerifyingKey::from_bytes(&key_bytes).unwrap();
+
+    let number = cert["number"].as_str().unwrap();
+    let code = cert["verification_code"].as_str().unwrap();
+    let public = get_json(
+        &app,
+        &format!(
+            "/api/v1/public/certificates/{number}?code={}",
+            code.to_lowercase()
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(public["valid"], true);
+    assert_eq!(public["status"], "active");
+    assert_eq!(public["number"], number);
+    assert_eq!(public["permit_type"], HAZCHEM);
+    assert_eq!(public["holder_name"], cert["holder"]["name"]);
+    assert_eq!(public["valid_until"], "2029-05-31");
+    let sig_bytes: [u8; 64] = STANDARD
+        .decode(public["signature"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let signature = Signature::from_bytes(&sig_bytes);
+    let payload = public["signed_payload"].as_str().unwrap();
+    assert!(key.verify(payload.as_bytes(), &signature).is_ok());
+
+    // The signed payload carries the public fields; altering any of them breaks the signature.
+    let signed: Value = serde_json::from_str(payload).unwrap();
+    assert_eq!(signed["number"], number);
+    assert_eq!(
+        signed["holder"]["credit_code"],
+        cert["holder"]["credit_code"]
+    );
+    let alterations: [(&str, Value); 5] = [
+        ("/number", json!("QD-WHJY-2026-000002")),
+        ("/valid_until", json!("2039-05-31")),
+        ("/holder/name", json!("冒名公司")),
+        ("/permit_type", json!("hazchem_business_storage")),
+        ("/scope/includes_highly_toxic", json!(true)),
+    ];
+    for (pointer, value) in alterations {
+        let mut altered = signed.clone();
+        *altered.pointer_mut(pointer).unwrap() = value;
+        let bytes = anjian::audit::canonical_json(&altered);
+        assert!(
+            key.verify(bytes.as_bytes(), &signature).is_err(),
+            "{pointer} altered still verifies"
+        );
+    }
+    assert!(
+        key.verify(
+            anjian::audit::canonical_json(&signed).as_bytes(),
+            &signature
+        )
+        .is_ok(),
+        "canonical form is stable"
+    );
+
+    // A wrong or missing code answers exactly like an unknown number.
+    let unknown = app
+        .get(
+            "/api/v1/public/certificates/QD-WHJY-2026-999999?code=0000000000",
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status(), 404);
+    let unknown = unknown.text().await.unwrap();
+    for path in [
+        format!("/api/v1/public/certificates/{number}?code=ZZZZZZZZZZ"),
+        format!("/api/v1/public/certificates/{number}"),
+        format!("/api/v1/public/certificates/{number}?code="),
+        "/api/v1/public/certificates/not-a-number?code=x".to_owned(),
+    ] {
+        let res = app.get(&path, None).await;
+        assert_eq!(res.status(), 404, "{path}");
+        assert_eq!(res.text().await.unwrap(), unknown, "{path}");
+    }
+
+    // Revoked: still verifiable, no longer valid.
+    app.post(
+        &format!("/api/v1/certificates/{}/revoke", cert["id"]),
+        Some(&app.admin_token),
+        &json!({"reason": "企业申请注销危险化学品经营许可证"}),
+    )
+    .await;
+    let public = get_json(
+        &app,
+        &format!("/api/v1/public/certificates/{number}?code={code}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (public["valid"].as_bool(), public["status"].as_str()),
+        (Some(false), Some("revoked"))
+    );
+    // Expired: derived from valid_until.
+    let (_, _, other) = licensed(&app, "s2").await;
+    app.clock.advance(Duration::days(365 * 3 + 1));
+    let c = &other["certificate"];
+    let public = get_json(
+        &app,
+        &format!(
+            "/api/v1/public/certificates/{}?code={}",
+            c["number"].as_str().unwrap(),
+            c["verification_code"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (public["valid"].as_bool(), public["status"].as_str()),
+        (Some(false), Some("expired"))
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Concurrency
+
+#[tokio::test]
+async fn two_concurrent_submits_of_one_draft_store_one_decision() {
+    let app = TestApp::spawn().await;
+    let (_, token) = applicant(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "k").await;
+    let (_, draft) = apply(
+        &app,
+        &token,
+        json!({"permit_type": HAZCHEM, "form": hazchem_form("k")}),
+    )
+    .await;
+    let id = draft["id"].as_i64().unwrap();
+    let path = format!("/api/v1/applications/{id}/submit");
+    let body = json!({"commitment_accepted": true});
+    let (a, b) = tokio::join!(
+        app.post(&path, Some(&token), &body),
+        app.post(&path, Some(&token), &body)
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409]);
+    let loser = if a.status() == 409 { a } else { b };
+    problem(loser, 409, "invalid_transition").await;
+    let audit = get_json(
+        &app,
+        &format!("/api/v1/audit?aggregate_type=application&aggregate_id={id}"),
+        Some(&app.admin_token),
+    )
+    .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["approved", "submitted", "created"]);
+    let certs = get_json(&app, "/api/v1/certificates", Some(&token)).await;
+    assert_eq!(certs["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn two_concurrent_reviewer_decisions_store_one() {
+    let app = TestApp::spawn().await;
+    let (_, token) = applicant(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "q").await;
+    let mut form = hazchem_form("q");
+    form["includes_explosive_precursors"] = json!(true);
+    let referred = submit_new(&app, &token, HAZCHEM, form).await;
+    let id = referred["id"].as_i64().unwrap();
+    let (r1, r2) = (
+        app.quick_token_for(Role::Reviewer, None).await,
+        app.quick_token_for(Role::Reviewer, None).await,
+    );
+    let path = format!("/api/v1/applications/{id}/decision");
+    let approve = json!({"decision": "approve", "reason": "易制爆品管理制度健全，同意许可"});
+    let reject = json!({"decision": "reject", "reason": "易制爆品储存条件不符合要求"});
+    let (a, b) = tokio::join!(
+        app.post(&path, Some(&r1), &approve),
+        app.post(&path, Some(&r2), &reject)
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409]);
+    let audit = get_json(
+        &app,
+        &format!("/api/v1/audit?aggregate_type=application&aggregate_id={id}"),
+        Some(&app.admin_token),
+    )
+    .await;
+    let decisions = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "approved" || e["action"] == "rejected")
+        .count();
+    assert_eq!(decisions, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Scoping
+
+#[tokio::test]
+async fn an_enterprise_sees_only_its_own_applications_and_certificates() {
+    let app = TestApp::spawn().await;
+    let (a_id, a_token, a_app) = licensed(&app, "a").await;
+    let (b_id, b_token, b_app) = licensed(&app, "b").await;
+    for (token, own, foreign) in [(&a_token, &a_app, &b_app), (&b_token, &b_app, &a_app)] {
+        problem(
+            app.get(
+                &format!("/api/v1/applications/{}", foreign["id"]),
+                Some(token),
+            )
+            .await,
+            404,
+            "not_found",
+        )
+        .await;
+        problem(
+            app.get(
+                &format!("/api/v1/certificates/{}", foreign["certificate_id"]),
+                Some(token),
+            )
+            .await,
+            404,
+            "not_found",
+        )
+        .await;
+        problem(
+            app.post(
+                &format!("/api/v1/applications/{}/withdraw", foreign["id"]),
+                Some(token),
+                &json!({}),
+            )
+            .await,
+            404,
+            "not_found",
+        )
+        .await;
+        let list = get_json(&app, "/api/v1/applications", Some(token)).await;
+        assert!(
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|a| a["enterprise_id"] == own["enterprise_id"])
+        );
+        assert_eq!(list["items"].as_array().unwrap().len(), 4);
+        let certs = get_json(&app, "/api/v1/certificates", Some(token)).await;
+        assert_eq!(certs["items"].as_array().unwrap().len(), 1);
+        assert_eq!(certs["items"][0]["id"], own["certificate_id"]);
+        let peek = get_json(
+            &app,
+            &format!(
+                "/api/v1/applications?enterprise_id={}",
+                foreign["enterprise_id"]
+            ),
+            Some(token),
+        )
+        .await;
+        assert!(peek["items"].as_array().unwrap().is_empty());
+        problem(
+            app.post(
+                &format!("/api/v1/applications/{}/decision", own["id"]),
+                Some(token),
+                &json!({"decision": "approve", "reason": "我们自己同意自己的申请"}),
+            )
+            .await,
+            403,
+            "forbidden",
+        )
+        .await;
+    }
+    for role in [Role::Inspector, Role::Reviewer] {
+        let staff = app.quick_token_for(role, None).await;
+        let all = get_json(&app, "/api/v1/applications", Some(&staff)).await;
+        assert_eq!(all["items"].as_array().unwrap().len(), 8);
+        let only_b = get_json(
+            &app,
+            &format!("/api/v1/applications?enterprise_id={b_id}&permit_type={HAZCHEM}"),
+            Some(&staff),
+        )
+        .await;
+        assert_eq!(only_b["items"].as_array().unwrap().len(), 1);
+        let a_cert = get_json(
+            &app,
+            &format!("/api/v1/certificates/{}", a_app["certificate_id"]),
+            Some(&staff),
+        )
+        .await;
+        assert_eq!(a_cert["enterprise_id"], a_id);
+        problem(
+            app.post(
+                "/api/v1/applications",
+                Some(&staff),
+                &json!({"permit_type": HAZCHEM, "form": {}}),
+            )
+            .await,
+            403,
+            "forbidden",
+        )
+        .await;
+    }
+    let p = problem(
+        app.get("/api/v1/applications?status=pending", Some(&a_token))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(fields(&p), ["status"]);
+    let p = problem(
+        app.get(
+            "/api/v1/certificates?permit_type=driving_licence",
+            Some(&a_token),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(fields(&p), ["permit_type"]);
+}
+
+#[tokio::test]
+async fn certificates_are_filtered_by_status_type_and_expiry() {
+    let app = TestApp::spawn().await;
+    let (_, _, first) = licensed(&app, "f1").await;
+    let (_, fw_token) = applicant(&app, "fireworks").await;
+    file_prerequisites(&app, &fw_token, "f2").await;
+    let fireworks = submit_new(
+        &app,
+        &fw_token,
+        "fireworks_retail",
+        json!({"premises_address": "胶州市福州南路209号", "premises_area_m2": 35, "max_stock_boxes": 200,
+               "principal_cert_no": "AQP-f2", "safety_manager_cert_no": "AQS-f2"}),
+    )
+    .await;
+    assert_eq!(fireworks["status"], "approved", "{fireworks}");
+    assert_eq!(fireworks["certificate"]["number"], "QD-YHBZ-2026-000001");
+    assert_eq!(fireworks["certificate"]["valid_until"], "2027-05-31");
+    let staff = app.quick_token_for(Role::Inspector, None).await;
+    let count = |v: &Value| v["items"].as_array().unwrap().len();
+    assert_eq!(
+        count(&get_json(&app, "/api/v1/certificates", Some(&staff)).await),
+        2
+    );
+    assert_eq!(
+        count(
+            &get_json(
+                &app,
+                "/api/v1/certificates?permit_type=fireworks_retail",
+                Some(&staff)
+            )
+            .await
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &get_json(
+                &app,
+                "/api/v1/certificates?expiring_within_days=365",
+                Some(&staff)
+            )
+            .await
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &get_json(
+                &app,
+                "/api/v1/certificates?expiring_within_days=363",
+                Some(&staff)
+            )
+            .await
+        ),
+        0
+    );
+    app.clock.advance(Duration::days(366));
+    assert_eq!(
+        count(&get_json(&app, "/api/v1/certificates?status=expired", Some(&staff)).await),
+        1
+    );
+    let active = get_json(&app, "/api/v1/certificates?status=active", Some(&staff)).await;
+    assert_eq!(active["items"][0]["id"], first["certificate_id"]);
+    let p = problem(
+        app.get("/api/v1/certificates?status=lost", Some(&staff))
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(fields(&p), ["status"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. Figures
+
+#[tokio::test]
+async fn permit_figures_match_a_known_set_of_applications() {
+    let app = TestApp::spawn().await;
+    let (_, m) = applicant(&app, "non_coal_mining").await;
+    // 2026-06-01: enterprise A files 3 and is licensed instantly; B files 3 and is referred;
+    // C files nothing and is rejected; D leaves a draft.
+    let (_, _a, _) = licensed(&app, "A").await;
+    let (_, b) = applicant(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &b, "B").await;
+    let mut form = hazchem_form("B");
+    form["includes_highly_toxic"] = json!(true);
+    let referred = submit_new(&app, &b, HAZCHEM, form).await;
+    let (_, c) = applicant(&app, "hazardous_chemicals").await;
+    submit_new(&app, &c, HAZCHEM, hazchem_form("C")).await;
+    let (_, d) = applicant(&app, "hazardous_chemicals").await;
+    apply(&app, &d, json!({"permit_type": HAZCHEM, "form": {}})).await;
+    // Five days later a reviewer approves B's referral (5 days = 432,000 s).
+    app.clock.advance(Duration::days(5));
+    let reviewer = app.quick_token_for(Role::Reviewer, None).await;
+    app.post(
+        &format!("/api/v1/applications/{}/decision", referred["id"]),
+        Some(&reviewer),
+        &json!({"decision": "approve", "reason": "现场核查合格，同意许可"}),
+    )
+    .await;
+    // And a review item stays open past its due date (non-coal mine, 45 days).
+    submit_new(
+        &app,
+        &m,
+        "safety_director_filing",
+        json!({"director_name": "周明", "appointed_on": "2026-01-01"}),
+    )
+    .await;
+    let mine = json!({"mine_name": "金岭矿", "mine_address": "平度市", "mineral": "花岗岩", "mining_method": "underground",
+                      "annual_capacity_t": 1000, "principal_cert_no": "AQP-m", "safety_manager_cert_no": "AQS-m"});
+    submit_new(&app, &m, "non_coal_mine_safety", mine).await;
+    app.clock.advance(Duration::days(50)); // 2026-07-26
+
+    let stats = get_json(
+        &app,
+        "/api/v1/stats/permits?from=2026-06-01&to=2026-06-30",
+        Some(&reviewer),
+    )
+    .await;
+    let by = |code: &str| {
+        stats["by_type"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["permit_type"] == code)
+            .unwrap()
+            .clone()
+    };
+    let hazchem = by(HAZCHEM);
+    assert_eq!(hazchem["submitted"], 3, "the draft was never submitted");
+    assert_eq!(
+        hazchem["outcomes"],
+        json!({"approved": 2, "rejected": 1, "filed": 0, "under_review": 0, "withdrawn": 0})
+    );
+    assert_eq!(
+        (
+            hazchem["decided"].as_u64(),
+            hazchem["decided_instantly"].as_u64()
+        ),
+        (Some(3), Some(2))
+    );
+    assert!((hazchem["instant_share"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
+    let training = by("safety_training_filing");
+    assert_eq!(
+        (
+            training["submitted"].as_u64(),
+            training["outcomes"]["filed"].as_u64()
+        ),
+        (Some(4), Some(4))
+    );
+    assert_eq!(training["instant_share"], 1.0);
+    assert_eq!(by("emergency_plan_filing")["submitted"], 2);
+    assert_eq!(by("safety_director_filing")["submitted"], 1);
+    let mine = by("non_coal_mine_safety");
+    assert_eq!(
+        (
+            mine["outcomes"]["under_review"].as_u64(),
+            mine["instant_share"].is_null()
+        ),
+        (Some(1), true)
+    );
+    assert_eq!(by("fireworks_retail")["submitted"], 0);
+    let total = &stats["total"];
+    assert_eq!(total["submitted"], 11);
+    assert_eq!(total["decided"], 10);
+    assert_eq!(total["decided_instantly"], 9);
+    assert_eq!(stats["decision_times"]["instant"]["count"], 9);
+    assert_eq!(stats["decision_times"]["instant"]["median_seconds"], 0.0);
+    assert_eq!(stats["decision_times"]["review"]["count"], 1);
+    assert_eq!(
+        stats["decision_times"]["review"]["median_seconds"],
+        432_000.0
+    );
+    assert_eq!(stats["decision_times"]["review"]["p90_seconds"], 432_000.0);
+    assert_eq!(stats["reviews"], json!({"open": 1, "overdue": 1}));
+    assert_eq!(stats["certificates"]["issued"], 2);
+    assert_eq!(stats["certificates"]["active"], 2);
+    assert_eq!(stats["certificates"]["expiring_within_90_days"], 0);
+
+    // Another period holds nothing submitted; the figures "now" stay.
+    let july = get_json(
+        &app,
+        "/api/v1/stats/permits?from=2026-07-01&to=2026-07-31",
+        Some(&reviewer),
+    )
+    .await;
+    assert_eq!(july["total"]["submitted"], 0);
+    assert_eq!(july["certificates"]["issued"], 0);
+    assert_eq!(july["reviews"]["open"], 1);
+    let p = problem(
+        app.get(
+            "/api/v1/stats/permits?from=2026-07-01&to=2026-06-01",
+            Some(&reviewer),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(fields(&p), ["to"]);
+    problem(
+        app.get("/api/v1/stats/permits", Some(&d)).await,
+        403,
+        "forbidden",
+    )
+    .await;
+}
