@@ -95,6 +95,10 @@ pub async fn login(
     let verified =
         password::verify_blocking(user.as_ref().map(|u| u.password_hash.clone()), candidate)
             .await?;
+    // Counted whatever the outcome: an unknown user costs one verification (of the dummy hash) too.
+    state
+        .metrics
+        .domain_event("password_verification", "performed");
     let user = match user {
         Some(user) if verified && !user.disabled => user,
         _ => {

@@ -123,6 +123,18 @@ mod tests {
     }
 
     #[test]
+    fn the_dummy_hash_costs_what_a_real_one_costs() {
+        let real = hash_password("whatever it is").unwrap();
+        let params = |phc: &str| phc.split('$').take(4).collect::<Vec<_>>().join("$");
+        assert_eq!(
+            params(&DUMMY_HASH),
+            params(&real),
+            "same algorithm, version and parameters"
+        );
+        assert!(PasswordHash::new(&DUMMY_HASH).is_ok());
+    }
+
+    #[test]
     fn the_policy_wants_length_and_no_username() {
         assert!(check_policy("zhang", "short").is_err());
         assert!(check_policy("zhang", "xxZhangSan-2026").is_err());

@@ -68,17 +68,48 @@ async fn wrong_password_unknown_user_and_disabled_user_look_the_same() {
             (problem(res, 401, "invalid_credentials").await, took)
         }
     };
-    let (wrong, t_wrong) = attempt("li.reviewer", "not the password at all").await;
-    let (unknown, t_unknown) = attempt("nobody.here", "not the password at all").await;
-    let (off, t_off) = attempt("gone.reviewer", PASSWORD).await;
-    assert_eq!(wrong, unknown);
-    assert_eq!(wrong, off);
-    // Each path runs one argon2 verification; an unknown user is not answered faster.
-    let fastest = t_wrong.min(t_unknown).min(t_off);
-    let slowest = t_wrong.max(t_unknown).max(t_off);
+    // Three tries each (fewer than the five that lock a username); the fastest of each is the
+    // least disturbed by other work on the machine.
+    let mut bodies = Vec::new();
+    let mut fastest = Vec::new();
+    let verifications = || async {
+        let text = app.get("/metrics", None).await.text().await.unwrap();
+        text.lines()
+            .find(|l| l.starts_with("anjian_domain_events_total{kind=\"password_verification\""))
+            .and_then(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    for (username, password) in [
+        ("li.reviewer", "not the password at all"),
+        ("nobody.here", "not the password at all"),
+        ("gone.reviewer", PASSWORD),
+    ] {
+        let mut best = std::time::Duration::MAX;
+        for _ in 0..3 {
+            let before = verifications().await;
+            let (body, took) = attempt(username, password).await;
+            assert_eq!(
+                verifications().await,
+                before + 1,
+                "{username}: exactly one argon2 verification"
+            );
+            bodies.push(body);
+            best = best.min(took);
+        }
+        fastest.push(best);
+    }
     assert!(
-        fastest * 4 >= slowest,
-        "timings differ too much: {t_wrong:?} {t_unknown:?} {t_off:?}"
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "the three failures must look alike"
+    );
+    // Each path runs one argon2 verification: an unknown or disabled user is not answered
+    // markedly faster than a wrong password (without the dummy hash it would be ~30x faster).
+    // (The exact count of verifications is checked below; timing on a shared machine is noisy,
+    // so this bound is loose.)
+    let (wrong, unknown, off) = (fastest[0], fastest[1], fastest[2]);
+    assert!(
+        unknown * 10 >= wrong && off * 10 >= wrong,
+        "timings differ too much: {wrong:?} {unknown:?} {off:?}"
     );
 }
 
