@@ -5,7 +5,7 @@
 //! inspected; 60,400 inspection groups; 277,000 hazards verified of which 18 major; 3,419
 //! penalties with fines totalling 42,184,000 yuan; 258 orders on 258 distinct enterprises;
 //! 92 key tasks; 1,203 stationed enterprises with 719 stationed inspectors. Other scales
-//! multiply every count (rounded, at least 1) and the fines (to whole hundreds of yuan).
+//! multiply every count (rounded, at least 1) and the fines (to whole yuan).
 //!
 //! Everything belongs to one campaign spanning 2021, so `GET /api/v1/stats/inspections`
 //! returns the figures by that campaign (tasks included) and by the dates of 2021 (without
@@ -116,7 +116,7 @@ impl Targets {
             hazards_verified,
             hazards_major,
             penalties: count(PENALTIES, scale),
-            fines_fen: (((FINES_FEN * scale) / 10_000.0).round() as i64).max(1) * 10_000,
+            fines_fen: (((FINES_FEN * scale) / 100.0).round() as i64).max(1) * 100,
             orders_issued,
             orders_lifted: orders_issued - in_force(orders_issued),
             tasks: count(TASKS, scale),
@@ -692,11 +692,11 @@ fn write_in_tx(conn: &mut DbConn, scale: f64, seed: u64) -> Result<Summary, ApiE
     insert_many!(conn, hazards::table, rows, 1000)?;
     drop(rows);
 
-    // ---- penalties: fines that add up to the target exactly (whole hundreds of yuan)
+    // ---- penalties: fines that add up to the target exactly (whole yuan)
     let p_n = t.penalties as usize;
     let weights: Vec<u64> = (0..p_n).map(|_| 1 + rng.below(100)).collect();
     let weight_sum: u64 = weights.iter().sum();
-    let units = t.fines_fen / 10_000;
+    let units = t.fines_fen / 100;
     let mut fines: Vec<i64> = weights
         .iter()
         .map(|w| (units as u128 * *w as u128 / weight_sum as u128) as i64)
@@ -728,7 +728,7 @@ fn write_in_tx(conn: &mut DbConn, scale: f64, seed: u64) -> Result<Summary, ApiE
                 decision_no: &decision_nos[k],
                 violation,
                 legal_basis: basis,
-                fine_fen: fines[k] * 10_000,
+                fine_fen: fines[k] * 100,
                 decided_on,
                 paid_on,
                 created_by: insp_ids[members[g][0]],
@@ -817,7 +817,7 @@ mod tests {
             assert!(t.stationed_enterprises <= t.enterprises);
             assert!(t.hazards_major >= 1 && t.hazards_major <= t.hazards_verified);
             assert!(t.groups > stationed_groups(t.stationed_inspectors, t.stationed_enterprises));
-            assert_eq!(t.fines_fen % 10_000, 0);
+            assert_eq!(t.fines_fen % 100, 0);
         }
         assert_eq!(Targets::at(0.01).fines_fen, 42_184_000);
     }

@@ -195,9 +195,11 @@ struct TaskRowCounts {
     overdue: i64,
 }
 
-/// Runs `sql` with its scope condition put in place of `{W}` (`{T}` is today's parameter).
-/// By campaign the condition is `<campaign column> = $1`; by dates `<date column> BETWEEN $1
-/// AND $2`.
+/// Runs `sql` with its scope condition put in place of `{W}` and today's date in place of
+/// `{T}`. Today, when the query needs it, is the first parameter (`{T}` must come before `{W}`
+/// in the text: SQLite numbers `$n` parameters in order of first appearance); then the
+/// campaign id (`<campaign column> = $n`) or the two dates (`<date column> BETWEEN $n AND
+/// $n+1`).
 fn run<T>(
     conn: &mut DbConn,
     sql: &str,
@@ -210,30 +212,21 @@ where
     T: diesel::deserialize::FromSqlRow<diesel::sql_types::Untyped, <DbConn as Connection>::Backend>
         + 'static,
 {
-    match scope {
-        Scope::Campaign(id) => {
-            let sql = sql
-                .replace("{W}", &format!("{campaign_col} = $1"))
-                .replace("{T}", "$2");
-            let q = diesel::sql_query(sql).bind::<BigInt, _>(id);
-            Ok(match today {
-                Some(t) => q.bind::<Date, _>(t).load(conn)?,
-                None => q.load(conn)?,
-            })
-        }
-        Scope::Dates { from, to } => {
-            let sql = sql
-                .replace("{W}", &format!("{date_col} BETWEEN $1 AND $2"))
-                .replace("{T}", "$3");
-            let q = diesel::sql_query(sql)
-                .bind::<Date, _>(from)
-                .bind::<Date, _>(to);
-            Ok(match today {
-                Some(t) => q.bind::<Date, _>(t).load(conn)?,
-                None => q.load(conn)?,
-            })
-        }
+    let first = if today.is_some() { 2 } else { 1 };
+    let condition = match scope {
+        Scope::Campaign(_) => format!("{campaign_col} = ${first}"),
+        Scope::Dates { .. } => format!("{date_col} BETWEEN ${first} AND ${}", first + 1),
+    };
+    let sql = sql.replace("{T}", "$1").replace("{W}", &condition);
+    let mut query = diesel::sql_query(sql).into_boxed::<<DbConn as Connection>::Backend>();
+    if let Some(t) = today {
+        query = query.bind::<Date, _>(t);
     }
+    let query = match scope {
+        Scope::Campaign(id) => query.bind::<BigInt, _>(id),
+        Scope::Dates { from, to } => query.bind::<Date, _>(from).bind::<Date, _>(to),
+    };
+    Ok(query.load(conn)?)
 }
 
 const SCALARS: &str = "SELECT \
