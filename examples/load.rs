@@ -51,6 +51,7 @@
 use std::error::Error;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
@@ -112,12 +113,19 @@ struct Args {
 enum Scenario {
     /// `GET /api/v1/auth/me` with the bearer token.
     Me,
+    /// `GET /api/v1/hazards?district=…&overdue=true&limit=50`, the district turning over the
+    /// ten default districts (run it over `anjian seed city-year`).
+    HazardsOverdue,
+    /// `GET /api/v1/stats/inspections?from=2021-01-01&to=2021-12-31`: the whole city year.
+    StatsYear,
 }
 
 impl Scenario {
     fn name(self) -> &'static str {
         match self {
             Scenario::Me => "me",
+            Scenario::HazardsOverdue => "hazards-overdue",
+            Scenario::StatsYear => "stats-year",
         }
     }
 
@@ -130,8 +138,59 @@ impl Scenario {
     ) -> Result<StatusCode, reqwest::Error> {
         match self {
             Scenario::Me => scenario_me(client, base, token).await,
+            Scenario::HazardsOverdue => {
+                let district =
+                    DISTRICTS[NEXT_DISTRICT.fetch_add(1, Ordering::Relaxed) % DISTRICTS.len()];
+                get_path(
+                    client,
+                    base,
+                    token,
+                    &format!("/api/v1/hazards?district={district}&overdue=true&limit=50"),
+                )
+                .await
+            }
+            Scenario::StatsYear => {
+                get_path(
+                    client,
+                    base,
+                    token,
+                    "/api/v1/stats/inspections?from=2021-01-01&to=2021-12-31",
+                )
+                .await
+            }
         }
     }
+}
+
+const DISTRICTS: [&str; 10] = [
+    "shinan",
+    "shibei",
+    "licang",
+    "laoshan",
+    "huangdao",
+    "chengyang",
+    "jimo",
+    "jiaozhou",
+    "pingdu",
+    "laixi",
+];
+static NEXT_DISTRICT: AtomicUsize = AtomicUsize::new(0);
+
+/// `GET {base}{path}` with the token; the body is read so the connection is reused.
+async fn get_path(
+    client: &Client,
+    base: &str,
+    token: &str,
+    path: &str,
+) -> Result<StatusCode, reqwest::Error> {
+    let resp = client
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    let status = resp.status();
+    resp.bytes().await?;
+    Ok(status)
 }
 
 /// `GET {base}/api/v1/auth/me`; the body is read so the connection is reused.
