@@ -62,6 +62,7 @@
 use std::error::Error;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
@@ -129,6 +130,11 @@ enum Scenario {
     /// `POST /api/v1/applications` with `submit: true` for `hazchem_business_no_storage`, each
     /// from the next prepared enterprise (see `--enterprises`).
     InstantApproval,
+    /// `GET /api/v1/hazards?district=…&overdue=true&limit=50`, the district turning over the
+    /// ten default districts (run it over `anjian seed city-year`).
+    HazardsOverdue,
+    /// `GET /api/v1/stats/inspections?from=2021-01-01&to=2021-12-31`: the whole city year.
+    StatsYear,
 }
 
 impl Scenario {
@@ -136,6 +142,8 @@ impl Scenario {
         match self {
             Scenario::Me => "me",
             Scenario::InstantApproval => "instant-approval",
+            Scenario::HazardsOverdue => "hazards-overdue",
+            Scenario::StatsYear => "stats-year",
         }
     }
 
@@ -149,8 +157,59 @@ impl Scenario {
         match self {
             Scenario::Me => scenario_me(client, base, token).await,
             Scenario::InstantApproval => scenario_instant_approval(client, base).await,
+            Scenario::HazardsOverdue => {
+                let district =
+                    DISTRICTS[NEXT_DISTRICT.fetch_add(1, Ordering::Relaxed) % DISTRICTS.len()];
+                get_path(
+                    client,
+                    base,
+                    token,
+                    &format!("/api/v1/hazards?district={district}&overdue=true&limit=50"),
+                )
+                .await
+            }
+            Scenario::StatsYear => {
+                get_path(
+                    client,
+                    base,
+                    token,
+                    "/api/v1/stats/inspections?from=2021-01-01&to=2021-12-31",
+                )
+                .await
+            }
         }
     }
+}
+
+const DISTRICTS: [&str; 10] = [
+    "shinan",
+    "shibei",
+    "licang",
+    "laoshan",
+    "huangdao",
+    "chengyang",
+    "jimo",
+    "jiaozhou",
+    "pingdu",
+    "laixi",
+];
+static NEXT_DISTRICT: AtomicUsize = AtomicUsize::new(0);
+
+/// `GET {base}{path}` with the token; the body is read so the connection is reused.
+async fn get_path(
+    client: &Client,
+    base: &str,
+    token: &str,
+    path: &str,
+) -> Result<StatusCode, reqwest::Error> {
+    let resp = client
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    let status = resp.status();
+    resp.bytes().await?;
+    Ok(status)
 }
 
 /// `GET {base}/api/v1/auth/me`; the body is read so the connection is reused.

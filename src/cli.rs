@@ -1,4 +1,4 @@
-//! The command line (`anjian serve | migrate | user create | seed demo`).
+//! The command line (`anjian serve | migrate | user create | seed demo | seed city-year`).
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -64,6 +64,15 @@ enum UserCommand {
 enum SeedCommand {
     /// A small realistic data set: enterprises of several industries and users of every role.
     Demo,
+    /// A deterministic synthetic year shaped like the city's 2021 report, by bulk inserts.
+    CityYear {
+        /// Multiplies every count (1 = the report's figures).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// The random sequence; the same seed writes the same year.
+        #[arg(long, default_value_t = 2021)]
+        seed: u64,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -98,6 +107,9 @@ pub fn main() -> ExitCode {
         Command::Seed {
             command: SeedCommand::Demo,
         } => seed::demo(&config),
+        Command::Seed {
+            command: SeedCommand::CityYear { scale, seed },
+        } => seed::city_year(&config, scale, seed),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,3 +25,13 @@ macro_rules! id_type {
 }
 
 id_type!(UserId, EnterpriseId, AuditEventId);
+id_type!(
+    CampaignId,
+    TaskId,
+    GroupId,
+    StationingId,
+    InspectionId,
+    HazardId,
+    PenaltyId,
+    OrderId
+);

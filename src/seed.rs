@@ -185,7 +185,46 @@ fn write_demo(
         accounts.push(((*username).to_owned(), *role, pw));
     }
     crate::permits::seed::demo(conn, clock, config.timezone, &config.secrets.signing_seed)?;
+    crate::campaigns::seed::demo(conn, clock, &ids)?;
     Ok(Some(accounts))
+}
+
+/// `anjian seed city-year`: the synthetic year, part by part, each part its own `write(conn,
+/// scale, seed)` (campaigns first; further capabilities append theirs below it).
+pub fn city_year(config: &Config, scale: f64, seed: u64) -> Result<(), String> {
+    let describe = |e: ApiError| match e {
+        ApiError::Validation(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => format!("{other}"),
+    };
+    let db = startup::connect(config).map_err(|e| e.to_string())?;
+    let mut conn = db.pool().get().map_err(|e| e.to_string())?;
+    if let Some(p) = crate::cli::bootstrap_admin(&mut conn, &Clock::System).map_err(describe)? {
+        eprintln!("created user `admin` with password: {p}\nstore it now; it is not shown again.");
+    }
+    let started = std::time::Instant::now();
+    let campaigns = crate::campaigns::city_year::write(&mut conn, scale, seed).map_err(describe)?;
+    println!(
+        "campaigns: campaign {} written (scale {scale}, seed {seed}) in {:.1}s",
+        campaigns.campaign_id,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "targets: {}",
+        serde_json::to_string_pretty(&campaigns.targets).map_err(|e| e.to_string())?
+    );
+    println!(
+        "check: GET /api/v1/stats/inspections?campaign_id={}",
+        campaigns.campaign_id
+    );
+    println!(
+        "city year written in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 #[cfg(test)]

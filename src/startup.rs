@@ -16,7 +16,7 @@ use crate::db::{self, Db};
 use crate::http::{cors, extract, observe, ops};
 use crate::openapi::{self, ServedDoc};
 use crate::state::AppState;
-use crate::{audit, auth, enterprises, permits, reference, users};
+use crate::{audit, auth, campaigns, enterprises, permits, reference, users};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -41,7 +41,8 @@ macro_rules! api {
                     .configure(enterprises::handlers::routes)
                     .configure(reference::handlers::routes)
                     .configure(audit::handlers::routes)
-                    .configure(permits::handlers::routes),
+                    .configure(permits::handlers::routes)
+                    .configure(campaigns::handlers::routes),
             )
     };
 }

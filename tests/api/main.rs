@@ -6,6 +6,7 @@
 mod audit;
 mod auth;
 mod binary;
+mod campaigns;
 mod conventions;
 mod enterprises;
 mod helpers;
