@@ -16,6 +16,7 @@ pub mod http;
 pub mod ids;
 pub mod openapi;
 pub mod reference;
+pub mod reports;
 pub mod schema;
 pub mod seed;
 pub mod startup;

@@ -16,7 +16,7 @@ use crate::db::{self, Db};
 use crate::http::{cors, extract, observe, ops};
 use crate::openapi::{self, ServedDoc};
 use crate::state::AppState;
-use crate::{audit, auth, enterprises, reference, users};
+use crate::{audit, auth, enterprises, reference, reports, users};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -40,7 +40,8 @@ macro_rules! api {
                     .configure(users::handlers::routes)
                     .configure(enterprises::handlers::routes)
                     .configure(reference::handlers::routes)
-                    .configure(audit::handlers::routes),
+                    .configure(audit::handlers::routes)
+                    .configure(reports::handlers::routes),
             )
     };
 }
@@ -139,12 +140,14 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         let now = state.clock.now_naive();
+        let today = state.clock.today(state.config.timezone);
         let result = state
             .db
             .write(move |conn| {
                 let keys =
                     crate::http::idempotency::purge(conn, now - chrono::Duration::hours(48))?;
                 let failures = auth::throttle::purge(conn, now - chrono::Duration::days(1))?;
+                reports::store::lapse_overdue(conn, today, now, None)?;
                 Ok((keys, failures))
             })
             .await;
@@ -152,5 +155,6 @@ async fn housekeeping(state: AppState) {
             tracing::warn!(error = %err, "housekeeping failed; will retry");
         }
         state.limits.forget_quiet();
+        state.limits.receipt.forget_expired(state.clock.now());
     }
 }

@@ -1,0 +1,1 @@
+//! Seed data for reports and rewards.
