@@ -969,7 +969,8 @@ mod tests {
         assert!(check_override(&b, 800 * YUAN, Some("举报线索特别具体，查处及时")).is_empty());
         assert!(check_override(&b, 200 * YUAN, Some("at the floor, ok")).is_empty());
         assert!(check_override(&b, 5_000 * YUAN, Some("at the cap, ok!")).is_empty());
-        let fields = |p: Vec<(&str, String)>| p.into_iter().map(|(f, _)| f).collect::<Vec<_>>();
+        let fields =
+            |p: Vec<(&'static str, String)>| p.into_iter().map(|(f, _)| f).collect::<Vec<_>>();
         assert_eq!(
             fields(check_override(&b, 199 * YUAN, Some("below the floor"))),
             ["amount_fen"]

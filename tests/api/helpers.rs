@@ -286,3 +286,40 @@ pub fn fields(problem: &Value) -> Vec<String> {
         .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
         .collect()
 }
+
+/// The log output of the whole test binary (INFO and above, no colours), captured by a global
+/// `tracing` subscriber installed on first use. The server logs from its own threads, so a
+/// per-thread subscriber would miss it. Never panics if a subscriber is already installed
+/// (then the buffer stays empty and tests that read it should check it captured something).
+pub fn captured_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    BUFFER
+        .get_or_init(|| {
+            let buffer = Arc::new(Mutex::new(Vec::new()));
+            let sink = buffer.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::INFO)
+                .with_ansi(false)
+                .with_writer(move || LogSink(sink.clone()))
+                .finish();
+            let _ = tracing::subscriber::set_global_default(subscriber);
+            buffer
+        })
+        .clone()
+}
+
+struct LogSink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

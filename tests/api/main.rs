@@ -10,5 +10,6 @@ mod conventions;
 mod enterprises;
 mod helpers;
 mod openapi;
+mod reports;
 mod schema;
 mod users;
