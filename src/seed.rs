@@ -110,8 +110,8 @@ pub fn demo(config: &Config) -> Result<(), String> {
     let mut conn = db.pool().get().map_err(|e| e.to_string())?;
     let clock = Clock::System;
     let admin = crate::cli::bootstrap_admin(&mut conn, &clock).map_err(|e| e.to_string())?;
-    let created =
-        db::write_tx(&mut conn, |conn| write_demo(conn, &clock)).map_err(|e| e.to_string())?;
+    let created = db::write_tx(&mut conn, |conn| write_demo(conn, &clock, config))
+        .map_err(|e| e.to_string())?;
     let Some(accounts) = created else {
         println!("demo data is already present; nothing written");
         return Ok(());
@@ -133,7 +133,11 @@ pub fn demo(config: &Config) -> Result<(), String> {
 
 type Account = (String, Role, String);
 
-fn write_demo(conn: &mut DbConn, clock: &Clock) -> Result<Option<Vec<Account>>, ApiError> {
+fn write_demo(
+    conn: &mut DbConn,
+    clock: &Clock,
+    config: &Config,
+) -> Result<Option<Vec<Account>>, ApiError> {
     if crate::users::store::find_by_username(conn, USERS[0].0)?.is_some() {
         return Ok(None);
     }
@@ -180,6 +184,7 @@ fn write_demo(conn: &mut DbConn, clock: &Clock) -> Result<Option<Vec<Account>>, 
         create_in_tx(conn, &user, &hash, &actor, now)?;
         accounts.push(((*username).to_owned(), *role, pw));
     }
+    crate::reports::seed::demo(conn, clock, &config.secrets.data_key, config.timezone)?;
     Ok(Some(accounts))
 }
 
