@@ -750,12 +750,13 @@ pub fn city_year(
             .get(hash)
             .ok_or_else(|| ApiError::internal("a seeded report is missing"))?;
         let decided_on = concluded_on.ok_or_else(|| ApiError::internal("not concluded"))?;
-        if !rules.contains_key(&p.category) {
-            let rule = store::rule_in_force(conn, p.category.as_str(), decided_on)?
-                .ok_or_else(|| ApiError::internal("no reward rule in force"))?;
-            rules.insert(p.category, rule);
-        }
-        let rule = &rules[&p.category];
+        let rule = match rules.entry(p.category) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                store::rule_in_force(conn, p.category.as_str(), decided_on)?
+                    .ok_or_else(|| ApiError::internal("no reward rule in force"))?,
+            ),
+        };
         let case = RewardCase {
             rule_name: format!("category:{}@{}", p.category.as_str(), rule.effective_from),
             situation_code: None,
