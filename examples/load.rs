@@ -112,12 +112,18 @@ struct Args {
 enum Scenario {
     /// `GET /api/v1/auth/me` with the bearer token.
     Me,
+    /// `POST /api/v1/public/reports` (no token; lift `ANJIAN_REPORT_RATE` on the server).
+    ReportFiling,
+    /// `GET /api/v1/reports?limit=50` (the staff list; log in as an admin or inspector).
+    ReportList,
 }
 
 impl Scenario {
     fn name(self) -> &'static str {
         match self {
             Scenario::Me => "me",
+            Scenario::ReportFiling => "report-filing",
+            Scenario::ReportList => "report-list",
         }
     }
 
@@ -130,6 +136,10 @@ impl Scenario {
     ) -> Result<StatusCode, reqwest::Error> {
         match self {
             Scenario::Me => scenario_me(client, base, token).await,
+            Scenario::ReportFiling => scenario_report_filing(client, base).await,
+            Scenario::ReportList => {
+                scenario_get(client, base, token, "/api/v1/reports?limit=50").await
+            }
         }
     }
 }
@@ -142,6 +152,43 @@ async fn scenario_me(
 ) -> Result<StatusCode, reqwest::Error> {
     let resp = client
         .get(format!("{base}/api/v1/auth/me"))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    let status = resp.status();
+    resp.bytes().await?;
+    Ok(status)
+}
+
+/// A public report filing: each costs one argon2id receipt hash (on the server's blocking
+/// pool) and one write transaction.
+async fn scenario_report_filing(client: &Client, base: &str) -> Result<StatusCode, reqwest::Error> {
+    let body = serde_json::json!({
+        "industry": "construction",
+        "category": "general_hazard",
+        "district": "licang",
+        "description": "负载测试：工地深基坑未按方案支护，周边地面出现裂缝。",
+        "is_employee": false
+    });
+    let resp = client
+        .post(format!("{base}/api/v1/public/reports"))
+        .json(&body)
+        .send()
+        .await?;
+    let status = resp.status();
+    resp.bytes().await?;
+    Ok(status)
+}
+
+/// `GET {base}{path}` with the bearer token.
+async fn scenario_get(
+    client: &Client,
+    base: &str,
+    token: &str,
+    path: &str,
+) -> Result<StatusCode, reqwest::Error> {
+    let resp = client
+        .get(format!("{base}{path}"))
         .bearer_auth(token)
         .send()
         .await?;
