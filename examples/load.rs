@@ -135,6 +135,10 @@ enum Scenario {
     HazardsOverdue,
     /// `GET /api/v1/stats/inspections?from=2021-01-01&to=2021-12-31`: the whole city year.
     StatsYear,
+    /// `POST /api/v1/public/reports` (no token; lift `ANJIAN_REPORT_RATE` on the server).
+    ReportFiling,
+    /// `GET /api/v1/reports?limit=50` (the staff list; log in as an admin or inspector).
+    ReportList,
 }
 
 impl Scenario {
@@ -144,6 +148,8 @@ impl Scenario {
             Scenario::InstantApproval => "instant-approval",
             Scenario::HazardsOverdue => "hazards-overdue",
             Scenario::StatsYear => "stats-year",
+            Scenario::ReportFiling => "report-filing",
+            Scenario::ReportList => "report-list",
         }
     }
 
@@ -176,6 +182,10 @@ impl Scenario {
                     "/api/v1/stats/inspections?from=2021-01-01&to=2021-12-31",
                 )
                 .await
+            }
+            Scenario::ReportFiling => scenario_report_filing(client, base).await,
+            Scenario::ReportList => {
+                scenario_get(client, base, token, "/api/v1/reports?limit=50").await
             }
         }
     }
@@ -405,6 +415,43 @@ async fn prepare_enterprises(
         started.elapsed().as_secs_f64()
     );
     Ok(prepared)
+}
+
+/// A public report filing: each costs one argon2id receipt hash (on the server's blocking
+/// pool) and one write transaction.
+async fn scenario_report_filing(client: &Client, base: &str) -> Result<StatusCode, reqwest::Error> {
+    let body = serde_json::json!({
+        "industry": "construction",
+        "category": "general_hazard",
+        "district": "licang",
+        "description": "负载测试：工地深基坑未按方案支护，周边地面出现裂缝。",
+        "is_employee": false
+    });
+    let resp = client
+        .post(format!("{base}/api/v1/public/reports"))
+        .json(&body)
+        .send()
+        .await?;
+    let status = resp.status();
+    resp.bytes().await?;
+    Ok(status)
+}
+
+/// `GET {base}{path}` with the bearer token.
+async fn scenario_get(
+    client: &Client,
+    base: &str,
+    token: &str,
+    path: &str,
+) -> Result<StatusCode, reqwest::Error> {
+    let resp = client
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    let status = resp.status();
+    resp.bytes().await?;
+    Ok(status)
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

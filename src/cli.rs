@@ -121,7 +121,8 @@ pub fn main() -> ExitCode {
 }
 
 fn migrate(config: &Config) -> Result<(), String> {
-    let pool = db::build_pool(&config.database_url, 1).map_err(|e| e.to_string())?;
+    let pool =
+        db::build_pool(&config.database_url, 1, config.db_timeout).map_err(|e| e.to_string())?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
     let applied = db::run_migrations(&mut conn)?;
     if applied.is_empty() {

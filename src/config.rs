@@ -108,6 +108,8 @@ pub struct Config {
     pub secrets: Secrets,
     pub token_ttl: Duration,
     pub db_pool: u32,
+    /// How long a request waits for a pooled connection before answering 503.
+    pub db_timeout: Duration,
     pub max_body_bytes: usize,
     pub log_format: LogFormat,
     pub timezone: chrono_tz::Tz,
@@ -187,6 +189,10 @@ impl Config {
             return Err(bad("ANJIAN_TOKEN_TTL_SECS", "must be at least 1"));
         }
         let db_pool = number("ANJIAN_DB_POOL", (cpus * 4).clamp(4, 32))?;
+        let db_timeout = number("ANJIAN_DB_TIMEOUT_SECS", 3)?;
+        if !(1..=600).contains(&db_timeout) {
+            return Err(bad("ANJIAN_DB_TIMEOUT_SECS", "must be 1 to 600"));
+        }
         if db_pool == 0 || db_pool > 1000 {
             return Err(bad("ANJIAN_DB_POOL", "must be 1 to 1000"));
         }
@@ -235,6 +241,7 @@ impl Config {
             },
             token_ttl: Duration::from_secs(token_ttl),
             db_pool: db_pool as u32,
+            db_timeout: Duration::from_secs(db_timeout),
             max_body_bytes: max_body_bytes as usize,
             log_format,
             timezone,

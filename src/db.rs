@@ -114,7 +114,11 @@ pub type PooledConn = PooledConnection<ConnectionManager>;
 
 /// Builds the pool. The checkout timeout is short so that an overloaded or vanished database
 /// answers 503 quickly instead of holding requests for 30 seconds.
-pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<Pool, r2d2::PoolError> {
+pub fn build_pool(
+    url: &DatabaseUrl,
+    size: u32,
+    checkout_timeout: Duration,
+) -> Result<Pool, r2d2::PoolError> {
     if let DatabaseUrl::Sqlite(path) = url
         && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
     {
@@ -124,7 +128,7 @@ pub fn build_pool(url: &DatabaseUrl, size: u32) -> Result<Pool, r2d2::PoolError>
     r2d2::Pool::builder()
         .max_size(size.max(1))
         .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(3))
+        .connection_timeout(checkout_timeout)
         .test_on_check_out(false)
         .build(ConnectionManager::new(url.clone()))
 }

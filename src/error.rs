@@ -285,6 +285,11 @@ impl Validator {
         self.errors.is_empty()
     }
 
+    /// How many field errors have been recorded so far.
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
     pub fn finish(self) -> Result<(), ApiError> {
         if self.errors.is_empty() {
             Ok(())

@@ -18,6 +18,7 @@ pub mod ids;
 pub mod openapi;
 pub mod permits;
 pub mod reference;
+pub mod reports;
 pub mod schema;
 pub mod seed;
 pub mod startup;

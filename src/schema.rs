@@ -306,6 +306,119 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reward_rules (id) {
+        id -> BigInt,
+        category -> Text,
+        kind -> Text,
+        amount_fen -> Nullable<BigInt>,
+        rate_bp -> Nullable<Integer>,
+        per_death_general_fen -> Nullable<BigInt>,
+        per_death_larger_fen -> Nullable<BigInt>,
+        per_death_major_fen -> Nullable<BigInt>,
+        per_death_especially_major_fen -> Nullable<BigInt>,
+        floor_fen -> Nullable<BigInt>,
+        cap_fen -> Nullable<BigInt>,
+        uplift_bp -> Integer,
+        effective_from -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reward_situations (id) {
+        id -> BigInt,
+        code -> Text,
+        industry -> Text,
+        category -> Text,
+        description -> Text,
+        kind -> Text,
+        amount_fen -> Nullable<BigInt>,
+        rate_bp -> Nullable<Integer>,
+        per_death_general_fen -> Nullable<BigInt>,
+        per_death_larger_fen -> Nullable<BigInt>,
+        per_death_major_fen -> Nullable<BigInt>,
+        per_death_especially_major_fen -> Nullable<BigInt>,
+        floor_fen -> Nullable<BigInt>,
+        cap_fen -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        receipt_hash -> Text,
+        industry -> Text,
+        category -> Text,
+        enterprise_name -> Nullable<Text>,
+        enterprise_credit_code -> Nullable<Text>,
+        enterprise_id -> Nullable<BigInt>,
+        district -> Nullable<Text>,
+        location -> Nullable<Text>,
+        occurred_on -> Nullable<Date>,
+        description -> Text,
+        is_employee -> Bool,
+        contact_sealed -> Nullable<Text>,
+        status -> Text,
+        assignee_id -> Nullable<BigInt>,
+        duplicate_of -> Nullable<BigInt>,
+        findings -> Nullable<Text>,
+        situation_code -> Nullable<Text>,
+        accident_grade -> Nullable<Text>,
+        concealed_deaths -> Nullable<Integer>,
+        identity_opened_at -> Nullable<Timestamp>,
+        filed_on -> Date,
+        received_at -> Timestamp,
+        concluded_on -> Nullable<Date>,
+        concluded_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_messages (id) {
+        id -> BigInt,
+        report_id -> BigInt,
+        direction -> Text,
+        body -> Text,
+        author_id -> Nullable<BigInt>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    report_penalties (report_id, penalty_id) {
+        report_id -> BigInt,
+        penalty_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    rewards (id) {
+        id -> BigInt,
+        report_id -> BigInt,
+        industry -> Text,
+        status -> Text,
+        amount_fen -> BigInt,
+        computed_fen -> BigInt,
+        overridden -> Bool,
+        override_reason -> Nullable<Text>,
+        breakdown -> Text,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Timestamp,
+        decided_on -> Date,
+        claim_deadline -> Date,
+        payee_sealed -> Nullable<Text>,
+        claimed_at -> Nullable<Timestamp>,
+        paid_on -> Nullable<Date>,
+        payment_reference -> Nullable<Text>,
+        lapsed_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(enterprises -> districts (district));
 diesel::joinable!(enterprises -> industries (industry));
 diesel::joinable!(users -> enterprises (enterprise_id));
@@ -324,6 +437,11 @@ diesel::joinable!(applications -> enterprises (enterprise_id));
 diesel::joinable!(applications -> permit_types (permit_type));
 diesel::joinable!(certificates -> enterprises (enterprise_id));
 diesel::joinable!(certificates -> permit_types (permit_type));
+
+diesel::joinable!(report_messages -> reports (report_id));
+diesel::joinable!(report_penalties -> reports (report_id));
+diesel::joinable!(report_penalties -> penalties (penalty_id));
+diesel::joinable!(rewards -> reports (report_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -348,4 +466,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     applications,
     certificates,
     number_sequences,
+    reward_rules,
+    reward_situations,
+    reports,
+    report_messages,
+    report_penalties,
+    rewards,
 );

@@ -186,6 +186,7 @@ fn write_demo(
     }
     crate::permits::seed::demo(conn, clock, config.timezone, &config.secrets.signing_seed)?;
     crate::campaigns::seed::demo(conn, clock, &ids)?;
+    crate::reports::seed::demo(conn, clock, &config.secrets.data_key, config.timezone)?;
     Ok(Some(accounts))
 }
 

@@ -16,7 +16,7 @@ use crate::db::{self, Db};
 use crate::http::{cors, extract, observe, ops};
 use crate::openapi::{self, ServedDoc};
 use crate::state::AppState;
-use crate::{audit, auth, campaigns, enterprises, permits, reference, users};
+use crate::{audit, auth, campaigns, enterprises, permits, reference, reports, users};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -42,7 +42,8 @@ macro_rules! api {
                     .configure(reference::handlers::routes)
                     .configure(audit::handlers::routes)
                     .configure(permits::handlers::routes)
-                    .configure(campaigns::handlers::routes),
+                    .configure(campaigns::handlers::routes)
+                    .configure(reports::handlers::routes),
             )
     };
 }
@@ -60,7 +61,7 @@ pub fn openapi_document() -> serde_json::Value {
 
 /// Opens the pool and applies pending migrations.
 pub fn connect(config: &Config) -> Result<Db, StartupError> {
-    let pool = db::build_pool(&config.database_url, config.db_pool)
+    let pool = db::build_pool(&config.database_url, config.db_pool, config.db_timeout)
         .map_err(|e| StartupError::Database(e.to_string()))?;
     let mut conn = pool
         .get()
@@ -141,12 +142,14 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         let now = state.clock.now_naive();
+        let today = state.clock.today(state.config.timezone);
         let result = state
             .db
             .write(move |conn| {
                 let keys =
                     crate::http::idempotency::purge(conn, now - chrono::Duration::hours(48))?;
                 let failures = auth::throttle::purge(conn, now - chrono::Duration::days(1))?;
+                reports::store::lapse_overdue(conn, today, now, None)?;
                 Ok((keys, failures))
             })
             .await;
@@ -154,5 +157,6 @@ async fn housekeeping(state: AppState) {
             tracing::warn!(error = %err, "housekeeping failed; will retry");
         }
         state.limits.forget_quiet();
+        state.limits.receipt.forget_expired(state.clock.now());
     }
 }

@@ -80,6 +80,8 @@ pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
         ("ANJIAN_DATA_KEY", DATA_KEY),
         ("ANJIAN_SIGNING_KEY", SIGNING_KEY),
         ("ANJIAN_DB_POOL", "8"),
+        // Debug builds on a busy two-core machine: wait for a connection rather than fail fast.
+        ("ANJIAN_DB_TIMEOUT_SECS", "30"),
         ("ANJIAN_LOGIN_RATE", "1000/min"),
         ("ANJIAN_REPORT_RATE", "1000/min"),
     ]
@@ -348,5 +350,42 @@ impl TestApp {
 
     pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
         self.request(Method::PUT, path, token, Some(body)).await
+    }
+}
+
+/// The log output of the whole test binary (INFO and above, no colours), captured by a global
+/// `tracing` subscriber installed on first use. The server logs from its own threads, so a
+/// per-thread subscriber would miss it. Never panics if a subscriber is already installed
+/// (then the buffer stays empty and tests that read it should check it captured something).
+pub fn captured_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    BUFFER
+        .get_or_init(|| {
+            let buffer = Arc::new(Mutex::new(Vec::new()));
+            let sink = buffer.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::INFO)
+                .with_ansi(false)
+                .with_writer(move || LogSink(sink.clone()))
+                .finish();
+            let _ = tracing::subscriber::set_global_default(subscriber);
+            buffer
+        })
+        .clone()
+}
+
+struct LogSink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

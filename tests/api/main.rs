@@ -12,5 +12,6 @@ mod enterprises;
 mod helpers;
 mod openapi;
 mod permits;
+mod reports;
 mod schema;
 mod users;

@@ -1,0 +1,214 @@
+//! The reporter's secrets at rest.
+//!
+//! - **Sealing** (contact fields, the claim's payee): ChaCha20-Poly1305 under `ANJIAN_DATA_KEY`,
+//!   a fresh random 12-byte nonce per record, the purpose as associated data (a sealed contact
+//!   cannot be passed off as a payee), stored as `base64(nonce ‖ ciphertext)` in one column.
+//! - **Receipts**: argon2id (m = 19 MiB, t = 2, p = 1) keyed with a per-installation salt,
+//!   `sha256("anjian receipt salt" ‖ data_key)[..16]`. The salt is fixed, so the same receipt
+//!   always hashes to the same value and a lookup is one hash and one indexed equality. Without
+//!   the data key the hashes cannot be attacked offline; with it, each guess still costs a slow
+//!   hash. Hashing runs on the blocking pool ([`hash_receipt_blocking`]).
+
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::domain::Receipt;
+use crate::error::ApiError;
+
+/// Associated data of a sealed reporter contact.
+pub const CONTACT: &[u8] = b"anjian:report-contact:v1";
+/// Associated data of a sealed reward payee.
+pub const PAYEE: &[u8] = b"anjian:reward-payee:v1";
+/// Associated data of a receipt kept for an idempotent replay of a filing.
+pub const REPLAY: &[u8] = b"anjian:filing-replay:v1";
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CryptoError {
+    #[error("the sealed value is not base64 of a nonce and a ciphertext")]
+    Malformed,
+    #[error("the sealed value does not open under this key")]
+    WrongKey,
+    #[error("encryption failed")]
+    Seal,
+}
+
+/// Encrypts `plaintext` under `key` with a fresh nonce: `base64(nonce ‖ ciphertext)`.
+pub fn seal(key: &[u8; 32], purpose: &[u8], plaintext: &[u8]) -> Result<String, CryptoError> {
+    let cipher = ChaCha20Poly1305::new(&Key::from(*key));
+    let mut nonce = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let ciphertext = cipher
+        .encrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: plaintext,
+                aad: purpose,
+            },
+        )
+        .map_err(|_| CryptoError::Seal)?;
+    let mut out = Vec::with_capacity(12 + ciphertext.len());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ciphertext);
+    Ok(STANDARD.encode(out))
+}
+
+/// Decrypts a value made by [`seal`] with the same key and purpose.
+pub fn open(key: &[u8; 32], purpose: &[u8], sealed: &str) -> Result<Vec<u8>, CryptoError> {
+    let bytes = STANDARD
+        .decode(sealed.trim())
+        .map_err(|_| CryptoError::Malformed)?;
+    if bytes.len() < 12 + 16 {
+        return Err(CryptoError::Malformed);
+    }
+    let (nonce, ciphertext) = bytes.split_at(12);
+    let nonce: [u8; 12] = nonce.try_into().map_err(|_| CryptoError::Malformed)?;
+    ChaCha20Poly1305::new(&Key::from(*key))
+        .decrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: purpose,
+            },
+        )
+        .map_err(|_| CryptoError::WrongKey)
+}
+
+/// Seals a value as JSON.
+pub fn seal_json<T: serde::Serialize>(
+    key: &[u8; 32],
+    purpose: &[u8],
+    value: &T,
+) -> Result<String, ApiError> {
+    let bytes = serde_json::to_vec(value).map_err(ApiError::internal)?;
+    seal(key, purpose, &bytes).map_err(ApiError::internal)
+}
+
+/// Opens a value sealed by [`seal_json`]; a failure is an internal error (wrong key, damage).
+pub fn open_json<T: serde::de::DeserializeOwned>(
+    key: &[u8; 32],
+    purpose: &[u8],
+    sealed: &str,
+) -> Result<T, ApiError> {
+    let bytes = open(key, purpose, sealed).map_err(ApiError::internal)?;
+    serde_json::from_slice(&bytes).map_err(ApiError::internal)
+}
+
+/// The per-installation salt of receipt hashes.
+pub fn receipt_salt(data_key: &[u8; 32]) -> [u8; 16] {
+    let mut h = Sha256::new();
+    h.update(b"anjian receipt salt");
+    h.update(data_key);
+    let digest = h.finalize();
+    let mut salt = [0u8; 16];
+    salt.copy_from_slice(&digest[..16]);
+    salt
+}
+
+/// The stored form of a receipt: hex of 32 bytes of argon2id output.
+pub fn hash_receipt(data_key: &[u8; 32], receipt: &Receipt) -> Result<String, ApiError> {
+    let params = Params::new(19 * 1024, 2, 1, Some(32)).map_err(ApiError::internal)?;
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    let mut out = [0u8; 32];
+    argon
+        .hash_password_into(
+            receipt.as_str().as_bytes(),
+            &receipt_salt(data_key),
+            &mut out,
+        )
+        .map_err(ApiError::internal)?;
+    Ok(hex::encode(out))
+}
+
+/// [`hash_receipt`] on the blocking pool, with the request's span carried along.
+pub async fn hash_receipt_blocking(
+    data_key: [u8; 32],
+    receipt: Receipt,
+) -> Result<String, ApiError> {
+    let span = tracing::Span::current();
+    actix_web::web::block(move || {
+        let _entered = span.enter();
+        hash_receipt(&data_key, &receipt)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// A key that only the holder of the filing's `Idempotency-Key` can derive: the receipt kept
+/// for a replay is sealed under it, and the key itself is stored only as a hash.
+pub fn replay_key(data_key: &[u8; 32], idempotency_key: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"anjian filing replay key");
+    h.update(data_key);
+    h.update(idempotency_key.as_bytes());
+    h.finalize().into()
+}
+
+/// The stored form of a public `Idempotency-Key` whose value is a decryption secret.
+pub fn hashed_key(idempotency_key: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"anjian public idempotency key");
+    h.update(idempotency_key.as_bytes());
+    hex::encode(h.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: [u8; 32] = [7; 32];
+
+    #[test]
+    fn sealing_round_trips_with_a_fresh_nonce_each_time() {
+        let a = seal(&KEY, CONTACT, "张三 13800000000".as_bytes()).unwrap();
+        let b = seal(&KEY, CONTACT, "张三 13800000000".as_bytes()).unwrap();
+        assert_ne!(a, b, "a fresh nonce per record");
+        assert_eq!(
+            open(&KEY, CONTACT, &a).unwrap(),
+            "张三 13800000000".as_bytes()
+        );
+        assert!(!a.contains("13800000000"));
+    }
+
+    #[test]
+    fn another_key_or_purpose_or_a_changed_byte_does_not_open() {
+        let sealed = seal(&KEY, CONTACT, b"secret").unwrap();
+        assert_eq!(open(&[8; 32], CONTACT, &sealed), Err(CryptoError::WrongKey));
+        assert_eq!(open(&KEY, PAYEE, &sealed), Err(CryptoError::WrongKey));
+        let mut bytes = STANDARD.decode(&sealed).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        assert_eq!(
+            open(&KEY, CONTACT, &STANDARD.encode(bytes)),
+            Err(CryptoError::WrongKey)
+        );
+        assert_eq!(open(&KEY, CONTACT, "!!"), Err(CryptoError::Malformed));
+        assert_eq!(open(&KEY, CONTACT, "AAAA"), Err(CryptoError::Malformed));
+    }
+
+    #[test]
+    fn a_receipt_hash_is_deterministic_per_installation() {
+        let r = Receipt::parse("1234567890123456").unwrap();
+        let h = hash_receipt(&KEY, &r).unwrap();
+        assert_eq!(h.len(), 64);
+        assert_eq!(h, hash_receipt(&KEY, &r).unwrap());
+        assert_ne!(
+            h,
+            hash_receipt(&[8; 32], &r).unwrap(),
+            "another installation"
+        );
+        let other = Receipt::parse("1234567890123457").unwrap();
+        assert_ne!(h, hash_receipt(&KEY, &other).unwrap());
+        assert!(!h.contains("1234567890123456"));
+    }
+
+    #[test]
+    fn replay_keys_depend_on_the_idempotency_key() {
+        assert_ne!(replay_key(&KEY, "a"), replay_key(&KEY, "b"));
+        assert_ne!(hashed_key("a"), "a");
+    }
+}
