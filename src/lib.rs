@@ -14,6 +14,7 @@ pub mod enterprises;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod negative_lists;
 pub mod openapi;
 pub mod reference;
 pub mod schema;

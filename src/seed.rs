@@ -180,6 +180,8 @@ fn write_demo(conn: &mut DbConn, clock: &Clock) -> Result<Option<Vec<Account>>, 
         create_in_tx(conn, &user, &hash, &actor, now)?;
         accounts.push(((*username).to_owned(), *role, pw));
     }
+    // Negative lists and a year of violations for the two chemical companies.
+    crate::negative_lists::seed::demo(conn, clock, ids.get(..2).unwrap_or_default())?;
     Ok(Some(accounts))
 }
 

@@ -16,7 +16,7 @@ use crate::db::{self, Db};
 use crate::http::{cors, extract, observe, ops};
 use crate::openapi::{self, ServedDoc};
 use crate::state::AppState;
-use crate::{audit, auth, enterprises, reference, users};
+use crate::{audit, auth, enterprises, negative_lists, reference, users};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -40,7 +40,8 @@ macro_rules! api {
                     .configure(users::handlers::routes)
                     .configure(enterprises::handlers::routes)
                     .configure(reference::handlers::routes)
-                    .configure(audit::handlers::routes),
+                    .configure(audit::handlers::routes)
+                    .configure(negative_lists::handlers::routes),
             )
     };
 }
