@@ -516,9 +516,9 @@ mod tests {
             }
             let all: Vec<(NaiveDateTime, i64)> = stored.iter().map(|r| (r.occurred_at, r.id)).collect();
             let mut expected = by_definition(&all);
-            expected.sort();
+            expected.sort_by_key(|e| e.0);
             let mut got: Vec<(i64, Flags)> = stored.iter().map(|r| (r.id, r.flags)).collect();
-            got.sort();
+            got.sort_by_key(|e| e.0);
             prop_assert_eq!(got, expected);
         }
     }

@@ -9,6 +9,7 @@ mod binary;
 mod conventions;
 mod enterprises;
 mod helpers;
+mod negative_lists;
 mod openapi;
 mod schema;
 mod users;

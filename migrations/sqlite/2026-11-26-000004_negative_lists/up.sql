@@ -13,8 +13,10 @@ CREATE TABLE negative_list_templates (
     PRIMARY KEY (industry, code)
 );
 
+-- AUTOINCREMENT: a discarded draft's row is deleted, and its id (which names its audit chain)
+-- must never be handed out again, as plain rowids would after deleting the last row.
 CREATE TABLE negative_lists (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     enterprise_id BIGINT NOT NULL REFERENCES enterprises (id),
     version INTEGER NOT NULL CHECK (version >= 1),
     status TEXT NOT NULL CHECK (status IN ('draft', 'current', 'superseded')),
