@@ -785,7 +785,7 @@ pub struct ViolationRequest {
     pub fine_fen: i64,
 }
 
-pub const MAX_FINE_FEN: i64 = 100_000_000_00;
+pub const MAX_FINE_FEN: i64 = 10_000_000_000;
 
 /// The key that serialises the flag computations of one employee.
 fn employee_lock_key(enterprise: EnterpriseId, employee: &EmployeeRef) -> i64 {

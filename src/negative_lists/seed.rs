@@ -19,7 +19,7 @@ use crate::ids::EnterpriseId;
 use crate::schema::users;
 
 /// Violations in the first half-year per enterprise (the second half has 70% of them).
-const FIRST_HALF: [usize; 2] = [60, 40];
+const FIRST_HALF: [usize; 2] = [24, 50];
 
 const LOCATIONS: &[&str] = &[
     "一号罐区",
@@ -43,9 +43,8 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprises: &[i64]) -> Result<(),
             continue;
         };
         let actor = Actor::user(crate::ids::UserId(user), crate::auth::Role::Enterprise);
-        let industry = crate::enterprises::store::find(conn, enterprise)?
-            .ok_or(ApiError::NotFound)?
-            .industry;
+        let found = crate::enterprises::store::find(conn, enterprise)?.ok_or(ApiError::NotFound)?;
+        let (industry, staff) = (found.industry, found.employee_count.max(1));
         let items = store::template_items(conn, &industry)?;
         if items.is_empty() {
             continue;
@@ -102,7 +101,6 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprises: &[i64]) -> Result<(),
         }
         times.sort();
         let prefix = if n == 0 { "HW" } else { "LH" };
-        let staff = 25;
         let records: Vec<(NaiveDateTime, String, usize)> = times
             .into_iter()
             .map(|t| {
