@@ -1299,8 +1299,12 @@ pub async fn violation_stats(
         *by_severity.entry(g.severity).or_insert(0) += g.count;
         total += g.count;
         corrected += g.corrected;
-        repeats += g.repeats;
-        escalations += g.escalations;
+        if g.repeat {
+            repeats += g.count;
+        }
+        if g.escalated {
+            escalations += g.count;
+        }
     }
     Ok(HttpResponse::Ok().json(ViolationStats {
         from: q.from,

@@ -78,8 +78,12 @@ CREATE INDEX violations_list_item ON violations (list_id, item_code);
 CREATE INDEX violations_recorded_by ON violations (recorded_by);
 -- Repeat and escalation: one employee's violations in time order.
 CREATE INDEX violations_employee ON violations (enterprise_id, employee_ref, occurred_at);
--- Figures: covering indexes for a period, city-wide or per enterprise.
-CREATE INDEX violations_stats ON violations (occurred_at, category, severity, repeat, escalated, corrected_at, enterprise_id);
+-- Figures. City-wide: the breakdown seeks each (category, severity, repeat, escalated) group
+-- with the period's range (the query lists every value, so no sort and no planner statistics
+-- are needed); the comparison count walks the narrow occurred_at index. Per enterprise (and per
+-- industry or district, through their enterprises): one covering range per enterprise.
+CREATE INDEX violations_stats ON violations (category, severity, repeat, escalated, occurred_at, corrected_at);
+CREATE INDEX violations_occurred_at ON violations (occurred_at);
 CREATE INDEX violations_enterprise_stats ON violations (enterprise_id, occurred_at, category, severity, repeat, escalated, corrected_at);
 
 -- Templates written from what each industry's safety rules forbid (三违: 违章指挥, 违章作业,
