@@ -117,10 +117,15 @@ struct Args {
     /// Allow a base URL whose host is not a loopback address.
     #[arg(long)]
     allow_non_loopback: bool,
-    /// instant-approval: how many enterprises to prepare (each is licensed once).
+    /// `instant-approval`: how many enterprises to prepare (each is licensed once);
+    /// `record-violation`: violations go to enterprise ids 1..=N (as `examples/violations_bulk`
+    /// creates them in an empty database).
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     enterprises: u32,
 }
+
+/// `--enterprises`, for the scenarios that need it.
+static ENTERPRISES: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
 
 /// What each worker does in its loop. One variant, one function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -139,6 +144,11 @@ enum Scenario {
     ReportFiling,
     /// `GET /api/v1/reports?limit=50` (the staff list; log in as an admin or inspector).
     ReportList,
+    /// `POST /api/v1/violations` for a random enterprise of `--enterprises` (item `BENCH-O`),
+    /// a random employee and a random instant of the last 300 days; log in as an inspector.
+    RecordViolation,
+    /// `GET /api/v1/stats/violations` for the city: the last year against the year before.
+    ViolationStats,
 }
 
 impl Scenario {
@@ -150,6 +160,8 @@ impl Scenario {
             Scenario::StatsYear => "stats-year",
             Scenario::ReportFiling => "report-filing",
             Scenario::ReportList => "report-list",
+            Scenario::RecordViolation => "record-violation",
+            Scenario::ViolationStats => "violation-stats",
         }
     }
 
@@ -187,6 +199,8 @@ impl Scenario {
             Scenario::ReportList => {
                 scenario_get(client, base, token, "/api/v1/reports?limit=50").await
             }
+            Scenario::RecordViolation => scenario_record_violation(client, base, token).await,
+            Scenario::ViolationStats => scenario_violation_stats(client, base, token).await,
         }
     }
 }
@@ -446,6 +460,64 @@ async fn scenario_get(
 ) -> Result<StatusCode, reqwest::Error> {
     let resp = client
         .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    let status = resp.status();
+    resp.bytes().await?;
+    Ok(status)
+}
+
+/// `POST {base}/api/v1/violations` with a random enterprise, employee and instant.
+async fn scenario_record_violation(
+    client: &Client,
+    base: &str,
+    token: &str,
+) -> Result<StatusCode, reqwest::Error> {
+    use rand::Rng;
+    let (enterprise, employee, ago) = {
+        let mut rng = rand::thread_rng();
+        let n = ENTERPRISES.get().copied().unwrap_or(2000);
+        (
+            rng.gen_range(1..=n),
+            rng.gen_range(0..10_000),
+            rng.gen_range(60..300 * 86_400),
+        )
+    };
+    let at = chrono::Utc::now() - chrono::Duration::seconds(ago);
+    let body = serde_json::json!({
+        "enterprise_id": enterprise, "item_code": "BENCH-O",
+        "employee_ref": format!("L-{employee:05}"),
+        "occurred_at": at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "location": "装置区", "description": "负载测试", "handling": "education",
+    });
+    let resp = client
+        .post(format!("{base}/api/v1/violations"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await?;
+    let status = resp.status();
+    resp.bytes().await?;
+    Ok(status)
+}
+
+/// `GET {base}/api/v1/stats/violations`: the last year against the year before, city-wide.
+async fn scenario_violation_stats(
+    client: &Client,
+    base: &str,
+    token: &str,
+) -> Result<StatusCode, reqwest::Error> {
+    let today = chrono::Utc::now().date_naive();
+    let year = chrono::Duration::days(365);
+    let query = format!(
+        "from={}&to={today}&compare_from={}&compare_to={}",
+        today - year + chrono::Duration::days(1),
+        today - year - year + chrono::Duration::days(1),
+        today - year,
+    );
+    let resp = client
+        .get(format!("{base}/api/v1/stats/violations?{query}"))
         .bearer_auth(token)
         .send()
         .await?;
@@ -725,6 +797,7 @@ async fn rss_sampler(pid: u32, end: Instant) -> Option<u64> {
 
 async fn run(args: Args) -> Result<(), BoxError> {
     let base: Arc<str> = Arc::from(args.base_url.trim_end_matches('/'));
+    let _ = ENTERPRISES.set(args.enterprises);
     check_base_url(&base, args.allow_non_loopback)?;
     let password = std::env::var(&args.password_env).map_err(|_| {
         format!(

@@ -247,6 +247,20 @@ macro_rules! on_backend {
 }
 pub(crate) use on_backend;
 
+/// Serialises the transactions that work on one `key` (for instance one employee's violations,
+/// whose flags depend on each other) until the current transaction ends. PostgreSQL takes a
+/// transaction-scoped advisory lock; on SQLite every write transaction already holds the
+/// database's write lock (`BEGIN IMMEDIATE`), so there is nothing more to take.
+pub fn lock_key(conn: &mut DbConn, key: i64) -> QueryResult<()> {
+    match conn {
+        DbConn::Pg(pg) => diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(key)
+            .execute(pg)
+            .map(|_| ()),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
 /// Maps a unique violation to `Some(constraint text)`, anything else to `None`.
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
     matches!(

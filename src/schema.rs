@@ -419,6 +419,71 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    negative_list_templates (industry, code) {
+        industry -> Text,
+        code -> Text,
+        position -> Integer,
+        category -> Text,
+        title -> Text,
+        description -> Text,
+        severity -> Text,
+        suggested_handling -> Text,
+    }
+}
+
+diesel::table! {
+    negative_lists (id) {
+        id -> BigInt,
+        enterprise_id -> BigInt,
+        version -> Integer,
+        status -> Text,
+        source -> Text,
+        published_at -> Nullable<Timestamp>,
+        effective_from -> Nullable<Timestamp>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    negative_list_items (list_id, code) {
+        list_id -> BigInt,
+        code -> Text,
+        position -> Integer,
+        category -> Text,
+        title -> Text,
+        description -> Text,
+        severity -> Text,
+        suggested_handling -> Text,
+    }
+}
+
+diesel::table! {
+    violations (id) {
+        id -> BigInt,
+        enterprise_id -> BigInt,
+        list_id -> BigInt,
+        item_code -> Text,
+        category -> Text,
+        severity -> Text,
+        employee_ref -> Text,
+        occurred_at -> Timestamp,
+        location -> Text,
+        description -> Text,
+        handling -> Text,
+        fine_fen -> BigInt,
+        recorded_by -> BigInt,
+        corrected_at -> Nullable<Timestamp>,
+        correction_note -> Nullable<Text>,
+        repeat -> Bool,
+        escalated -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(enterprises -> districts (district));
 diesel::joinable!(enterprises -> industries (industry));
 diesel::joinable!(users -> enterprises (enterprise_id));
@@ -442,6 +507,12 @@ diesel::joinable!(report_messages -> reports (report_id));
 diesel::joinable!(report_penalties -> reports (report_id));
 diesel::joinable!(report_penalties -> penalties (penalty_id));
 diesel::joinable!(rewards -> reports (report_id));
+
+diesel::joinable!(negative_list_templates -> industries (industry));
+diesel::joinable!(negative_lists -> enterprises (enterprise_id));
+diesel::joinable!(negative_list_items -> negative_lists (list_id));
+diesel::joinable!(violations -> enterprises (enterprise_id));
+diesel::joinable!(violations -> negative_lists (list_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     districts,
@@ -472,4 +543,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_messages,
     report_penalties,
     rewards,
+    negative_list_templates,
+    negative_lists,
+    negative_list_items,
+    violations,
 );

@@ -187,6 +187,8 @@ fn write_demo(
     crate::permits::seed::demo(conn, clock, config.timezone, &config.secrets.signing_seed)?;
     crate::campaigns::seed::demo(conn, clock, &ids)?;
     crate::reports::seed::demo(conn, clock, &config.secrets.data_key, config.timezone)?;
+    // Negative lists and a year of violations for the two chemical companies.
+    crate::negative_lists::seed::demo(conn, clock, ids.get(..2).unwrap_or_default())?;
     Ok(Some(accounts))
 }
 

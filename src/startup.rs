@@ -16,7 +16,9 @@ use crate::db::{self, Db};
 use crate::http::{cors, extract, observe, ops};
 use crate::openapi::{self, ServedDoc};
 use crate::state::AppState;
-use crate::{audit, auth, campaigns, enterprises, permits, reference, reports, users};
+use crate::{
+    audit, auth, campaigns, enterprises, negative_lists, permits, reference, reports, users,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -43,7 +45,8 @@ macro_rules! api {
                     .configure(audit::handlers::routes)
                     .configure(permits::handlers::routes)
                     .configure(campaigns::handlers::routes)
-                    .configure(reports::handlers::routes),
+                    .configure(reports::handlers::routes)
+                    .configure(negative_lists::handlers::routes),
             )
     };
 }

@@ -10,6 +10,7 @@ mod campaigns;
 mod conventions;
 mod enterprises;
 mod helpers;
+mod negative_lists;
 mod openapi;
 mod permits;
 mod reports;
