@@ -853,15 +853,22 @@ pub fn list_hazards(
     if let Some(v) = &f.level {
         q = q.filter(hazards::level.eq(v.clone()));
     }
-    if let Some(v) = &f.status {
+    // `status = 'open'` is written as a literal so that both planners can use the partial
+    // index `hazards_open_id` (a bound parameter does not prove the index's condition).
+    let open_only = f.overdue == Some(true) || f.status.as_deref() == Some("open");
+    if open_only {
+        q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "hazards.status = 'open'",
+        ));
+    } else if let Some(v) = &f.status {
         q = q.filter(hazards::status.eq(v.clone()));
     }
+    if f.overdue == Some(true) && f.status.as_deref().is_some_and(|s| s != "open") {
+        // Overdue hazards are open: another status finds nothing.
+        q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"));
+    }
     match f.overdue {
-        Some(true) => {
-            q = q
-                .filter(hazards::status.eq("open"))
-                .filter(hazards::deadline.lt(today))
-        }
+        Some(true) => q = q.filter(hazards::deadline.lt(today)),
         Some(false) => q = q.filter(hazards::status.ne("open").or(hazards::deadline.ge(today))),
         None => {}
     }
