@@ -15,6 +15,7 @@ pub mod enterprises;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod kdf;
 pub mod negative_lists;
 pub mod openapi;
 pub mod permits;

@@ -48,33 +48,24 @@ pub fn verify_dummy(password: &str) {
     let _ = verify_password(&DUMMY_HASH, password);
 }
 
-/// Hashes on the blocking pool, with the request's span carried along.
+/// Hashes on the dedicated hashing threads (`crate::kdf`), never on an async worker.
 pub async fn hash_blocking(password: String) -> Result<String, ApiError> {
-    let span = tracing::Span::current();
-    actix_web::web::block(move || {
-        let _entered = span.enter();
-        hash_password(&password)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)
+    crate::kdf::run(move |_| hash_password(&password))
+        .await?
+        .map_err(ApiError::internal)
 }
 
-/// Verifies on the blocking pool; `None` as the hash burns the same time and answers `false`.
+/// Verifies on the dedicated hashing threads; `None` as the hash burns the same time (the dummy
+/// hash) and answers `false`.
 pub async fn verify_blocking(phc: Option<String>, password: String) -> Result<bool, ApiError> {
-    let span = tracing::Span::current();
-    actix_web::web::block(move || {
-        let _entered = span.enter();
-        match phc {
-            Some(phc) => verify_password(&phc, &password),
-            None => {
-                verify_dummy(&password);
-                false
-            }
+    crate::kdf::run(move |_| match phc {
+        Some(phc) => verify_password(&phc, &password),
+        None => {
+            verify_dummy(&password);
+            false
         }
     })
     .await
-    .map_err(ApiError::internal)
 }
 
 pub const MIN_PASSWORD_CHARS: usize = 12;

@@ -117,7 +117,7 @@ fn receipt_hasher() -> Result<Argon2<'static>, ApiError> {
 
 /// The stored form of a receipt: hex of 32 bytes of argon2id output.
 pub fn hash_receipt(data_key: &[u8; 32], receipt: &Receipt) -> Result<String, ApiError> {
-    let mut memory = vec![argon2::Block::default(); 19 * 1024];
+    let mut memory = vec![argon2::Block::default(); crate::kdf::MEMORY_BLOCKS];
     hash_receipt_with(&mut memory, data_key, receipt)
 }
 
@@ -138,61 +138,13 @@ fn hash_receipt_with(
     Ok(hex::encode(out))
 }
 
-type HashJob = Box<dyn FnOnce(&mut [argon2::Block]) + Send>;
-
-/// A few dedicated threads, one per CPU, each with its own reused 19 MiB of argon2 memory.
-/// Receipt hashes queue here instead of running on the blocking pool: a burst of filings then
-/// neither fills the blocking pool (which the database calls share) nor makes the allocator
-/// keep a 19 MiB block in every thread that ever hashed (measured: 2.7 GiB resident at 32
-/// concurrent filings on the blocking pool).
-static HASHERS: std::sync::LazyLock<Option<std::sync::mpsc::Sender<HashJob>>> =
-    std::sync::LazyLock::new(|| {
-        let (tx, rx) = std::sync::mpsc::channel::<HashJob>();
-        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let mut started = 0;
-        for i in 0..threads {
-            let rx = rx.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("receipt-hash-{i}"))
-                .spawn(move || {
-                    let mut memory = vec![argon2::Block::default(); 19 * 1024];
-                    loop {
-                        let job = match rx.lock() {
-                            Ok(guard) => guard.recv(),
-                            Err(poisoned) => poisoned.into_inner().recv(),
-                        };
-                        match job {
-                            Ok(job) => job(&mut memory),
-                            Err(_) => break,
-                        }
-                    }
-                });
-            if spawned.is_ok() {
-                started += 1;
-            }
-        }
-        (started > 0).then_some(tx)
-    });
-
 /// [`hash_receipt`] on the dedicated hashing threads, with the request's span carried along;
 /// never on an async worker.
 pub async fn hash_receipt_blocking(
     data_key: [u8; 32],
     receipt: Receipt,
 ) -> Result<String, ApiError> {
-    let span = tracing::Span::current();
-    let (done, result) = tokio::sync::oneshot::channel();
-    let job: HashJob = Box::new(move |memory| {
-        let _entered = span.enter();
-        let _ = done.send(hash_receipt_with(memory, &data_key, &receipt));
-    });
-    HASHERS
-        .as_ref()
-        .ok_or_else(|| ApiError::internal("no receipt hashing thread"))?
-        .send(job)
-        .map_err(|_| ApiError::internal("the receipt hashing threads stopped"))?;
-    result.await.map_err(ApiError::internal)?
+    crate::kdf::run(move |memory| hash_receipt_with(memory, &data_key, &receipt)).await?
 }
 
 /// A key that only the holder of the filing's `Idempotency-Key` can derive: the receipt kept
