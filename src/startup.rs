@@ -92,6 +92,7 @@ impl Application {
         let state = AppState::new(db, config, clock);
         let doc = ServedDoc(web::Bytes::from(openapi_document().to_string()));
         let app_state = state.clone();
+        let blocking_threads = state.config.db_pool as usize + 2;
         let mut server = HttpServer::new(move || {
             let max_body = app_state.config.max_body_bytes;
             api!(App::new().into_utoipa_app())
@@ -108,7 +109,10 @@ impl Application {
                 .wrap(from_fn(cors::cors))
                 .wrap(from_fn(observe::observe))
         })
-        .shutdown_timeout(10);
+        .shutdown_timeout(10)
+        // Blocking threads serve database calls, which cannot outnumber the pool's connections;
+        // more threads would only wait for a connection while holding memory.
+        .worker_max_blocking_threads(blocking_threads);
         if let Some(n) = workers {
             server = server.workers(n);
         }

@@ -33,6 +33,53 @@ pub fn verify_password(phc: &str, password: &str) -> bool {
     }
 }
 
+/// Verifies using the caller's argon2 memory (a hashing thread's reused block) instead of
+/// allocating 19 MiB per call; the comparison is constant-time (`password_hash::Output`).
+pub fn verify_with_memory(memory: &mut [argon2::Block], phc: &str, password: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let Ok(params) = argon2::ParamsBuilder::new()
+        .m_cost(params.m_cost())
+        .t_cost(params.t_cost())
+        .p_cost(params.p_cost())
+        .output_len(expected.len())
+        .build()
+    else {
+        return false;
+    };
+    if params.block_count() > memory.len() {
+        // Stronger parameters than the thread's memory holds: verify the ordinary way.
+        return verify_password(phc, password);
+    }
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let hashed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password.as_bytes(),
+        salt,
+        &mut out,
+        memory,
+    );
+    hashed.is_ok() && argon2::password_hash::Output::new(&out).is_ok_and(|o| o == expected)
+}
+
 /// A real hash of a random password, verified against when the username is unknown, so that an
 /// unknown user costs the same time as a wrong password.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
@@ -42,11 +89,6 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
         .map(|h| h.to_string())
         .unwrap_or_default()
 });
-
-/// Burns the same time as a real verification.
-pub fn verify_dummy(password: &str) {
-    let _ = verify_password(&DUMMY_HASH, password);
-}
 
 /// Hashes on the dedicated hashing threads (`crate::kdf`), never on an async worker.
 pub async fn hash_blocking(password: String) -> Result<String, ApiError> {
@@ -58,10 +100,10 @@ pub async fn hash_blocking(password: String) -> Result<String, ApiError> {
 /// Verifies on the dedicated hashing threads; `None` as the hash burns the same time (the dummy
 /// hash) and answers `false`.
 pub async fn verify_blocking(phc: Option<String>, password: String) -> Result<bool, ApiError> {
-    crate::kdf::run(move |_| match phc {
-        Some(phc) => verify_password(&phc, &password),
+    crate::kdf::run(move |memory| match phc {
+        Some(phc) => verify_with_memory(memory, &phc, &password),
         None => {
-            verify_dummy(&password);
+            let _ = verify_with_memory(memory, &DUMMY_HASH, &password);
             false
         }
     })
@@ -111,6 +153,35 @@ mod tests {
         assert!(verify_password(&hash, "correct horse battery"));
         assert!(!verify_password(&hash, "correct horse battery!"));
         assert!(!verify_password("not a phc string", "x"));
+    }
+
+    #[test]
+    fn verifying_with_reused_memory_agrees_with_the_library() {
+        let hash = hash_password("correct horse battery").unwrap();
+        let mut memory = vec![argon2::Block::default(); 19 * 1024];
+        assert!(verify_with_memory(
+            &mut memory,
+            &hash,
+            "correct horse battery"
+        ));
+        assert!(!verify_with_memory(
+            &mut memory,
+            &hash,
+            "correct horse battery!"
+        ));
+        assert!(!verify_with_memory(&mut memory, "garbage", "x"));
+        // Older, different parameters still verify (read from the PHC string).
+        let salt = SaltString::generate(&mut OsRng);
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(4096, 3, 1, None).unwrap(),
+        )
+        .hash_password(b"legacy password!", &salt)
+        .unwrap()
+        .to_string();
+        assert!(verify_with_memory(&mut memory, &weak, "legacy password!"));
+        assert!(!verify_with_memory(&mut memory, &weak, "legacy password?"));
     }
 
     #[test]
