@@ -11,7 +11,7 @@ use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, fields, problem};
+use crate::helpers::{PASSWORD, TestApp, fields, problem};
 
 const HAZCHEM: &str = "hazchem_business_no_storage";
 
@@ -1759,4 +1759,93 @@ async fn permit_figures_match_a_known_set_of_applications() {
         "forbidden",
     )
     .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The permit rules over records written by the campaigns capability's own routes.
+
+#[tokio::test]
+async fn an_open_major_hazard_and_an_order_in_force_reject_a_licence_until_both_are_cleared() {
+    let app = TestApp::spawn().await;
+    let (ent, token) = applicant(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "x").await;
+    let mut inspectors = Vec::new();
+    for _ in 0..2 {
+        let name = format!("insp{}", app.next());
+        let id = app.create_user_direct(&name, Role::Inspector, None).await;
+        inspectors.push((id, app.login(&name, PASSWORD).await));
+    }
+    let insp = inspectors[0].1.clone();
+    let ids = [inspectors[0].0, inspectors[1].0];
+    // An inspection finds a major hazard; an order suspends production.
+    let plan = json!({"measures": "更换储罐阀门", "funds_fen": 200000, "responsible_person": "李安全",
+                      "deadline": "2026-06-20", "emergency_measures": "停用储罐，设警戒区"});
+    let res = app
+        .post(
+            "/api/v1/inspections",
+            Some(&insp),
+            &json!({"enterprise_id": ent, "inspected_on": "2026-05-20", "inspector_ids": ids, "notes": "专项检查",
+                    "hazards": [{"description": "储罐阀门泄漏", "level": "major", "category": "equipment",
+                                 "deadline": "2026-06-20", "plan": plan}]}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let inspection: Value = res.json().await.unwrap();
+    let hazard = inspection["hazards"][0]["id"].as_i64().unwrap();
+    let res = app
+        .post(
+            "/api/v1/orders",
+            Some(&insp),
+            &json!({"enterprise_id": ent, "kind": "suspend_production", "reason": "重大事故隐患未整改", "issued_on": "2026-05-21"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let order = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+
+    let application = json!({"permit_type": HAZCHEM, "form": hazchem_form("x"), "submit": true, "commitment_accepted": true});
+    let (status, rejected) = apply(&app, &token, application.clone()).await;
+    assert_eq!(status, 201, "{rejected}");
+    assert_eq!(rejected["status"], "rejected");
+    let failed = failed_rules(&rejected);
+    for rule in [
+        "enterprise_operating",
+        "no_suspension_order",
+        "no_open_major_hazard",
+    ] {
+        assert!(
+            failed.contains(&rule.to_owned()),
+            "{rule} should fail: {failed:?}"
+        );
+    }
+
+    // The enterprise rectifies, an inspector verifies, the order is lifted.
+    let res = app
+        .post(
+            &format!("/api/v1/hazards/{hazard}/rectification"),
+            Some(&token),
+            &json!({"measures": "阀门已更换", "completed_on": "2026-05-28"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .post(
+            &format!("/api/v1/hazards/{hazard}/verify"),
+            Some(&insp),
+            &json!({"note": "验收合格"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .post(
+            &format!("/api/v1/orders/{order}/lift"),
+            Some(&insp),
+            &json!({"lifted_on": "2026-05-30", "note": "复工"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    let (status, approved) = apply(&app, &token, application).await;
+    assert_eq!(status, 201, "{approved}");
+    assert_eq!(approved["status"], "approved", "{approved}");
+    assert!(approved["certificate"]["number"].is_string());
 }
