@@ -223,6 +223,19 @@ pub fn city_year(config: &Config, scale: f64, seed: u64) -> Result<(), String> {
         "check: GET /api/v1/stats/inspections?campaign_id={}",
         campaigns.campaign_id
     );
+    let part = std::time::Instant::now();
+    let reports = db::write_tx(&mut conn, |conn| {
+        crate::reports::seed::city_year(conn, scale, seed, &config.secrets.data_key)
+    })
+    .map_err(describe)?;
+    println!(
+        "reports: {} handled reports, {} rewards, {} fen paid, in {:.1}s",
+        reports.reports,
+        reports.rewards,
+        reports.paid_fen,
+        part.elapsed().as_secs_f64()
+    );
+    println!("check: GET /api/v1/stats/reports?from=2021-01-01&to=2021-12-31");
     println!(
         "city year written in {:.1}s",
         started.elapsed().as_secs_f64()
