@@ -1,0 +1,1 @@
+CREATE INDEX hazards_status_deadline ON hazards (status, deadline, id);
