@@ -1357,23 +1357,11 @@ pub async fn list_hazards(
         .db
         .run(move |conn| {
             if filter.district.is_some() || filter.industry.is_some() {
-                let codes = enterprise_store::reference_codes(conn)?;
-                let mut v = Validator::new();
-                if filter
-                    .district
-                    .as_deref()
-                    .is_some_and(|d| !codes.has_district(d))
-                {
-                    v.add("district", "unknown_code", "is not a district code");
-                }
-                if filter
-                    .industry
-                    .as_deref()
-                    .is_some_and(|i| !codes.has_industry(i))
-                {
-                    v.add("industry", "unknown_code", "is not an industry code");
-                }
-                v.finish()?;
+                enterprise_store::check_filter_codes(
+                    conn,
+                    filter.industry.as_deref(),
+                    filter.district.as_deref(),
+                )?;
             }
             store::list_hazards(conn, &filter, today, page.before_id, page.fetch())
         })

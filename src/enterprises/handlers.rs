@@ -370,23 +370,11 @@ pub async fn list_enterprises(
     let rows = state
         .db
         .run(move |conn| {
-            let codes = store::reference_codes(conn)?;
-            let mut v = Validator::new();
-            if filter
-                .industry
-                .as_deref()
-                .is_some_and(|c| !codes.has_industry(c))
-            {
-                v.add("industry", "unknown_code", "is not an industry code");
-            }
-            if filter
-                .district
-                .as_deref()
-                .is_some_and(|c| !codes.has_district(c))
-            {
-                v.add("district", "unknown_code", "is not a district code");
-            }
-            v.finish()?;
+            store::check_filter_codes(
+                conn,
+                filter.industry.as_deref(),
+                filter.district.as_deref(),
+            )?;
             store::list(conn, &filter, page.before_id, page.fetch())
         })
         .await?;

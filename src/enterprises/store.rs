@@ -112,6 +112,24 @@ pub fn reference_codes(conn: &mut DbConn) -> Result<Codes, ApiError> {
     })
 }
 
+/// Checks the `industry` and `district` filters of a list or figures query against the
+/// reference tables: an unknown code is a 422 naming the parameter, never an empty answer.
+pub fn check_filter_codes(
+    conn: &mut DbConn,
+    industry: Option<&str>,
+    district: Option<&str>,
+) -> Result<(), ApiError> {
+    let codes = reference_codes(conn)?;
+    let mut v = crate::error::Validator::new();
+    if industry.is_some_and(|c| !codes.has_industry(c)) {
+        v.add("industry", "unknown_code", "is not an industry code");
+    }
+    if district.is_some_and(|c| !codes.has_district(c)) {
+        v.add("district", "unknown_code", "is not a district code");
+    }
+    v.finish()
+}
+
 fn credit_code_taken(e: diesel::result::Error) -> ApiError {
     if is_unique_violation(&e) {
         ApiError::Conflict("an enterprise with this credit_code exists".into())

@@ -20,7 +20,6 @@ use super::store::{self, ItemRow, ListRow, NewList, NewViolation, ViolationRow};
 use crate::audit::{self, Actor, TimelineEntry};
 use crate::auth::{Admin, Anyone, Auth, CurrentUser, EnterpriseOnly, InspectorsOrEnterprise};
 use crate::db::DbConn;
-use crate::enterprises::domain::ReferenceCodes;
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::extract::{ApiQuery, JsonBody};
 use crate::http::idempotency::{self, Idempotent};
@@ -1260,23 +1259,11 @@ pub async fn violation_stats(
     let (groups, employees, compare_total) = state
         .db
         .run(move |conn| {
-            let codes = crate::enterprises::store::reference_codes(conn)?;
-            let mut v = Validator::new();
-            if scope
-                .industry
-                .as_deref()
-                .is_some_and(|c| !codes.has_industry(c))
-            {
-                v.add("industry", "unknown_code", "is not an industry code");
-            }
-            if scope
-                .district
-                .as_deref()
-                .is_some_and(|c| !codes.has_district(c))
-            {
-                v.add("district", "unknown_code", "is not a district code");
-            }
-            v.finish()?;
+            crate::enterprises::store::check_filter_codes(
+                conn,
+                scope.industry.as_deref(),
+                scope.district.as_deref(),
+            )?;
             let groups = store::breakdown(conn, &scope, start, end)?;
             let employees = store::employees(conn, &scope)?;
             let compare_total = compare

@@ -860,22 +860,6 @@ pub struct ReportQuery {
     pub cursor: Option<String>,
 }
 
-fn check_codes(
-    conn: &mut DbConn,
-    industry: Option<&str>,
-    district: Option<&str>,
-) -> Result<(), ApiError> {
-    let codes = crate::enterprises::store::reference_codes(conn)?;
-    let mut v = Validator::new();
-    if industry.is_some_and(|c| !codes.has_industry(c)) {
-        v.add("industry", "unknown_code", "is not an industry code");
-    }
-    if district.is_some_and(|c| !codes.has_district(c)) {
-        v.add("district", "unknown_code", "is not a district code");
-    }
-    v.finish()
-}
-
 /// Lists reports, newest first, without the reporters' identities; filters `status`,
 /// `category`, `industry`, `district`, `assignee_id`, `from`, `to` (filing dates).
 /// Roles: admin, inspector.
@@ -900,7 +884,11 @@ pub async fn list_reports(
     let rows = state
         .db
         .run(move |conn| {
-            check_codes(conn, filter.industry.as_deref(), filter.district.as_deref())?;
+            crate::enterprises::store::check_filter_codes(
+                conn,
+                filter.industry.as_deref(),
+                filter.district.as_deref(),
+            )?;
             store::list_reports(conn, &filter, page.before_id, page.fetch())
         })
         .await?;
@@ -1546,7 +1534,7 @@ pub async fn list_rewards(
     let rows = state
         .db
         .run(move |conn| {
-            check_codes(conn, filter.industry.as_deref(), None)?;
+            crate::enterprises::store::check_filter_codes(conn, filter.industry.as_deref(), None)?;
             store::list_rewards(conn, &filter, today, page.before_id, page.fetch())
         })
         .await?;
@@ -1935,7 +1923,7 @@ pub async fn list_situations(
     let rows = state
         .db
         .run(move |conn| {
-            check_codes(conn, industry.as_deref(), None)?;
+            crate::enterprises::store::check_filter_codes(conn, industry.as_deref(), None)?;
             store::list_situations(
                 conn,
                 industry.as_deref(),
