@@ -122,6 +122,12 @@ struct Args {
     /// creates them in an empty database).
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     enterprises: u32,
+    /// `instant-approval`: a file of prepared enterprise tokens. If it exists, they are used
+    /// and nothing is prepared; otherwise the enterprises are prepared, their tokens written
+    /// there (mode 0600) and the run ends, so that the database can be copied before any
+    /// licence is issued and restored before each measured run.
+    #[arg(long)]
+    prepared: Option<std::path::PathBuf>,
 }
 
 /// `--enterprises`, for the scenarios that need it.
@@ -429,6 +435,34 @@ async fn prepare_enterprises(
         started.elapsed().as_secs_f64()
     );
     Ok(prepared)
+}
+
+/// Reads `token tag` lines written by [`write_prepared`].
+fn read_prepared(path: &std::path::Path) -> Result<Vec<(String, String)>, BoxError> {
+    let text = std::fs::read_to_string(path)?;
+    let prepared: Vec<_> = text
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(token, tag)| (token.to_owned(), tag.to_owned()))
+        .collect();
+    eprintln!("using {} prepared enterprises from {}", prepared.len(), path.display());
+    Ok(prepared)
+}
+
+/// Writes the prepared tokens, one `token tag` line each, readable by the owner only (they are
+/// bearer tokens).
+fn write_prepared(path: &std::path::Path, prepared: &[(String, String)]) -> Result<(), BoxError> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    for (token, tag) in prepared {
+        writeln!(file, "{token} {tag}")?;
+    }
+    Ok(())
 }
 
 /// A public report filing: each costs one argon2id receipt hash (on the server's blocking
@@ -838,7 +872,19 @@ async fn run(args: Args) -> Result<(), BoxError> {
         Arc::from(token.ok_or("login answered 2xx without a string access_token")?);
 
     if args.scenario == Scenario::InstantApproval {
-        let prepared = prepare_enterprises(&client, &base, &token, args.enterprises, 16).await?;
+        let prepared = match args.prepared.as_deref() {
+            Some(path) if path.exists() => read_prepared(path)?,
+            other => {
+                let prepared =
+                    prepare_enterprises(&client, &base, &token, args.enterprises, 16).await?;
+                if let Some(path) = other {
+                    write_prepared(path, &prepared)?;
+                    eprintln!("tokens written to {}; copy the database now", path.display());
+                    return Ok(());
+                }
+                prepared
+            }
+        };
         let _ = ENTERPRISE_TOKENS.set(prepared);
     }
 

@@ -52,15 +52,24 @@ pub fn append(
     payload: Value,
     at: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    let last: Option<(i32, String)> = audit_events::table
+    // The last seq, then its hash: two lookups on the unique (type, id, seq) index. Not
+    // `ORDER BY seq DESC LIMIT 1`: SQLite re-prepares a statement with a bound `LIMIT` on every
+    // run (see `docs/ARCHITECTURE.md`).
+    let last: Option<i32> = audit_events::table
         .filter(audit_events::aggregate_type.eq(aggregate_type))
         .filter(audit_events::aggregate_id.eq(aggregate_id))
-        .order(audit_events::seq.desc())
-        .select((audit_events::seq, audit_events::hash))
-        .first(conn)
-        .optional()?;
+        .select(diesel::dsl::max(audit_events::seq))
+        .get_result(conn)?;
     let (seq, prev_hash) = match last {
-        Some((seq, hash)) => (seq + 1, hash),
+        Some(seq) => {
+            let hash: String = audit_events::table
+                .filter(audit_events::aggregate_type.eq(aggregate_type))
+                .filter(audit_events::aggregate_id.eq(aggregate_id))
+                .filter(audit_events::seq.eq(seq))
+                .select(audit_events::hash)
+                .get_result(conn)?;
+            (seq + 1, hash)
+        }
         None => (1, GENESIS.to_owned()),
     };
     insert(

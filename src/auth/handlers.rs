@@ -105,7 +105,7 @@ pub async fn login(
             state.metrics.domain_event("login", "failed");
             state
                 .db
-                .run(move |conn| throttle::record_failure(conn, &key, now))
+                .write(move |conn| throttle::record_failure(conn, &key, now))
                 .await?;
             return Err(ApiError::InvalidCredentials);
         }

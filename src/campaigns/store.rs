@@ -344,7 +344,7 @@ pub fn find_campaign(conn: &mut DbConn, id: i64) -> Result<Option<CampaignRow>, 
     Ok(campaigns::table
         .find(id)
         .select(CampaignRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -418,7 +418,7 @@ pub fn find_task(conn: &mut DbConn, id: i64) -> Result<Option<TaskRow>, ApiError
     Ok(key_tasks::table
         .find(id)
         .select(TaskRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -529,7 +529,7 @@ pub fn lock_enterprise(conn: &mut DbConn, id: i64) -> Result<Option<String>, Api
         enterprises::table
             .find(id)
             .select(enterprises::status)
-            .first(conn)?,
+            .get_result(conn)?,
     ))
 }
 
@@ -570,7 +570,7 @@ pub fn find_group(conn: &mut DbConn, id: i64) -> Result<Option<GroupRow>, ApiErr
     Ok(inspection_groups::table
         .find(id)
         .select(GroupRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -691,7 +691,7 @@ pub fn find_inspection(conn: &mut DbConn, id: i64) -> Result<Option<InspectionRo
     Ok(inspections::table
         .find(id)
         .select(InspectionRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -769,7 +769,7 @@ pub fn find_hazard(conn: &mut DbConn, id: i64) -> Result<Option<HazardRow>, ApiE
     Ok(hazards::table
         .find(id)
         .select(HazardRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -907,7 +907,7 @@ pub fn find_penalty(conn: &mut DbConn, id: i64) -> Result<Option<PenaltyRow>, Ap
     Ok(penalties::table
         .find(id)
         .select(PenaltyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -992,7 +992,7 @@ pub fn find_order(conn: &mut DbConn, id: i64) -> Result<Option<OrderRow>, ApiErr
     Ok(orders::table
         .find(id)
         .select(OrderRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

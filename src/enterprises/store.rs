@@ -179,7 +179,7 @@ pub fn find(conn: &mut DbConn, id: EnterpriseId) -> Result<Option<EnterpriseRow>
     Ok(enterprises::table
         .find(id.0)
         .select(EnterpriseRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

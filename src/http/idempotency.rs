@@ -85,7 +85,7 @@ impl Idempotent {
                     idempotency_keys::status_code,
                     idempotency_keys::response_body,
                 ))
-                .first(conn)?;
+                .get_result(conn)?;
             if hash != self.hash {
                 return Err(ApiError::IdempotencyKeyReused);
             }

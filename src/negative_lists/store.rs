@@ -188,7 +188,7 @@ pub fn find_item(conn: &mut DbConn, list_id: i64, code: &str) -> Result<Option<I
             negative_list_items::severity,
             negative_list_items::suggested_handling,
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -241,7 +241,7 @@ pub fn next_version(conn: &mut DbConn, enterprise: EnterpriseId) -> Result<i32, 
     let max: Option<i32> = negative_lists::table
         .filter(negative_lists::enterprise_id.eq(enterprise.0))
         .select(diesel::dsl::max(negative_lists::version))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(max.unwrap_or(0) + 1)
 }
 
@@ -266,7 +266,7 @@ pub fn find_list(conn: &mut DbConn, id: i64) -> Result<Option<ListRow>, ApiError
     Ok(negative_lists::table
         .find(id)
         .select(negative_lists::all_columns)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -275,7 +275,7 @@ pub fn draft_of(conn: &mut DbConn, enterprise: EnterpriseId) -> Result<Option<Li
         .filter(negative_lists::enterprise_id.eq(enterprise.0))
         .filter(negative_lists::status.eq("draft"))
         .select(negative_lists::all_columns)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -287,7 +287,7 @@ pub fn current_of(
         .filter(negative_lists::enterprise_id.eq(enterprise.0))
         .filter(negative_lists::status.eq("current"))
         .select(negative_lists::all_columns)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -463,7 +463,7 @@ pub fn find_violation(conn: &mut DbConn, id: i64) -> Result<Option<ViolationRow>
     Ok(violations::table
         .find(id)
         .select(violations::all_columns)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

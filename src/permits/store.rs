@@ -79,7 +79,7 @@ pub fn find_type(conn: &mut DbConn, code: &str) -> Result<Option<PermitTypeRow>,
     Ok(permit_types::table
         .find(code)
         .select(PermitTypeRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -183,7 +183,7 @@ pub fn find_application(conn: &mut DbConn, id: i64) -> Result<Option<Application
     Ok(applications::table
         .find(id)
         .select(ApplicationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -329,7 +329,7 @@ pub fn find_certificate(conn: &mut DbConn, id: i64) -> Result<Option<Certificate
     Ok(certificates::table
         .find(id)
         .select(CertificateRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -340,7 +340,7 @@ pub fn find_certificate_by_number(
     Ok(certificates::table
         .filter(certificates::number.eq(number))
         .select(CertificateRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -571,7 +571,7 @@ pub fn rule_inputs(
             .filter(certificates::number.eq(number))
             .filter(certificates::enterprise_id.eq(ent))
             .select(CertificateRow::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?
             .map(|c| BaseCertificate {
                 status: c.status_on(today),

@@ -537,7 +537,7 @@ fn enterprise_by_code(conn: &mut DbConn, code: &str) -> Result<Option<(i64, Stri
     Ok(enterprises::table
         .filter(enterprises::credit_code.eq(code))
         .select((enterprises::id, enterprises::district))
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

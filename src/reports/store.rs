@@ -307,7 +307,7 @@ pub fn find_report(conn: &mut DbConn, id: ReportId) -> Result<Option<ReportRow>,
     Ok(reports::table
         .find(id.0)
         .select(ReportRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -315,7 +315,7 @@ pub fn find_by_receipt_hash(conn: &mut DbConn, hash: &str) -> Result<Option<Repo
     Ok(reports::table
         .filter(reports::receipt_hash.eq(hash))
         .select(ReportRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -475,7 +475,7 @@ pub fn is_assignable(conn: &mut DbConn, user: i64) -> Result<bool, ApiError> {
     let row: Option<(String, bool)> = users::table
         .find(user)
         .select((users::role, users::disabled))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(matches!(row, Some((role, false)) if role == "inspector" || role == "admin"))
 }
@@ -536,7 +536,7 @@ pub fn find_situation(conn: &mut DbConn, code: &str) -> Result<Option<SituationR
     Ok(reward_situations::table
         .filter(reward_situations::code.eq(code))
         .select(SituationRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -642,7 +642,7 @@ pub fn find_reward(conn: &mut DbConn, id: RewardId) -> Result<Option<RewardRow>,
     Ok(rewards::table
         .find(id.0)
         .select(RewardRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -653,7 +653,7 @@ pub fn reward_of_report(
     Ok(rewards::table
         .filter(rewards::report_id.eq(report.0))
         .select(RewardRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -54,7 +54,7 @@ pub fn find(conn: &mut DbConn, id: UserId) -> Result<Option<UserRow>, ApiError> 
     Ok(users::table
         .find(id.0)
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -62,7 +62,7 @@ pub fn find_by_username(conn: &mut DbConn, username: &str) -> Result<Option<User
     Ok(users::table
         .filter(users::username.eq(username))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
