@@ -445,7 +445,11 @@ fn read_prepared(path: &std::path::Path) -> Result<Vec<(String, String)>, BoxErr
         .filter_map(|l| l.split_once(' '))
         .map(|(token, tag)| (token.to_owned(), tag.to_owned()))
         .collect();
-    eprintln!("using {} prepared enterprises from {}", prepared.len(), path.display());
+    eprintln!(
+        "using {} prepared enterprises from {}",
+        prepared.len(),
+        path.display()
+    );
     Ok(prepared)
 }
 
@@ -879,7 +883,10 @@ async fn run(args: Args) -> Result<(), BoxError> {
                     prepare_enterprises(&client, &base, &token, args.enterprises, 16).await?;
                 if let Some(path) = other {
                     write_prepared(path, &prepared)?;
-                    eprintln!("tokens written to {}; copy the database now", path.display());
+                    eprintln!(
+                        "tokens written to {}; copy the database now",
+                        path.display()
+                    );
                     return Ok(());
                 }
                 prepared

@@ -108,6 +108,60 @@ pub fn append_first(
     )
 }
 
+/// Appends the first events of one aggregate this transaction just created, chained in order
+/// (seq 1, 2, …), with one multi-row insert.
+pub fn append_new_chain(
+    conn: &mut DbConn,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    events: &[(&str, &Actor, Value)],
+    at: NaiveDateTime,
+) -> Result<(), ApiError> {
+    // hashes[i] is event i's own hash; event i's prev_hash is hashes[i - 1] (GENESIS for 0).
+    let mut hashes: Vec<String> = Vec::with_capacity(events.len());
+    for (seq, (action, actor, payload)) in (1..).zip(events) {
+        let prev = hashes.last().map_or(GENESIS, String::as_str);
+        let hash = event_hash(
+            prev,
+            &EventFields {
+                aggregate_type,
+                aggregate_id,
+                seq,
+                action,
+                actor_user_id: actor.user_id.map(|id| id.0),
+                actor_role: actor.role,
+                payload,
+                at,
+            },
+        );
+        hashes.push(hash);
+    }
+    let rows: Vec<NewEvent<'_>> = (1..)
+        .zip(events)
+        .zip(&hashes)
+        .map(|((seq, (action, actor, payload)), hash)| NewEvent {
+            aggregate_type,
+            aggregate_id,
+            seq,
+            action,
+            actor_user_id: actor.user_id.map(|id| id.0),
+            actor_role: actor.role,
+            payload: super::canonical_json(payload),
+            at,
+            prev_hash: if seq == 1 {
+                GENESIS
+            } else {
+                &hashes[seq as usize - 2]
+            },
+            hash: hash.clone(),
+        })
+        .collect();
+    crate::db::on_backend!(conn, |c| diesel::insert_into(audit_events::table)
+        .values(&rows)
+        .execute(c))?;
+    Ok(())
+}
+
 /// Appends the first event of many aggregates this transaction just created, with multi-row
 /// inserts (bulk import).
 pub fn append_first_many(

@@ -413,9 +413,13 @@ pub async fn create_application(
     let enterprise = auth.enterprise_id.ok_or(ApiError::Forbidden)?;
     let actor = auth.actor();
     let (now, today, seed) = ctx_parts(&state);
-    let (result, decided) = state
+    // First, outside the write transaction: the type, the form, and for a submission every
+    // rule input read from the enterprise's records. SQLite has one writer at a time, so the
+    // write transaction below holds only the writes (and re-reads what an approval changes).
+    let read_actor = actor.clone();
+    let (t, form, assessment, input) = state
         .db
-        .write(move |conn| {
+        .run(move |conn| {
             let t = lifecycle::load_type(conn, &input.permit_type)?;
             let mut v = Validator::new();
             let form = domain::validate_form(&t.fields, &input.form, input.submit, &mut v);
@@ -427,6 +431,30 @@ pub async fn create_application(
                 );
             }
             v.finish()?;
+            let assessment = if input.submit {
+                let ctx = Ctx {
+                    actor: &read_actor,
+                    now,
+                    today,
+                    signing_seed: &seed,
+                };
+                Some(lifecycle::assess(
+                    conn,
+                    &ctx,
+                    enterprise,
+                    &t,
+                    &form,
+                    input.commitment_accepted,
+                )?)
+            } else {
+                None
+            };
+            Ok((t, form, assessment, input))
+        })
+        .await?;
+    let (result, decided) = state
+        .db
+        .write(move |conn| {
             let ctx = Ctx {
                 actor: &actor,
                 now,
@@ -435,20 +463,27 @@ pub async fn create_application(
             };
             let mut decided = None;
             let result = idem.run(conn, now, |conn| {
-                let draft = lifecycle::create(
-                    conn,
-                    &ctx,
-                    enterprise,
-                    &t,
-                    &form,
-                    input.commitment_accepted,
-                )?;
-                let row = if input.submit {
-                    let done = lifecycle::submit(conn, &ctx, &draft, input.commitment_accepted)?;
-                    decided = Some(done.status);
-                    done.application
-                } else {
-                    draft
+                let row = match assessment {
+                    Some(assessment) => {
+                        let done = lifecycle::create_submitted(
+                            conn,
+                            &ctx,
+                            &t,
+                            &form,
+                            input.commitment_accepted,
+                            assessment,
+                        )?;
+                        decided = Some(done.status);
+                        done.application
+                    }
+                    None => lifecycle::create(
+                        conn,
+                        &ctx,
+                        enterprise,
+                        &t,
+                        &form,
+                        input.commitment_accepted,
+                    )?,
                 };
                 Ok((
                     StatusCode::CREATED,

@@ -7,12 +7,13 @@ use serde_json::{Value, json};
 
 use super::certificates::{self, PublicFields};
 use super::domain::{self, ApplicationStatus, Decision, PermitKind, PermitMode, PermitType};
-use super::rules::{self, Outcome, RuleResult};
+use super::rules::{self, Outcome, RuleInputs, RuleResult};
 use super::store::{
     self, ApplicationChanges, ApplicationRow, CertificateRow, NewApplication, NewCertificate,
 };
 use crate::audit::{self, Actor};
 use crate::db::DbConn;
+use crate::enterprises::store::EnterpriseRow;
 use crate::error::{ApiError, Validator};
 use crate::ids::EnterpriseId;
 
@@ -51,19 +52,23 @@ pub fn create(
     let row = store::insert_application(
         conn,
         NewApplication {
-            number: format!("QDYJ-pending-{}", uuid::Uuid::new_v4().simple()),
+            number: pending_number(),
             enterprise_id: enterprise.0,
             permit_type: &t.code,
             mode: t.mode.as_str(),
             form: form.to_string(),
             commitment_accepted,
             status: ApplicationStatus::Draft.as_str(),
+            submitted_at: None,
+            decided_at: None,
+            due_on: None,
+            rule_results: None,
             created_by: created_by.0,
             created_at: ctx.now,
             updated_at: ctx.now,
         },
-        ctx.today.year(),
     )?;
+    let row = link_certificate(conn, &row, None, Some(ctx.today.year()))?;
     audit::store::append_first(
         conn,
         APPLICATION,
@@ -132,10 +137,123 @@ pub struct Submitted {
     pub rule_results: Vec<RuleResult>,
 }
 
-/// Submits a draft: a complete form (422 listing every missing field otherwise), then every
-/// applicable rule over the enterprise's records, stored; instant items are decided here,
-/// approvals issue their certificate in the same transaction. Of two concurrent submissions
-/// one wins, the other gets 409.
+/// What a submission is decided on: the applicant and the rules' inputs from its records.
+pub struct Assessment {
+    pub enterprise: EnterpriseRow,
+    pub inputs: RuleInputs,
+}
+
+/// Checks that the form is complete (422 listing every missing field otherwise) and the type
+/// open, then reads the enterprise's records for the rules. Writes nothing, so an instant
+/// application can run it before its write transaction.
+pub fn assess(
+    conn: &mut DbConn,
+    ctx: &Ctx<'_>,
+    enterprise: EnterpriseId,
+    t: &PermitType,
+    form: &Value,
+    commitment_accepted: bool,
+) -> Result<Assessment, ApiError> {
+    let mut v = Validator::new();
+    domain::validate_form(&t.fields, form, true, &mut v);
+    v.finish()?;
+    if !t.active {
+        return Err(ApiError::Conflict(format!(
+            "{} is not accepting applications",
+            t.code
+        )));
+    }
+    let enterprise = store::enterprise(conn, enterprise)?;
+    let inputs = store::rule_inputs(
+        conn,
+        &enterprise,
+        t,
+        form,
+        commitment_accepted,
+        ctx.today,
+        ctx.now,
+    )?;
+    Ok(Assessment { enterprise, inputs })
+}
+
+/// Inside the write transaction of a decision: serialises the decisions of one enterprise on
+/// PostgreSQL (SQLite's write transactions are serial already), then reads again the inputs
+/// that an approval itself changes, so that two concurrent applications can never both be
+/// licensed nor both continue one certificate. The other inputs (hazards, orders, fines,
+/// filings) stand as they were read when the request arrived.
+fn recheck(
+    conn: &mut DbConn,
+    a: &mut Assessment,
+    t: &PermitType,
+    form: &Value,
+    today: NaiveDate,
+) -> Result<(), ApiError> {
+    crate::db::lock_key(conn, DECISION_LOCK | a.enterprise.id)?;
+    let (active, base) = store::certificate_inputs(conn, a.enterprise.id, t, form, today)?;
+    a.inputs.active_certificates_of_type = active;
+    a.inputs.base_certificate = base;
+    Ok(())
+}
+
+/// The advisory-lock key space of permit decisions (`lock_key`), one key per enterprise.
+const DECISION_LOCK: i64 = 0x5045_524D << 32;
+
+/// The rules' verdict on a submission.
+struct Verdict {
+    results: Vec<RuleResult>,
+    status: ApplicationStatus,
+    due_on: Option<NaiveDate>,
+}
+
+impl Verdict {
+    fn of(t: &PermitType, inputs: &RuleInputs, today: NaiveDate) -> Self {
+        let results = rules::evaluate(t, inputs);
+        let status = submitted_status(t, rules::decide(&results));
+        let due_on = (status == ApplicationStatus::UnderReview)
+            .then(|| today + chrono::Duration::days(i64::from(t.statutory_days)));
+        Self {
+            results,
+            status,
+            due_on,
+        }
+    }
+
+    /// Decided by the rules alone (no reviewer).
+    fn decided(&self) -> bool {
+        matches!(
+            self.status,
+            ApplicationStatus::Approved | ApplicationStatus::Rejected | ApplicationStatus::Filed
+        )
+    }
+
+    fn results_json(&self) -> Result<String, ApiError> {
+        serde_json::to_string(&self.results).map_err(ApiError::internal)
+    }
+
+    /// The rules' audit event on the application: its action and payload.
+    fn event(&self, t: &PermitType) -> (&'static str, Value) {
+        let failed: Vec<_> = self
+            .results
+            .iter()
+            .filter(|r| r.outcome != Outcome::Pass)
+            .collect();
+        let action = match self.status {
+            ApplicationStatus::Approved => "approved",
+            ApplicationStatus::Rejected => "rejected",
+            ApplicationStatus::Filed => "filed",
+            _ if t.mode == PermitMode::Review => "queued_for_review",
+            _ => "referred_to_review",
+        };
+        (
+            action,
+            json!({"decided_by": "rules", "not_passed": failed, "due_on": self.due_on}),
+        )
+    }
+}
+
+/// Submits a draft: a complete form, then every applicable rule over the enterprise's records,
+/// stored; instant items are decided here, approvals issue their certificate in the same
+/// transaction. Of two concurrent submissions one wins, the other gets 409.
 pub fn submit(
     conn: &mut DbConn,
     ctx: &Ctx<'_>,
@@ -150,45 +268,21 @@ pub fn submit(
     }
     let t = load_type(conn, &app.permit_type)?;
     let form = app.form_value()?;
-    let mut v = Validator::new();
-    domain::validate_form(&t.fields, &form, true, &mut v);
-    v.finish()?;
-    if !t.active {
-        return Err(ApiError::Conflict(format!(
-            "{} is not accepting applications",
-            t.code
-        )));
-    }
-    let enterprise = store::enterprise(conn, EnterpriseId(app.enterprise_id))?;
-    let inputs = store::rule_inputs(
-        conn,
-        &enterprise,
-        &t,
-        &form,
-        commitment_accepted,
-        ctx.today,
-        ctx.now,
-    )?;
-    let results = rules::evaluate(&t, &inputs);
-    let status = submitted_status(&t, rules::decide(&results));
-    let decided = matches!(
-        status,
-        ApplicationStatus::Approved | ApplicationStatus::Rejected | ApplicationStatus::Filed
-    );
-    let due_on = (status == ApplicationStatus::UnderReview)
-        .then(|| ctx.today + chrono::Duration::days(i64::from(t.statutory_days)));
-    let results_json = serde_json::to_string(&results).map_err(ApiError::internal)?;
+    let enterprise = EnterpriseId(app.enterprise_id);
+    let mut assessment = assess(conn, ctx, enterprise, &t, &form, commitment_accepted)?;
+    recheck(conn, &mut assessment, &t, &form, ctx.today)?;
+    let verdict = Verdict::of(&t, &assessment.inputs, ctx.today);
     let row = store::transition(
         conn,
         app.id,
         &[ApplicationStatus::Draft],
         &ApplicationChanges {
             commitment_accepted: Some(commitment_accepted),
-            status: Some(status.as_str().to_owned()),
+            status: Some(verdict.status.as_str().to_owned()),
             submitted_at: Some(Some(ctx.now)),
-            decided_at: Some(decided.then_some(ctx.now)),
-            due_on: Some(due_on),
-            rule_results: Some(Some(results_json)),
+            decided_at: Some(verdict.decided().then_some(ctx.now)),
+            due_on: Some(verdict.due_on),
+            rule_results: Some(Some(verdict.results_json()?)),
             updated_at: Some(ctx.now),
             ..Default::default()
         },
@@ -206,41 +300,108 @@ pub fn submit(
         json!({"commitment_accepted": commitment_accepted}),
         ctx.now,
     )?;
-    let failed: Vec<_> = results
-        .iter()
-        .filter(|r| r.outcome != Outcome::Pass)
-        .collect();
-    let action = match status {
-        ApplicationStatus::Approved => "approved",
-        ApplicationStatus::Rejected => "rejected",
-        ApplicationStatus::Filed => "filed",
-        _ if t.mode == PermitMode::Review => "queued_for_review",
-        _ => "referred_to_review",
-    };
+    let (action, payload) = verdict.event(&t);
     audit::store::append(
         conn,
         APPLICATION,
         &id,
         action,
         &Actor::SYSTEM,
-        json!({"decided_by": "rules", "not_passed": failed, "due_on": due_on}),
+        payload,
         ctx.now,
     )?;
-    let (application, certificate) = if status == ApplicationStatus::Approved {
+    let (application, certificate) = if verdict.status == ApplicationStatus::Approved {
         let system = Ctx {
             actor: &Actor::SYSTEM,
             ..*ctx
         };
-        let cert = issue(conn, &system, &row, &t, &form)?;
-        (cert.0, Some(cert.1))
+        let cert = issue(conn, &system, &row, &t, &form, &assessment.enterprise)?;
+        let linked = link_certificate(conn, &row, Some(&cert), None)?;
+        (linked, Some(cert))
     } else {
         (row, None)
     };
     Ok(Submitted {
         application,
         certificate,
-        status,
-        rule_results: results,
+        status: verdict.status,
+        rule_results: verdict.results,
+    })
+}
+
+/// Creates and submits an application in one go (`submit: true`), from an [`assess`]ment read
+/// before this transaction: the row is written once in its decided state, its first three
+/// audit events (created, submitted, the rules' decision) in one insert, and an approval
+/// issues its certificate here.
+pub fn create_submitted(
+    conn: &mut DbConn,
+    ctx: &Ctx<'_>,
+    t: &PermitType,
+    form: &Value,
+    commitment_accepted: bool,
+    mut assessment: Assessment,
+) -> Result<Submitted, ApiError> {
+    let created_by = ctx
+        .actor
+        .user_id
+        .ok_or_else(|| ApiError::internal("an application needs a signed-in applicant"))?;
+    recheck(conn, &mut assessment, t, form, ctx.today)?;
+    let verdict = Verdict::of(t, &assessment.inputs, ctx.today);
+    let enterprise = assessment.enterprise.id;
+    let row = store::insert_application(
+        conn,
+        NewApplication {
+            number: pending_number(),
+            enterprise_id: enterprise,
+            permit_type: &t.code,
+            mode: t.mode.as_str(),
+            form: form.to_string(),
+            commitment_accepted,
+            status: verdict.status.as_str(),
+            submitted_at: Some(ctx.now),
+            decided_at: verdict.decided().then_some(ctx.now),
+            due_on: verdict.due_on,
+            rule_results: Some(verdict.results_json()?),
+            created_by: created_by.0,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+        },
+    )?;
+    let certificate = if verdict.status == ApplicationStatus::Approved {
+        let system = Ctx {
+            actor: &Actor::SYSTEM,
+            ..*ctx
+        };
+        Some(issue(conn, &system, &row, t, form, &assessment.enterprise)?)
+    } else {
+        None
+    };
+    let application = link_certificate(conn, &row, certificate.as_ref(), Some(ctx.today.year()))?;
+    let (action, decision) = verdict.event(t);
+    audit::store::append_new_chain(
+        conn,
+        APPLICATION,
+        &row.id.to_string(),
+        &[
+            (
+                "created",
+                ctx.actor,
+                json!({"number": application.number, "permit_type": t.code, "enterprise_id": enterprise, "form": form}),
+            ),
+            (
+                "submitted",
+                ctx.actor,
+                json!({"commitment_accepted": commitment_accepted}),
+            ),
+            (action, &Actor::SYSTEM, decision),
+        ],
+        ctx.now,
+    )?;
+    Ok(Submitted {
+        application,
+        certificate,
+        status: verdict.status,
+        rule_results: verdict.results,
     })
 }
 
@@ -291,7 +452,9 @@ pub fn decide(
     if status == ApplicationStatus::Approved {
         let t = load_type(conn, &app.permit_type)?;
         let form = app.form_value()?;
-        let (row, cert) = issue(conn, ctx, &row, &t, &form)?;
+        let enterprise = store::enterprise(conn, EnterpriseId(app.enterprise_id))?;
+        let cert = issue(conn, ctx, &row, &t, &form, &enterprise)?;
+        let row = link_certificate(conn, &row, Some(&cert), None)?;
         Ok((row, Some(cert)))
     } else {
         Ok((row, None))
@@ -344,16 +507,44 @@ fn scope_of(form: &Value) -> Value {
     scope
 }
 
-/// Issues the certificate of an approved application and links it; a renewal, change or
-/// reissue takes the permit type and scope of the certificate it continues and supersedes it.
+/// A unique placeholder for an application's number until its id is known.
+fn pending_number() -> String {
+    format!("QDYJ-pending-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Gives a new application its number, `QDYJ-<year>-<id>` (the id, six digits at least: unique
+/// without a shared counter that every application would queue on), and links its certificate.
+fn link_certificate(
+    conn: &mut DbConn,
+    app: &ApplicationRow,
+    certificate: Option<&CertificateRow>,
+    number_year: Option<i32>,
+) -> Result<ApplicationRow, ApiError> {
+    if certificate.is_none() && number_year.is_none() {
+        return Ok(app.clone());
+    }
+    store::update_application(
+        conn,
+        app.id,
+        &ApplicationChanges {
+            number: number_year.map(|year| format!("QDYJ-{year:04}-{:06}", app.id)),
+            certificate_id: certificate.map(|c| Some(c.id)),
+            ..Default::default()
+        },
+    )
+}
+
+/// Issues the certificate of an approved application (the caller links it); a renewal, change
+/// or reissue takes the permit type and scope of the certificate it continues and supersedes
+/// it. The holder is `enterprise` as read for the decision.
 fn issue(
     conn: &mut DbConn,
     ctx: &Ctx<'_>,
     app: &ApplicationRow,
     t: &PermitType,
     form: &Value,
-) -> Result<(ApplicationRow, CertificateRow), ApiError> {
-    let enterprise = store::enterprise(conn, EnterpriseId(app.enterprise_id))?;
+    enterprise: &EnterpriseRow,
+) -> Result<CertificateRow, ApiError> {
     let base = if t.kind.continues_licence() {
         let number = form
             .get("certificate_no")
@@ -464,17 +655,7 @@ fn issue(
             ctx.now,
         )?;
     }
-    let app = store::transition(
-        conn,
-        app.id,
-        &[ApplicationStatus::Approved],
-        &ApplicationChanges {
-            certificate_id: Some(Some(cert.id)),
-            ..Default::default()
-        },
-    )?
-    .ok_or_else(|| ApiError::internal("the approved application vanished"))?;
-    Ok((app, cert))
+    Ok(cert)
 }
 
 /// Revokes an active certificate with a reason (admin).

@@ -130,8 +130,10 @@ impl ApplicationRow {
     }
 }
 
+/// A new application: a draft, or (created and submitted at once) already decided. `None`s
+/// are written as NULL, so the statement is the same every time and stays prepared.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = applications)]
+#[diesel(table_name = applications, treat_none_as_default_value = false)]
 pub struct NewApplication<'a> {
     pub number: String,
     pub enterprise_id: i64,
@@ -140,6 +142,10 @@ pub struct NewApplication<'a> {
     pub form: String,
     pub commitment_accepted: bool,
     pub status: &'a str,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub due_on: Option<NaiveDate>,
+    pub rule_results: Option<String>,
     pub created_by: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -149,6 +155,7 @@ pub struct NewApplication<'a> {
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = applications)]
 pub struct ApplicationChanges {
+    pub number: Option<String>,
     pub form: Option<String>,
     pub commitment_accepted: Option<bool>,
     pub status: Option<String>,
@@ -162,19 +169,27 @@ pub struct ApplicationChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-/// Inserts an application and gives it its number, `QDYJ-<year>-<id>` (the id, six digits at
-/// least): unique without a shared counter that every application would queue on.
+/// Inserts an application (its number is a placeholder until `update_application` sets it
+/// from the id).
 pub fn insert_application(
     conn: &mut DbConn,
     row: NewApplication<'_>,
-    year: i32,
 ) -> Result<ApplicationRow, ApiError> {
-    let id: i64 = diesel::insert_into(applications::table)
+    Ok(diesel::insert_into(applications::table)
         .values(&row)
-        .returning(applications::id)
-        .get_result(conn)?;
+        .returning(applications::all_columns)
+        .get_result(conn)?)
+}
+
+/// Applies `changes` to the application whatever its state (the caller's transaction has just
+/// created or moved it).
+pub fn update_application(
+    conn: &mut DbConn,
+    id: i64,
+    changes: &ApplicationChanges,
+) -> Result<ApplicationRow, ApiError> {
     Ok(diesel::update(applications::table.find(id))
-        .set(applications::number.eq(format!("QDYJ-{year:04}-{id:06}")))
+        .set(changes)
         .returning(applications::all_columns)
         .get_result(conn)?)
 }
@@ -526,8 +541,11 @@ pub fn rule_inputs(
     );
     let filings: Vec<(String, String)> = applications::table
         .filter(applications::enterprise_id.eq(ent))
+        // Two `=` rather than `IN (…)`: diesel does not keep an `IN` list's statement prepared.
         .filter(
-            applications::permit_type.eq_any(["safety_training_filing", "emergency_plan_filing"]),
+            applications::permit_type
+                .eq("safety_training_filing")
+                .or(applications::permit_type.eq("emergency_plan_filing")),
         )
         .filter(applications::status.eq(filed))
         .select((applications::permit_type, applications::form))
@@ -553,48 +571,24 @@ pub fn rule_inputs(
             });
         }
     }
-    let active_certificates_of_type = if t.kind == PermitKind::Licence {
-        count!(
-            certificates::table
-                .filter(certificates::enterprise_id.eq(ent))
-                .filter(certificates::permit_type.eq(&t.code))
-                .filter(certificates::status.eq(CertificateStatus::Active.as_str()))
-                .filter(certificates::valid_until.ge(today))
-                .count(),
-            conn,
-        )
-    } else {
-        0
-    };
-    let base_certificate = match form.get("certificate_no").and_then(Value::as_str) {
-        Some(number) if t.kind.continues_licence() => certificates::table
-            .filter(certificates::number.eq(number))
-            .filter(certificates::enterprise_id.eq(ent))
-            .select(CertificateRow::as_select())
-            .get_result(conn)
-            .optional()?
-            .map(|c| BaseCertificate {
-                status: c.status_on(today),
-                number: c.number,
-                permit_type: c.permit_type,
-                valid_until: c.valid_until,
-            }),
-        _ => None,
-    };
+    let (active_certificates_of_type, base_certificate) =
+        certificate_inputs(conn, ent, t, form, today)?;
     let year_ago = now.checked_sub_months(Months::new(12)).unwrap_or(now);
-    let recent_revocations = if t.kind.issues_certificate() {
-        count!(
-            certificates::table
-                .filter(certificates::enterprise_id.eq(ent))
-                .filter(certificates::permit_type.eq_any(t.licence_types()))
-                .filter(certificates::status.eq(CertificateStatus::Revoked.as_str()))
-                .filter(certificates::revoked_at.ge(year_ago))
-                .count(),
-            conn,
-        )
-    } else {
-        0
-    };
+    let mut recent_revocations = 0;
+    if t.kind.issues_certificate() {
+        // One prepared count per licence type (usually one) rather than an `IN (…)` list.
+        for licence in t.licence_types() {
+            recent_revocations += count!(
+                certificates::table
+                    .filter(certificates::enterprise_id.eq(ent))
+                    .filter(certificates::permit_type.eq(licence))
+                    .filter(certificates::status.eq(CertificateStatus::Revoked.as_str()))
+                    .filter(certificates::revoked_at.ge(year_ago))
+                    .count(),
+                conn,
+            );
+        }
+    }
     let text = |k: &str| form.get(k).and_then(Value::as_str).map(str::to_owned);
     let flag = |k: &str| form.get(k).and_then(Value::as_bool);
     Ok(RuleInputs {
@@ -617,6 +611,48 @@ pub fn rule_inputs(
         includes_highly_toxic: flag("includes_highly_toxic"),
         includes_explosive_precursors: flag("includes_explosive_precursors"),
     })
+}
+
+/// The two rule inputs that an approval itself changes: the enterprise's active, unexpired
+/// certificates of the type applied for (new licences), and the certificate a renewal, change
+/// or reissue continues. A decision taken from inputs read before its write transaction reads
+/// these again inside it (see `lifecycle::recheck`).
+pub fn certificate_inputs(
+    conn: &mut DbConn,
+    ent: i64,
+    t: &PermitType,
+    form: &Value,
+    today: NaiveDate,
+) -> Result<(u32, Option<BaseCertificate>), ApiError> {
+    let active = if t.kind == PermitKind::Licence {
+        count!(
+            certificates::table
+                .filter(certificates::enterprise_id.eq(ent))
+                .filter(certificates::permit_type.eq(&t.code))
+                .filter(certificates::status.eq(CertificateStatus::Active.as_str()))
+                .filter(certificates::valid_until.ge(today))
+                .count(),
+            conn,
+        )
+    } else {
+        0
+    };
+    let base = match form.get("certificate_no").and_then(Value::as_str) {
+        Some(number) if t.kind.continues_licence() => certificates::table
+            .filter(certificates::number.eq(number))
+            .filter(certificates::enterprise_id.eq(ent))
+            .select(CertificateRow::as_select())
+            .get_result(conn)
+            .optional()?
+            .map(|c| BaseCertificate {
+                status: c.status_on(today),
+                number: c.number,
+                permit_type: c.permit_type,
+                valid_until: c.valid_until,
+            }),
+        _ => None,
+    };
+    Ok((active, base))
 }
 
 /// One application as the statistics read it.

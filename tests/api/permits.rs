@@ -1389,6 +1389,34 @@ async fn two_concurrent_submits_of_one_draft_store_one_decision() {
     assert_eq!(certs["items"].as_array().unwrap().len(), 1);
 }
 
+/// The rules are read before the write transaction; what an approval itself changes (an
+/// active licence of the type) is read again inside it, under a per-enterprise lock on
+/// PostgreSQL, so concurrent applications of one enterprise are licensed once.
+#[tokio::test]
+async fn concurrent_instant_applications_of_one_enterprise_are_licensed_once() {
+    let app = TestApp::spawn().await;
+    let (_, token) = applicant(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "r").await;
+    let answers = join_all((0..8).map(|_| {
+        apply(&app, &token, json!({"permit_type": HAZCHEM, "form": hazchem_form("r"), "submit": true, "commitment_accepted": true}))
+    }))
+    .await;
+    let mut approved = 0;
+    for (status, body) in &answers {
+        assert_eq!(*status, 201, "{body}");
+        match body["status"].as_str() {
+            Some("approved") => approved += 1,
+            Some("rejected") => assert_eq!(failed_rules(body), ["no_duplicate"], "{body}"),
+            other => panic!("unexpected status {other:?}: {body}"),
+        }
+    }
+    assert_eq!(approved, 1);
+    let certs = get_json(&app, "/api/v1/certificates", Some(&token)).await;
+    assert_eq!(certs["items"].as_array().unwrap().len(), 1);
+    let verify = get_json(&app, "/api/v1/audit/verify", Some(&app.admin_token)).await;
+    assert_eq!(verify["ok"], true, "{verify}");
+}
+
 #[tokio::test]
 async fn two_concurrent_reviewer_decisions_store_one() {
     let app = TestApp::spawn().await;
