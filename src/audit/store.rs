@@ -109,14 +109,14 @@ pub fn append_first(
 }
 
 /// Appends the first events of one aggregate this transaction just created, chained in order
-/// (seq 1, 2, …), with one multi-row insert.
+/// (seq 1, 2, …), with one multi-row insert. Returns them as the aggregate's timeline.
 pub fn append_new_chain(
     conn: &mut DbConn,
     aggregate_type: &str,
     aggregate_id: &str,
     events: &[(&str, &Actor, Value)],
     at: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<Vec<TimelineEntry>, ApiError> {
     // hashes[i] is event i's own hash; event i's prev_hash is hashes[i - 1] (GENESIS for 0).
     let mut hashes: Vec<String> = Vec::with_capacity(events.len());
     for (seq, (action, actor, payload)) in (1..).zip(events) {
@@ -159,7 +159,15 @@ pub fn append_new_chain(
     crate::db::on_backend!(conn, |c| diesel::insert_into(audit_events::table)
         .values(&rows)
         .execute(c))?;
-    Ok(())
+    Ok(rows
+        .iter()
+        .map(|r| TimelineEntry {
+            seq: r.seq,
+            action: r.action.to_owned(),
+            actor_role: r.actor_role.to_owned(),
+            at,
+        })
+        .collect())
 }
 
 /// Appends the first event of many aggregates this transaction just created, with multi-row

@@ -463,7 +463,7 @@ pub async fn create_application(
             };
             let mut decided = None;
             let result = idem.run(conn, now, |conn| {
-                let row = match assessment {
+                let view = match assessment {
                     Some(assessment) => {
                         let done = lifecycle::create_submitted(
                             conn,
@@ -474,21 +474,26 @@ pub async fn create_application(
                             assessment,
                         )?;
                         decided = Some(done.status);
-                        done.application
+                        // Everything the view shows was just written: no reads back.
+                        let mut view = application_view(done.application, today)?;
+                        view.certificate =
+                            done.certificate.map(|c| certificate_view(c, today, None));
+                        view.timeline = done.timeline;
+                        view
                     }
-                    None => lifecycle::create(
-                        conn,
-                        &ctx,
-                        enterprise,
-                        &t,
-                        &form,
-                        input.commitment_accepted,
-                    )?,
+                    None => {
+                        let row = lifecycle::create(
+                            conn,
+                            &ctx,
+                            enterprise,
+                            &t,
+                            &form,
+                            input.commitment_accepted,
+                        )?;
+                        application_full(conn, row, today)?
+                    }
                 };
-                Ok((
-                    StatusCode::CREATED,
-                    to_json(&application_full(conn, row, today)?)?,
-                ))
+                Ok((StatusCode::CREATED, to_json(&view)?))
             })?;
             Ok((result, decided))
         })

@@ -11,7 +11,7 @@ use super::rules::{self, Outcome, RuleInputs, RuleResult};
 use super::store::{
     self, ApplicationChanges, ApplicationRow, CertificateRow, NewApplication, NewCertificate,
 };
-use crate::audit::{self, Actor};
+use crate::audit::{self, Actor, TimelineEntry};
 use crate::db::DbConn;
 use crate::enterprises::store::EnterpriseRow;
 use crate::error::{ApiError, Validator};
@@ -135,6 +135,8 @@ pub struct Submitted {
     pub certificate: Option<CertificateRow>,
     pub status: ApplicationStatus,
     pub rule_results: Vec<RuleResult>,
+    /// The application's timeline, when the submission wrote all of it (create and submit).
+    pub timeline: Option<Vec<TimelineEntry>>,
 }
 
 /// What a submission is decided on: the applicant and the rules' inputs from its records.
@@ -315,8 +317,7 @@ pub fn submit(
             actor: &Actor::SYSTEM,
             ..*ctx
         };
-        let cert = issue(conn, &system, &row, &t, &form, &assessment.enterprise)?;
-        let linked = link_certificate(conn, &row, Some(&cert), None)?;
+        let (linked, cert) = issue(conn, &system, &row, &t, &form, &assessment.enterprise, None)?;
         (linked, Some(cert))
     } else {
         (row, None)
@@ -326,6 +327,7 @@ pub fn submit(
         certificate,
         status: verdict.status,
         rule_results: verdict.results,
+        timeline: None,
     })
 }
 
@@ -367,18 +369,9 @@ pub fn create_submitted(
             updated_at: ctx.now,
         },
     )?;
-    let certificate = if verdict.status == ApplicationStatus::Approved {
-        let system = Ctx {
-            actor: &Actor::SYSTEM,
-            ..*ctx
-        };
-        Some(issue(conn, &system, &row, t, form, &assessment.enterprise)?)
-    } else {
-        None
-    };
-    let application = link_certificate(conn, &row, certificate.as_ref(), Some(ctx.today.year()))?;
+    let year = ctx.today.year();
     let (action, decision) = verdict.event(t);
-    audit::store::append_new_chain(
+    let timeline = audit::store::append_new_chain(
         conn,
         APPLICATION,
         &row.id.to_string(),
@@ -386,7 +379,7 @@ pub fn create_submitted(
             (
                 "created",
                 ctx.actor,
-                json!({"number": application.number, "permit_type": t.code, "enterprise_id": enterprise, "form": form}),
+                json!({"number": application_number(year, row.id), "permit_type": t.code, "enterprise_id": enterprise, "form": form}),
             ),
             (
                 "submitted",
@@ -397,11 +390,31 @@ pub fn create_submitted(
         ],
         ctx.now,
     )?;
+    // The certificate last: its serial is taken in `issue`, and held until commit.
+    let (application, certificate) = if verdict.status == ApplicationStatus::Approved {
+        let system = Ctx {
+            actor: &Actor::SYSTEM,
+            ..*ctx
+        };
+        let (linked, cert) = issue(
+            conn,
+            &system,
+            &row,
+            t,
+            form,
+            &assessment.enterprise,
+            Some(year),
+        )?;
+        (linked, Some(cert))
+    } else {
+        (link_certificate(conn, &row, None, Some(year))?, None)
+    };
     Ok(Submitted {
         application,
         certificate,
         status: verdict.status,
         rule_results: verdict.results,
+        timeline: Some(timeline),
     })
 }
 
@@ -453,8 +466,7 @@ pub fn decide(
         let t = load_type(conn, &app.permit_type)?;
         let form = app.form_value()?;
         let enterprise = store::enterprise(conn, EnterpriseId(app.enterprise_id))?;
-        let cert = issue(conn, ctx, &row, &t, &form, &enterprise)?;
-        let row = link_certificate(conn, &row, Some(&cert), None)?;
+        let (row, cert) = issue(conn, ctx, &row, &t, &form, &enterprise, None)?;
         Ok((row, Some(cert)))
     } else {
         Ok((row, None))
@@ -507,13 +519,18 @@ fn scope_of(form: &Value) -> Value {
     scope
 }
 
+/// `QDYJ-<year>-<id>`: the id, six digits at least, so unique without a shared counter that
+/// every application would queue on.
+fn application_number(year: i32, id: i64) -> String {
+    format!("QDYJ-{year:04}-{id:06}")
+}
+
 /// A unique placeholder for an application's number until its id is known.
 fn pending_number() -> String {
     format!("QDYJ-pending-{}", uuid::Uuid::new_v4().simple())
 }
 
-/// Gives a new application its number, `QDYJ-<year>-<id>` (the id, six digits at least: unique
-/// without a shared counter that every application would queue on), and links its certificate.
+/// Gives a new application its number ([`application_number`]) and links its certificate.
 fn link_certificate(
     conn: &mut DbConn,
     app: &ApplicationRow,
@@ -527,16 +544,22 @@ fn link_certificate(
         conn,
         app.id,
         &ApplicationChanges {
-            number: number_year.map(|year| format!("QDYJ-{year:04}-{:06}", app.id)),
+            number: number_year.map(|year| application_number(year, app.id)),
             certificate_id: certificate.map(|c| Some(c.id)),
             ..Default::default()
         },
     )
 }
 
-/// Issues the certificate of an approved application (the caller links it); a renewal, change
-/// or reissue takes the permit type and scope of the certificate it continues and supersedes
-/// it. The holder is `enterprise` as read for the decision.
+/// Issues the certificate of an approved application and links it (giving a new application
+/// its number too, with `number_year`); a renewal, change or reissue takes the permit type and
+/// scope of the certificate it continues and supersedes it. The holder is `enterprise` as read
+/// for the decision.
+///
+/// The certificate is written first under a placeholder number; its serial is taken last,
+/// then numbered, signed and recorded. The serial's row stays locked until commit (that is what
+/// keeps the numbers gap-free), so on PostgreSQL every issuer of the prefix queues behind the
+/// statements that follow it: three, not seven.
 fn issue(
     conn: &mut DbConn,
     ctx: &Ctx<'_>,
@@ -544,7 +567,8 @@ fn issue(
     t: &PermitType,
     form: &Value,
     enterprise: &EnterpriseRow,
-) -> Result<CertificateRow, ApiError> {
+    number_year: Option<i32>,
+) -> Result<(ApplicationRow, CertificateRow), ApiError> {
     let base = if t.kind.continues_licence() {
         let number = form
             .get("certificate_no")
@@ -584,7 +608,31 @@ fn issue(
     )
     .ok_or_else(|| ApiError::internal("no validity for this permit type"))?;
     let code = certificates::verification_code(&mut rand::thread_rng());
-    // Taken last, so the sequence row is held for as short a time as possible.
+    let pending = format!("QD-pending-{}", uuid::Uuid::new_v4().simple());
+    let scope_text = scope.to_string();
+    let cert = store::insert_certificate(
+        conn,
+        &NewCertificate {
+            number: &pending,
+            permit_type: &licence.code,
+            enterprise_id: app.enterprise_id,
+            application_id: app.id,
+            holder_name: &enterprise.name,
+            holder_credit_code: &enterprise.credit_code,
+            holder_address: &enterprise.address,
+            holder_legal_representative: &enterprise.legal_representative,
+            scope: scope_text,
+            issued_at: ctx.now,
+            valid_from,
+            valid_until,
+            status: domain::CertificateStatus::Active.as_str(),
+            verification_code: &code,
+            signed_payload: "",
+            signature: "",
+            updated_at: ctx.now,
+        },
+    )?;
+    let app = link_certificate(conn, app, Some(&cert), number_year)?;
     let serial = store::next_serial(conn, &prefix, ctx.today.year())?;
     let number = domain::CertificateNumber::format(&prefix, ctx.today.year(), serial);
     let payload = certificates::signed_payload(&PublicFields {
@@ -601,28 +649,7 @@ fn issue(
         valid_until,
     });
     let signature = certificates::sign(ctx.signing_seed, &payload);
-    let cert = store::insert_certificate(
-        conn,
-        &NewCertificate {
-            number: &number,
-            permit_type: &licence.code,
-            enterprise_id: app.enterprise_id,
-            application_id: app.id,
-            holder_name: &enterprise.name,
-            holder_credit_code: &enterprise.credit_code,
-            holder_address: &enterprise.address,
-            holder_legal_representative: &enterprise.legal_representative,
-            scope: scope.to_string(),
-            issued_at: ctx.now,
-            valid_from,
-            valid_until,
-            status: domain::CertificateStatus::Active.as_str(),
-            verification_code: &code,
-            signed_payload: &payload,
-            signature: &signature,
-            updated_at: ctx.now,
-        },
-    )?;
+    let cert = store::number_certificate(conn, cert.id, &number, &payload, &signature)?;
     audit::store::append_first(
         conn,
         CERTIFICATE,
@@ -655,7 +682,7 @@ fn issue(
             ctx.now,
         )?;
     }
-    Ok(cert)
+    Ok((app, cert))
 }
 
 /// Revokes an active certificate with a reason (admin).

@@ -359,6 +359,24 @@ pub fn find_certificate_by_number(
         .optional()?)
 }
 
+/// Gives a certificate written under a placeholder its number and signature.
+pub fn number_certificate(
+    conn: &mut DbConn,
+    id: i64,
+    number: &str,
+    signed_payload: &str,
+    signature: &str,
+) -> Result<CertificateRow, ApiError> {
+    Ok(diesel::update(certificates::table.find(id))
+        .set((
+            certificates::number.eq(number),
+            certificates::signed_payload.eq(signed_payload),
+            certificates::signature.eq(signature),
+        ))
+        .returning(certificates::all_columns)
+        .get_result(conn)?)
+}
+
 /// Marks an active certificate superseded by `by`; `false` if it is no longer active.
 pub fn supersede(
     conn: &mut DbConn,
