@@ -42,7 +42,11 @@
 //!   events. Once every enterprise has its licence the scenario wraps round and the rules
 //!   reject the duplicates (still decided instantly); the run reports how many were approved.
 //!   The setup logs in N times: start the server with a generous `ANJIAN_LOGIN_RATE`
-//!   (e.g. `100000/min`).
+//!   (e.g. `100000/min`). Preparing is argon2-bound (two hashes an enterprise, about 45 a
+//!   second): with `--prepared FILE` a first run only prepares, writes the tokens to FILE and
+//!   stops; copy the database then, and every later run with the same FILE (after restoring
+//!   the copy) measures at once. A run licenses each enterprise once, so prepare at least
+//!   (warm-up + duration) × the expected rate.
 //!
 //! Adding a scenario: add a variant to [`Scenario`], write one
 //! `async fn(&Client, &str, &str) -> Result<StatusCode, reqwest::Error>` that

@@ -4,6 +4,7 @@
 //! Backend differences live here and nowhere else: SQLite pragmas, `BEGIN IMMEDIATE` for write
 //! transactions on SQLite, the advisory lock around PostgreSQL migrations.
 
+use std::cell::Cell;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -176,17 +177,60 @@ where
         }
         DbConn::Pg(_) => Tm::begin_transaction(conn)?,
     }
+    UNFLUSHED.set(false);
     match f(conn) {
         Ok(value) => {
             Tm::commit_transaction(conn)?;
+            flush_if_unflushed(conn)?;
             Ok(value)
         }
         Err(err) => {
+            UNFLUSHED.set(false);
             // The error that caused the rollback is the one worth reporting.
             let _ = Tm::rollback_transaction(conn);
             Err(err)
         }
     }
+}
+
+thread_local! {
+    /// Set by [`release_locks_before_flush`] in the transaction running on this thread.
+    static UNFLUSHED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Inside a [`write_tx`] on PostgreSQL: lets this transaction's COMMIT return before its WAL
+/// is flushed to disk, so that the row locks it holds are released at once instead of after the
+/// flush. For a lock every writer of a kind takes (the gap-free certificate sequence row), that
+/// is the difference between one writer per disk flush and many. `write_tx` then makes the
+/// transaction durable before it returns ([`flush_if_unflushed`]), so nothing is answered
+/// before it is on disk; if the server crashes in between, the transaction is lost with every
+/// later one (the WAL is replayed in order), so a sequence never gets a gap. Other sessions
+/// may read the committed rows during that flush. No effect on SQLite, whose write transactions
+/// are serial anyway.
+pub fn release_locks_before_flush(conn: &mut DbConn) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        pg.batch_execute("SET LOCAL synchronous_commit TO OFF")?;
+        UNFLUSHED.set(true);
+    }
+    Ok(())
+}
+
+/// After the commit of a transaction that [`release_locks_before_flush`]: a write committed
+/// synchronously flushes the WAL up to its own commit record, which lies after the relaxed one,
+/// so both are durable when this returns. The write goes to this connection's own row of
+/// `durability_marks`, so these flushes never wait for each other's locks (PostgreSQL groups
+/// their disk writes).
+fn flush_if_unflushed(conn: &mut DbConn) -> QueryResult<()> {
+    if !UNFLUSHED.replace(false) {
+        return Ok(());
+    }
+    if let DbConn::Pg(pg) = conn {
+        pg.batch_execute(
+            "INSERT INTO durability_marks (backend_pid, flushes) VALUES (pg_backend_pid(), 1) \
+             ON CONFLICT (backend_pid) DO UPDATE SET flushes = durability_marks.flushes + 1",
+        )?;
+    }
+    Ok(())
 }
 
 /// The pool plus the way to use it from async code: every database call runs on the blocking

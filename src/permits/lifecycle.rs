@@ -633,6 +633,9 @@ fn issue(
         },
     )?;
     let app = link_certificate(conn, app, Some(&cert), number_year)?;
+    // The serial's row stays locked until commit; on PostgreSQL, not until the commit's disk
+    // flush as well (`write_tx` waits for that after releasing it).
+    crate::db::release_locks_before_flush(conn)?;
     let serial = store::next_serial(conn, &prefix, ctx.today.year())?;
     let number = domain::CertificateNumber::format(&prefix, ctx.today.year(), serial);
     let payload = certificates::signed_payload(&PublicFields {

@@ -6,3 +6,10 @@
 -- With valid_until in the index the lookup is covering and exact.
 DROP INDEX certificates_enterprise;
 CREATE INDEX certificates_enterprise ON certificates (enterprise_id, permit_type, status, valid_until);
+
+-- PostgreSQL only uses this table (see the PostgreSQL migration); it exists here too so that
+-- both schemas stay the same.
+CREATE TABLE durability_marks (
+    backend_pid INTEGER PRIMARY KEY,
+    flushes BIGINT NOT NULL
+);
