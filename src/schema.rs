@@ -161,6 +161,10 @@ diesel::table! {
         notes -> Text,
         created_by -> BigInt,
         created_at -> Timestamp,
+        district -> Text,
+        industry -> Text,
+        prev_inspected_on -> Nullable<Date>,
+        campaign_first -> Bool,
     }
 }
 
@@ -193,6 +197,8 @@ diesel::table! {
         reported_by -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        district -> Text,
+        industry -> Text,
     }
 }
 

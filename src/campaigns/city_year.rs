@@ -30,8 +30,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::store::{
-    NewCampaign, NewHazard, NewInspection, NewInspectionInspector, NewMember, NewOrder, NewPenalty,
-    NewStationing, NewStationingInspector, NewTask, insert_many,
+    HazardCopies, HazardRecord, InspectionCopies, InspectionRecord, NewCampaign, NewHazard,
+    NewInspection, NewInspectionInspector, NewMember, NewOrder, NewPenalty, NewStationing,
+    NewStationingInspector, NewTask, insert_many,
 };
 use crate::audit::{self, Actor};
 use crate::db::{self, DbConn};
@@ -602,16 +603,42 @@ fn write_in_tx(conn: &mut DbConn, scale: f64, seed: u64) -> Result<Summary, ApiE
         let g = g.min(g_n - 1);
         ins_meta.push((e, g, day_of_year(rng.below(350))));
     }
-    let rows: Vec<NewInspection<'_>> = ins_meta
+    // The copies `store::insert_inspection` writes (the enterprises are new: nothing before).
+    // Previous: the enterprise's inspection just before in (date, id) order.
+    let mut prev: Vec<Option<NaiveDate>> = vec![None; ins_n];
+    let mut order: Vec<usize> = (0..ins_n).collect();
+    order.sort_unstable_by_key(|&k| (ins_meta[k].0, ins_meta[k].2, k));
+    for pair in order.windows(2) {
+        let (b, k) = (pair[0], pair[1]);
+        if ins_meta[b].0 == ins_meta[k].0 {
+            prev[k] = Some(ins_meta[b].2);
+        }
+    }
+    // Every inspection is in the one campaign: the enterprise's first by id is its first there.
+    let mut seen = vec![false; e_n];
+    let campaign_first: Vec<bool> = ins_meta
         .iter()
-        .map(|&(e, g, on)| NewInspection {
-            campaign_id: Some(c),
-            group_id: Some(group_ids[g]),
-            enterprise_id: ent_ids[e],
-            inspected_on: on,
-            notes: "",
-            created_by: insp_ids[members[g][0]],
-            created_at: at(on),
+        .map(|&(e, _, _)| !std::mem::replace(&mut seen[e], true))
+        .collect();
+    let rows: Vec<InspectionRecord<'_>> = ins_meta
+        .iter()
+        .enumerate()
+        .map(|(k, &(e, g, on))| InspectionRecord {
+            row: NewInspection {
+                campaign_id: Some(c),
+                group_id: Some(group_ids[g]),
+                enterprise_id: ent_ids[e],
+                inspected_on: on,
+                notes: "",
+                created_by: insp_ids[members[g][0]],
+                created_at: at(on),
+            },
+            copies: InspectionCopies {
+                district: ent_info[e].0,
+                industry: ent_info[e].1,
+                prev_inspected_on: prev[k],
+                campaign_first: campaign_first[k],
+            },
         })
         .collect();
     insert_many!(conn, inspections::table, rows, 1000)?;
@@ -647,7 +674,7 @@ fn write_in_tx(conn: &mut DbConn, scale: f64, seed: u64) -> Result<Summary, ApiE
         "emergency_measures": "设置警戒区域，落实专人监护和应急处置措施",
     })
     .to_string();
-    let mut rows: Vec<NewHazard<'_>> = Vec::with_capacity(h_n);
+    let mut rows: Vec<HazardRecord<'_>> = Vec::with_capacity(h_n);
     for h in 0..h_n {
         let k = if h < ins_n {
             h
@@ -667,7 +694,7 @@ fn write_in_tx(conn: &mut DbConn, scale: f64, seed: u64) -> Result<Summary, ApiE
         };
         let completed = found_on + Duration::days(1 + rng.below(6) as i64);
         let inspector = insp_ids[members[g][0]];
-        rows.push(NewHazard {
+        let row = NewHazard {
             enterprise_id: ent_ids[e],
             inspection_id: Some(ins_ids[k]),
             campaign_id: Some(c),
@@ -687,6 +714,13 @@ fn write_in_tx(conn: &mut DbConn, scale: f64, seed: u64) -> Result<Summary, ApiE
             reported_by: inspector,
             created_at: at(found_on),
             updated_at: at(found_on),
+        };
+        rows.push(HazardRecord {
+            row,
+            copies: HazardCopies {
+                district: ent_info[e].0,
+                industry: ent_info[e].1,
+            },
         });
     }
     insert_many!(conn, hazards::table, rows, 1000)?;

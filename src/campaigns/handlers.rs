@@ -1132,7 +1132,7 @@ fn insert_hazards(
             .map(|p| p.to_string());
         let row = store::insert_hazard(
             conn,
-            &NewHazard {
+            NewHazard {
                 enterprise_id,
                 inspection_id,
                 campaign_id,

@@ -212,7 +212,7 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprise_ids: &[i64]) -> Result<
             let done = status != "open";
             let h = store::insert_hazard(
                 conn,
-                &NewHazard {
+                NewHazard {
                     enterprise_id: enterprise,
                     inspection_id: Some(ins.id),
                     campaign_id: Some(c),
@@ -252,7 +252,7 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprise_ids: &[i64]) -> Result<
     // 自查自报: the enterprise's own report.
     let own = store::insert_hazard(
         conn,
-        &NewHazard {
+        NewHazard {
             enterprise_id: haiwan,
             inspection_id: None,
             campaign_id: None,

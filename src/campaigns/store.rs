@@ -163,9 +163,14 @@ pub struct InspectionRow {
     pub notes: String,
     pub created_by: i64,
     pub created_at: NaiveDateTime,
+    /// Copies of the enterprise's, for the figures (see `InspectionCopies`).
+    pub district: String,
+    pub industry: String,
+    pub prev_inspected_on: Option<NaiveDate>,
+    pub campaign_first: bool,
 }
 
-#[derive(Debug, Insertable)]
+#[derive(Debug, Clone, Copy, Insertable)]
 #[diesel(table_name = inspections)]
 pub struct NewInspection<'a> {
     pub campaign_id: Option<i64>,
@@ -175,6 +180,29 @@ pub struct NewInspection<'a> {
     pub notes: &'a str,
     pub created_by: i64,
     pub created_at: NaiveDateTime,
+}
+
+/// What an inspection carries for the figures (`stats.rs`, migration `000009_stats_copies`):
+/// its enterprise's `district` and `industry` at the time of writing (rewritten by
+/// `recopy_enterprise` when they change), the date of the enterprise's previous inspection in
+/// `(inspected_on, id)` order, and whether it is the enterprise's first in its campaign.
+/// Written only by `insert_inspection` and the city-year seed.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = inspections)]
+pub struct InspectionCopies<'a> {
+    pub district: &'a str,
+    pub industry: &'a str,
+    pub prev_inspected_on: Option<NaiveDate>,
+    pub campaign_first: bool,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = inspections)]
+pub struct InspectionRecord<'a> {
+    #[diesel(embed)]
+    pub row: NewInspection<'a>,
+    #[diesel(embed)]
+    pub copies: InspectionCopies<'a>,
 }
 
 #[derive(Debug, Insertable)]
@@ -207,6 +235,26 @@ pub struct HazardRow {
     pub reported_by: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Copies of the enterprise's, for the figures.
+    pub district: String,
+    pub industry: String,
+}
+
+/// The enterprise's `district` and `industry`, copied onto its hazards for the figures.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = hazards)]
+pub struct HazardCopies<'a> {
+    pub district: &'a str,
+    pub industry: &'a str,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = hazards)]
+pub struct HazardRecord<'a> {
+    #[diesel(embed)]
+    pub row: NewHazard<'a>,
+    #[diesel(embed)]
+    pub copies: HazardCopies<'a>,
 }
 
 #[derive(Debug, Insertable)]
@@ -667,15 +715,90 @@ pub fn stationing_inspector_ids(
 // ---------------------------------------------------------------------------------------------
 // Inspections.
 
+/// The enterprise's `(district, industry)`, as copied onto its inspections and hazards.
+fn enterprise_cell(conn: &mut DbConn, enterprise_id: i64) -> Result<(String, String), ApiError> {
+    enterprises::table
+        .find(enterprise_id)
+        .select((enterprises::district, enterprises::industry))
+        .get_result(conn)
+        .optional()?
+        .ok_or(ApiError::NotFound)
+}
+
+/// Rewrites the copies of an enterprise's district and industry on its inspections and hazards;
+/// every change of an enterprise's `district` or `industry` calls it in the same transaction.
+pub fn recopy_enterprise(
+    conn: &mut DbConn,
+    enterprise_id: i64,
+    district: &str,
+    industry: &str,
+) -> Result<(), ApiError> {
+    diesel::update(inspections::table.filter(inspections::enterprise_id.eq(enterprise_id)))
+        .set((
+            inspections::district.eq(district),
+            inspections::industry.eq(industry),
+        ))
+        .execute(conn)?;
+    diesel::update(hazards::table.filter(hazards::enterprise_id.eq(enterprise_id)))
+        .set((
+            hazards::district.eq(district),
+            hazards::industry.eq(industry),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records an inspection with its copies (`InspectionCopies`): the enterprise's cell, the
+/// previous inspection's date (and, for a back-dated inspection, becomes the previous one of
+/// the enterprise's next inspection), and whether it is the enterprise's first in the campaign.
 pub fn insert_inspection(
     conn: &mut DbConn,
     row: &NewInspection<'_>,
     inspector_ids: &[i64],
 ) -> Result<InspectionRow, ApiError> {
+    let (district, industry) = enterprise_cell(conn, row.enterprise_id)?;
+    // Every existing inspection has a lower id, so those on the same day come before this one.
+    let prev_inspected_on: Option<NaiveDate> = inspections::table
+        .filter(inspections::enterprise_id.eq(row.enterprise_id))
+        .filter(inspections::inspected_on.le(row.inspected_on))
+        .select(diesel::dsl::max(inspections::inspected_on))
+        .get_result(conn)?;
+    let campaign_first = match row.campaign_id {
+        Some(c) => !diesel::select(diesel::dsl::exists(
+            inspections::table
+                .filter(inspections::campaign_id.eq(c))
+                .filter(inspections::enterprise_id.eq(row.enterprise_id)),
+        ))
+        .get_result::<bool>(conn)?,
+        None => false,
+    };
+    let record = InspectionRecord {
+        row: *row,
+        copies: InspectionCopies {
+            district: &district,
+            industry: &industry,
+            prev_inspected_on,
+            campaign_first,
+        },
+    };
     let row: InspectionRow = diesel::insert_into(inspections::table)
-        .values(row)
+        .values(&record)
         .returning(inspections::all_columns)
         .get_result(conn)?;
+    // The enterprise's next inspection (the first after this day) now follows this one. A
+    // later one has a previous date of at least that next inspection's, so only it matches.
+    diesel::update(
+        inspections::table
+            .filter(inspections::enterprise_id.eq(row.enterprise_id))
+            .filter(inspections::inspected_on.gt(row.inspected_on))
+            .filter(
+                inspections::prev_inspected_on
+                    .is_null()
+                    .or(inspections::prev_inspected_on.lt(row.inspected_on)),
+            ),
+    )
+    .set(inspections::prev_inspected_on.eq(row.inspected_on))
+    .execute(conn)?;
     let links: Vec<NewInspectionInspector> = inspector_ids
         .iter()
         .map(|&inspector_id| NewInspectionInspector {
@@ -758,9 +881,18 @@ pub fn list_inspections(
 // ---------------------------------------------------------------------------------------------
 // Hazards.
 
-pub fn insert_hazard(conn: &mut DbConn, row: &NewHazard<'_>) -> Result<HazardRow, ApiError> {
+/// Records a hazard with the copies of its enterprise's district and industry.
+pub fn insert_hazard(conn: &mut DbConn, row: NewHazard<'_>) -> Result<HazardRow, ApiError> {
+    let (district, industry) = enterprise_cell(conn, row.enterprise_id)?;
+    let record = HazardRecord {
+        row,
+        copies: HazardCopies {
+            district: &district,
+            industry: &industry,
+        },
+    };
     Ok(diesel::insert_into(hazards::table)
-        .values(row)
+        .values(&record)
         .returning(hazards::all_columns)
         .get_result(conn)?)
 }

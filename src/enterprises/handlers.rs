@@ -501,6 +501,10 @@ pub async fn update_enterprise(
                 updated_at: Some(now),
             };
             let row = store::update_if_unchanged(conn, id, current.updated_at, &changes)?;
+            if row.district != current.district || row.industry != current.industry {
+                // The inspection figures group by copies of these (campaigns::store).
+                crate::campaigns::store::recopy_enterprise(conn, id.0, &row.district, &row.industry)?;
+            }
             audit::store::append(
                 conn,
                 "enterprise",

@@ -1341,6 +1341,124 @@ async fn the_figures_of_a_known_campaign_are_exact() {
 }
 
 #[tokio::test]
+async fn the_figures_count_back_dated_inspections_once_and_follow_an_enterprise_that_moves() {
+    let app = TestApp::spawn().await;
+    let admin = Some(app.admin_token.as_str());
+    let (a, insp) = inspector(&app).await;
+    let (b, _) = inspector(&app).await;
+    let camp = campaign(&app, "2026-05-01", "2026-07-31").await;
+    let g = group(&app, camp, &[a, b]).await;
+    let gas = app.enterprise("gas", "shinan").await;
+    // Recorded out of date order: the 20th, then the 5th, then the 12th.
+    for on in ["2026-05-20", "2026-05-05", "2026-05-12"] {
+        inspect(
+            &app,
+            &insp,
+            Some(g),
+            gas,
+            &[a, b],
+            on,
+            vec![general("2026-05-30")],
+        )
+        .await;
+    }
+    let figures = |query: String| {
+        let app = &app;
+        async move {
+            let s = ok(app
+                .get(&format!("/api/v1/stats/inspections?{query}"), admin)
+                .await)
+            .await;
+            (
+                s["inspections"].as_i64().unwrap(),
+                s["enterprises_inspected"].as_i64().unwrap(),
+            )
+        }
+    };
+    assert_eq!(
+        figures("from=2026-05-01&to=2026-05-31".into()).await,
+        (3, 1)
+    );
+    assert_eq!(
+        figures("from=2026-05-10&to=2026-05-31".into()).await,
+        (2, 1)
+    );
+    assert_eq!(
+        figures("from=2026-05-13&to=2026-05-31".into()).await,
+        (1, 1)
+    );
+    assert_eq!(
+        figures("from=2026-05-01&to=2026-05-11".into()).await,
+        (1, 1)
+    );
+    assert_eq!(
+        figures("from=2026-05-06&to=2026-05-11".into()).await,
+        (0, 0)
+    );
+    assert_eq!(figures(format!("campaign_id={camp}")).await, (3, 1));
+
+    // The enterprise moves; its records are counted where it is now, and so is a new hazard.
+    ok(app
+        .patch(
+            &format!("/api/v1/enterprises/{gas}"),
+            admin,
+            &json!({"district": "laoshan", "industry": "hazardous_chemicals"}),
+        )
+        .await)
+    .await;
+    inspect(
+        &app,
+        &insp,
+        Some(g),
+        gas,
+        &[a, b],
+        "2026-05-25",
+        vec![general("2026-06-30")],
+    )
+    .await;
+    for query in [
+        format!("campaign_id={camp}"),
+        "from=2026-05-01&to=2026-05-31".to_owned(),
+    ] {
+        let s = ok(app
+            .get(&format!("/api/v1/stats/inspections?{query}"), admin)
+            .await)
+        .await;
+        let row = |list: &str, key: &str, code: &str| {
+            s[list]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r[key] == code)
+                .cloned()
+                .unwrap()
+        };
+        for (list, key, old, new) in [
+            ("by_district", "district", "shinan", "laoshan"),
+            ("by_industry", "industry", "gas", "hazardous_chemicals"),
+        ] {
+            let moved = row(list, key, new);
+            assert_eq!(
+                (
+                    moved["inspections"].as_i64(),
+                    moved["enterprises_inspected"].as_i64(),
+                    moved["hazards_found"].as_i64(),
+                    moved["hazards_overdue"].as_i64()
+                ),
+                (Some(4), Some(1), Some(4), Some(3)),
+                "{query}: {list}"
+            );
+            let left = row(list, key, old);
+            assert_eq!(
+                (left["inspections"].as_i64(), left["hazards_found"].as_i64()),
+                (Some(0), Some(0)),
+                "{query}: {list}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn the_city_year_at_a_small_scale_shows_exactly_its_targets() {
     let app = TestApp::spawn().await;
     let summary = app

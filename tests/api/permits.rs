@@ -133,11 +133,17 @@ async fn insert_hazard(
     app.state
         .db
         .write(move |conn| {
-            use anjian::schema::hazards;
+            use anjian::schema::{enterprises, hazards};
             let user = some_user(conn)?;
+            let (district, industry): (String, String) = enterprises::table
+                .find(enterprise)
+                .select((enterprises::district, enterprises::industry))
+                .first(conn)?;
             diesel::insert_into(hazards::table)
                 .values((
                     hazards::enterprise_id.eq(enterprise),
+                    hazards::district.eq(district),
+                    hazards::industry.eq(industry),
                     hazards::description.eq("储罐区可燃气体报警器失效"),
                     hazards::level.eq(&level),
                     hazards::category.eq("equipment"),

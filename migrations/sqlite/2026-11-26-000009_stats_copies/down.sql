@@ -1,0 +1,10 @@
+DROP INDEX hazards_campaign_cell;
+DROP INDEX hazards_cell_date;
+DROP INDEX inspections_campaign_cell;
+DROP INDEX inspections_cell_date;
+ALTER TABLE hazards DROP COLUMN industry;
+ALTER TABLE hazards DROP COLUMN district;
+ALTER TABLE inspections DROP COLUMN campaign_first;
+ALTER TABLE inspections DROP COLUMN prev_inspected_on;
+ALTER TABLE inspections DROP COLUMN industry;
+ALTER TABLE inspections DROP COLUMN district;
