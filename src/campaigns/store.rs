@@ -969,10 +969,10 @@ pub fn list_hazards(
     before_id: Option<i64>,
     fetch: i64,
 ) -> Result<Vec<HazardRow>, ApiError> {
-    let mut q = hazards::table
-        .inner_join(enterprises::table)
-        .select(HazardRow::as_select())
-        .into_boxed();
+    // District and industry are the hazard's copies of its enterprise's (kept right by
+    // `recopy_enterprise`), so the list needs no join: the overdue list of a district reads
+    // `hazards_open_district` newest first and stops at the page.
+    let mut q = hazards::table.select(HazardRow::as_select()).into_boxed();
     if let Some(v) = f.enterprise_id {
         q = q.filter(hazards::enterprise_id.eq(v));
     }
@@ -1005,10 +1005,10 @@ pub fn list_hazards(
         None => {}
     }
     if let Some(v) = &f.district {
-        q = q.filter(enterprises::district.eq(v.clone()));
+        q = q.filter(hazards::district.eq(v.clone()));
     }
     if let Some(v) = &f.industry {
-        q = q.filter(enterprises::industry.eq(v.clone()));
+        q = q.filter(hazards::industry.eq(v.clone()));
     }
     if let Some(b) = before_id {
         q = q.filter(hazards::id.lt(b));
