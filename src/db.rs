@@ -6,7 +6,7 @@
 
 use std::cell::Cell;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -239,20 +239,21 @@ fn flush_if_unflushed(conn: &mut DbConn) -> QueryResult<()> {
 /// On SQLite, write transactions also queue on one in-process lock before they take a
 /// connection. SQLite has a single writer; without the queue, writers that find the write lock
 /// taken fall into SQLite's busy handler, which sleeps 1, 2, 5, 10, … 100 ms between retries
-/// while the lock may already be free. Measured on instant approvals at 32 clients: 400
-/// decisions/s and p99 564 ms with the busy handler, see `docs/BENCHMARKS.md` for the queue.
-/// Other processes writing the same file (the CLI) still meet the busy handler, as before.
+/// while the lock may already be free. The queue is an async, first-come-first-served lock
+/// taken before the blocking task starts, so waiting writers hold neither a blocking thread nor
+/// a connection (the reads of other requests go on meanwhile), and none waits longer than its
+/// turn. Other processes writing the same file (the CLI) still meet the busy handler.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
     url: DatabaseUrl,
-    writer: Option<Arc<Mutex<()>>>,
+    writers: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl Db {
     pub fn new(pool: Pool, url: DatabaseUrl) -> Self {
-        let writer = (!url.is_postgres()).then(|| Arc::new(Mutex::new(())));
-        Self { pool, url, writer }
+        let writers = (!url.is_postgres()).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Self { pool, url, writers }
     }
 
     pub fn pool(&self) -> &Pool {
@@ -269,42 +270,34 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.blocking(None, f).await
-    }
-
-    /// Runs `f` in one write transaction (see [`write_tx`]) on the blocking pool; on SQLite,
-    /// after its turn in the writers' queue.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.blocking(self.writer.clone(), move |conn| write_tx(conn, f))
-            .await
-    }
-
-    /// Takes `queue` (if any), then a connection, and runs `f` on the blocking pool. The
-    /// connection is taken after the queue so that waiting writers do not hold connections the
-    /// readers need.
-    async fn blocking<T, F>(&self, queue: Option<Arc<Mutex<()>>>, f: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
-        T: Send + 'static,
-    {
         let pool = self.pool.clone();
         let span = tracing::Span::current();
         actix_web::web::block(move || {
             let _entered = span.enter();
-            // A panic while holding the lock leaves nothing half-done in it (the transaction
-            // rolls back with its connection), so a poisoned lock is still good to take.
-            let _turn = queue
-                .as_deref()
-                .map(|m| m.lock().unwrap_or_else(PoisonError::into_inner));
             let mut conn = pool.get().map_err(ApiError::unavailable)?;
             f(&mut conn)
         })
         .await
         .map_err(ApiError::internal)?
+    }
+
+    /// Runs `f` in one write transaction (see [`write_tx`]) on the blocking pool; on SQLite,
+    /// after its turn in the writers' queue. The turn ends when the transaction has ended.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let turn = match &self.writers {
+            Some(queue) => Some(Arc::clone(queue).lock_owned().await),
+            None => None,
+        };
+        self.run(move |conn| {
+            let result = write_tx(conn, f);
+            drop(turn);
+            result
+        })
+        .await
     }
 }
 
