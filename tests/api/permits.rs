@@ -997,6 +997,38 @@ async fn fifty_concurrent_instant_approvals_get_fifty_consecutive_numbers() {
     assert_eq!(numbers, expected);
 }
 
+/// On PostgreSQL the issuing transaction releases the certificate sequence row before its WAL
+/// is flushed, and the answer waits for a synchronous write to the connection's own durability
+/// mark (which flushes the WAL past it). SQLite has nothing to wait for.
+#[tokio::test]
+async fn an_issued_certificate_is_made_durable_before_the_answer() {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let app = TestApp::spawn().await;
+    let (_, _, approved) = licensed(&app, "d").await;
+    assert_eq!(approved["status"], "approved", "{approved}");
+    let marks = app
+        .state
+        .db
+        .run(|conn| {
+            Ok(
+                diesel::sql_query("SELECT COUNT(*) AS n FROM durability_marks")
+                    .get_result::<Count>(conn)?
+                    .n,
+            )
+        })
+        .await
+        .unwrap();
+    if app.state.db.url().is_postgres() {
+        assert!(marks >= 1, "no synchronous flush after the relaxed commit");
+    } else {
+        assert_eq!(marks, 0);
+    }
+}
+
 #[tokio::test]
 async fn renewal_change_and_reissue_supersede_the_old_certificate() {
     let app = TestApp::spawn().await;
