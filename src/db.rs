@@ -327,6 +327,48 @@ pub fn lock_key(conn: &mut DbConn, key: i64) -> QueryResult<()> {
     }
 }
 
+/// `query LIMIT n` with `n` written into the SQL instead of bound. diesel's `.limit(n)` binds
+/// it, and SQLite 3.50 re-prepares a statement with a bound `LIMIT` on every run; written
+/// in, the statement stays prepared (one per page size). `n` is an integer, never text.
+#[derive(Debug, Clone)]
+pub struct LiteralLimit<Q> {
+    query: Q,
+    sql: String,
+}
+
+pub fn literal_limit<Q>(query: Q, n: i64) -> LiteralLimit<Q> {
+    LiteralLimit {
+        query,
+        sql: format!(" LIMIT {n}"),
+    }
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for LiteralLimit<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q> diesel::query_builder::QueryId for LiteralLimit<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q, DB> diesel::query_builder::QueryFragment<DB> for LiteralLimit<Q>
+where
+    DB: diesel::backend::Backend,
+    Q: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        self.query.walk_ast(out.reborrow())?;
+        out.push_sql(&self.sql);
+        Ok(())
+    }
+}
+
+impl<Q, C> RunQueryDsl<C> for LiteralLimit<Q> {}
+
 /// Maps a unique violation to `Some(constraint text)`, anything else to `None`.
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
     matches!(

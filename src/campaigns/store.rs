@@ -989,9 +989,7 @@ pub fn list_hazards(
     // index `hazards_open_id` (a bound parameter does not prove the index's condition).
     let open_only = f.overdue == Some(true) || f.status.as_deref() == Some("open");
     if open_only {
-        q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "hazards.status = 'open'",
-        ));
+        q = q.filter(HazardIsOpen);
     } else if let Some(v) = &f.status {
         q = q.filter(hazards::status.eq(v.clone()));
     }
@@ -1013,7 +1011,29 @@ pub fn list_hazards(
     if let Some(b) = before_id {
         q = q.filter(hazards::id.lt(b));
     }
-    Ok(q.order(hazards::id.desc()).limit(fetch).load(conn)?)
+    Ok(crate::db::literal_limit(q.order(hazards::id.desc()), fetch).load(conn)?)
+}
+
+/// `hazards.status = 'open'` with the value written in, as the partial indexes on open hazards
+/// need, without `diesel::dsl::sql` (which diesel never keeps prepared).
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
+struct HazardIsOpen;
+
+impl Expression for HazardIsOpen {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<QS> diesel::AppearsOnTable<QS> for HazardIsOpen {}
+impl<QS> diesel::SelectableExpression<QS> for HazardIsOpen {}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for HazardIsOpen {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql("hazards.status = 'open'");
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
