@@ -36,8 +36,26 @@ struct NewEvent<'a> {
     actor_role: &'a str,
     payload: String,
     at: NaiveDateTime,
-    prev_hash: &'a str,
+    prev_hash: String,
     hash: String,
+}
+
+impl<'a> NewEvent<'a> {
+    /// The row of `fields` chained after `prev_hash`, with its hash.
+    fn chained(fields: EventFields<'a>, prev_hash: String) -> Self {
+        Self {
+            hash: event_hash(&prev_hash, &fields),
+            payload: super::canonical_json(fields.payload),
+            aggregate_type: fields.aggregate_type,
+            aggregate_id: fields.aggregate_id,
+            seq: fields.seq,
+            action: fields.action,
+            actor_user_id: fields.actor_user_id,
+            actor_role: fields.actor_role,
+            at: fields.at,
+            prev_hash,
+        }
+    }
 }
 
 /// Appends an event to the aggregate's chain. Call it inside the transaction of the change it
@@ -117,43 +135,25 @@ pub fn append_new_chain(
     events: &[(&str, &Actor, Value)],
     at: NaiveDateTime,
 ) -> Result<Vec<TimelineEntry>, ApiError> {
-    // hashes[i] is event i's own hash; event i's prev_hash is hashes[i - 1] (GENESIS for 0).
-    let mut hashes: Vec<String> = Vec::with_capacity(events.len());
-    for (seq, (action, actor, payload)) in (1..).zip(events) {
-        let prev = hashes.last().map_or(GENESIS, String::as_str);
-        let hash = event_hash(
-            prev,
-            &EventFields {
-                aggregate_type,
-                aggregate_id,
-                seq,
-                action,
-                actor_user_id: actor.user_id.map(|id| id.0),
-                actor_role: actor.role,
-                payload,
-                at,
-            },
-        );
-        hashes.push(hash);
-    }
+    let mut prev_hash = GENESIS.to_owned();
     let rows: Vec<NewEvent<'_>> = (1..)
         .zip(events)
-        .zip(&hashes)
-        .map(|((seq, (action, actor, payload)), hash)| NewEvent {
-            aggregate_type,
-            aggregate_id,
-            seq,
-            action,
-            actor_user_id: actor.user_id.map(|id| id.0),
-            actor_role: actor.role,
-            payload: super::canonical_json(payload),
-            at,
-            prev_hash: if seq == 1 {
-                GENESIS
-            } else {
-                &hashes[seq as usize - 2]
-            },
-            hash: hash.clone(),
+        .map(|(seq, (action, actor, payload))| {
+            let row = NewEvent::chained(
+                EventFields {
+                    aggregate_type,
+                    aggregate_id,
+                    seq,
+                    action,
+                    actor_user_id: actor.user_id.map(|id| id.0),
+                    actor_role: actor.role,
+                    payload,
+                    at,
+                },
+                std::mem::take(&mut prev_hash),
+            );
+            prev_hash.clone_from(&row.hash);
+            row
         })
         .collect();
     crate::db::on_backend!(conn, |c| diesel::insert_into(audit_events::table)
@@ -183,19 +183,9 @@ pub fn append_first_many(
     let actor_user_id = actor.user_id.map(|id| id.0);
     let rows: Vec<NewEvent<'_>> = events
         .iter()
-        .map(|(aggregate_id, payload)| NewEvent {
-            aggregate_type,
-            aggregate_id,
-            seq: 1,
-            action,
-            actor_user_id,
-            actor_role: actor.role,
-            payload: super::canonical_json(payload),
-            at,
-            prev_hash: GENESIS,
-            hash: event_hash(
-                GENESIS,
-                &EventFields {
+        .map(|(aggregate_id, payload)| {
+            NewEvent::chained(
+                EventFields {
                     aggregate_type,
                     aggregate_id,
                     seq: 1,
@@ -205,7 +195,8 @@ pub fn append_first_many(
                     payload,
                     at,
                 },
-            ),
+                GENESIS.to_owned(),
+            )
         })
         .collect();
     for chunk in rows.chunks(1000) {
@@ -231,32 +222,19 @@ fn insert(
     payload: Value,
     at: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    let actor_user_id = actor.user_id.map(|id| id.0);
-    let hash = event_hash(
-        prev_hash,
-        &EventFields {
+    let row = NewEvent::chained(
+        EventFields {
             aggregate_type,
             aggregate_id,
             seq,
             action,
-            actor_user_id,
+            actor_user_id: actor.user_id.map(|id| id.0),
             actor_role: actor.role,
             payload: &payload,
             at,
         },
+        prev_hash.to_owned(),
     );
-    let row = NewEvent {
-        aggregate_type,
-        aggregate_id,
-        seq,
-        action,
-        actor_user_id,
-        actor_role: actor.role,
-        payload: super::canonical_json(&payload),
-        at,
-        prev_hash,
-        hash,
-    };
     diesel::insert_into(audit_events::table)
         .values(&row)
         .execute(conn)

@@ -29,6 +29,16 @@ pub struct Ctx<'a> {
     pub signing_seed: &'a [u8; 32],
 }
 
+impl<'a> Ctx<'a> {
+    /// The same moment, acted by the system (the rules deciding, a certificate they issue).
+    fn as_system(&self) -> Ctx<'a> {
+        Ctx {
+            actor: &Actor::SYSTEM,
+            ..*self
+        }
+    }
+}
+
 /// The permit type, or a 422 on `permit_type` when there is none by that code.
 pub fn load_type(conn: &mut DbConn, code: &str) -> Result<PermitType, ApiError> {
     store::find_type(conn, code)?
@@ -313,11 +323,15 @@ pub fn submit(
         ctx.now,
     )?;
     let (application, certificate) = if verdict.status == ApplicationStatus::Approved {
-        let system = Ctx {
-            actor: &Actor::SYSTEM,
-            ..*ctx
-        };
-        let (linked, cert) = issue(conn, &system, &row, &t, &form, &assessment.enterprise, None)?;
+        let (linked, cert) = issue(
+            conn,
+            &ctx.as_system(),
+            &row,
+            &t,
+            &form,
+            &assessment.enterprise,
+            None,
+        )?;
         (linked, Some(cert))
     } else {
         (row, None)
@@ -392,13 +406,9 @@ pub fn create_submitted(
     )?;
     // The certificate last: its serial is taken in `issue`, and held until commit.
     let (application, certificate) = if verdict.status == ApplicationStatus::Approved {
-        let system = Ctx {
-            actor: &Actor::SYSTEM,
-            ..*ctx
-        };
         let (linked, cert) = issue(
             conn,
-            &system,
+            &ctx.as_system(),
             &row,
             t,
             form,
