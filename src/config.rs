@@ -90,8 +90,8 @@ pub struct Secrets {
     pub jwt_secret: Vec<u8>,
     /// Encrypts whistleblower identities at rest.
     pub data_key: [u8; 32],
-    /// Ed25519 seed that signs certificates.
-    pub signing_seed: [u8; 32],
+    /// Signs certificates (derived once from the 32-byte Ed25519 seed).
+    pub signing_key: ed25519_dalek::SigningKey,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -170,10 +170,10 @@ impl Config {
             "ANJIAN_DATA_KEY",
             &secret("ANJIAN_DATA_KEY", "data_key", 32)?,
         )?;
-        let signing_seed = key32(
+        let signing_key = ed25519_dalek::SigningKey::from_bytes(&key32(
             "ANJIAN_SIGNING_KEY",
             &secret("ANJIAN_SIGNING_KEY", "signing_key", 32)?,
-        )?;
+        )?);
 
         let number = |variable: &'static str, default: u64| -> Result<u64, ConfigError> {
             match get(variable) {
@@ -237,7 +237,7 @@ impl Config {
             secrets: Secrets {
                 jwt_secret,
                 data_key,
-                signing_seed,
+                signing_key,
             },
             token_ttl: Duration::from_secs(token_ttl),
             db_pool: db_pool as u32,

@@ -6,7 +6,6 @@
 
 use std::cell::Cell;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -17,6 +16,8 @@ use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::ApiError;
+
+mod writer;
 
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -234,26 +235,30 @@ fn flush_if_unflushed(conn: &mut DbConn) -> QueryResult<()> {
 }
 
 /// The pool plus the way to use it from async code: every database call runs on the blocking
-/// thread pool, never on an async worker.
+/// thread pool or the SQLite writer thread, never on an async worker.
 ///
-/// On SQLite, write transactions also queue on one in-process lock before they take a
-/// connection. SQLite has a single writer; without the queue, writers that find the write lock
-/// taken fall into SQLite's busy handler, which sleeps 1, 2, 5, 10, … 100 ms between retries
-/// while the lock may already be free. The queue is an async, first-come-first-served lock
-/// taken before the blocking task starts, so waiting writers hold neither a blocking thread nor
-/// a connection (the reads of other requests go on meanwhile), and none waits longer than its
-/// turn. Other processes writing the same file (the CLI) still meet the busy handler.
+/// On SQLite, write use cases go to one writer thread with its own connection, which commits
+/// the jobs waiting for it together (see [`writer`]): SQLite has a single writer, and handing
+/// the write lock from one request's blocking task to the next left it idle most of the time.
+/// Reads run on the pool alongside. Other processes writing the same file (the CLI) meet
+/// SQLite's busy handler.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
     url: DatabaseUrl,
-    writers: Option<Arc<tokio::sync::Mutex<()>>>,
+    writer: Option<writer::Writer>,
 }
 
 impl Db {
-    pub fn new(pool: Pool, url: DatabaseUrl) -> Self {
-        let writers = (!url.is_postgres()).then(|| Arc::new(tokio::sync::Mutex::new(())));
-        Self { pool, url, writers }
+    /// On SQLite, this also opens the writer's connection and starts its thread.
+    pub fn new(pool: Pool, url: DatabaseUrl) -> Result<Self, String> {
+        let writer = match &url {
+            DatabaseUrl::Sqlite(_) => {
+                Some(writer::Writer::start(ConnectionManager::new(url.clone()))?)
+            }
+            DatabaseUrl::Postgres(_) => None,
+        };
+        Ok(Self { pool, url, writer })
     }
 
     pub fn pool(&self) -> &Pool {
@@ -281,23 +286,18 @@ impl Db {
         .map_err(ApiError::internal)?
     }
 
-    /// Runs `f` in one write transaction (see [`write_tx`]) on the blocking pool; on SQLite,
-    /// after its turn in the writers' queue. The turn ends when the transaction has ended.
+    /// Runs `f` in one write transaction: on PostgreSQL [`write_tx`] on the blocking pool, on
+    /// SQLite a savepoint in the writer thread's next group commit. Either way `f`'s writes
+    /// are all committed or none, and the answer comes after the commit.
     pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let turn = match &self.writers {
-            Some(queue) => Some(Arc::clone(queue).lock_owned().await),
-            None => None,
-        };
-        self.run(move |conn| {
-            let result = write_tx(conn, f);
-            drop(turn);
-            result
-        })
-        .await
+        match &self.writer {
+            Some(writer) => writer.submit(f).await,
+            None => self.run(move |conn| write_tx(conn, f)).await,
+        }
     }
 }
 
@@ -368,6 +368,85 @@ where
 }
 
 impl<Q, C> RunQueryDsl<C> for LiteralLimit<Q> {}
+
+/// A statement written as SQL around its bind parameters, which diesel's statement cache keeps
+/// prepared: diesel never keeps its own `UPDATE`, multi-row `INSERT` or `sql_query` statements,
+/// so on the hot paths those were parsed and planned again on every run. `sql` holds the text
+/// between the binds (one more piece than binds); each bind is a typed value
+/// (`value.into_sql::<Text>()`), rendered as `?` on SQLite and `$n` on PostgreSQL. `ST` is the
+/// SQL type of a `RETURNING` clause, if any.
+#[derive(Debug, Clone)]
+pub struct Prepared<B, ST = ()> {
+    sql: &'static [&'static str],
+    binds: B,
+    returns: std::marker::PhantomData<ST>,
+}
+
+/// A [`Prepared`] statement that returns nothing (`execute` it).
+pub fn prepared<B>(sql: &'static [&'static str], binds: B) -> Prepared<B> {
+    Prepared {
+        sql,
+        binds,
+        returns: std::marker::PhantomData,
+    }
+}
+
+/// A [`Prepared`] statement with a `RETURNING` clause of SQL type `ST` (`get_result` it).
+pub fn prepared_returning<ST, B>(sql: &'static [&'static str], binds: B) -> Prepared<B, ST> {
+    Prepared {
+        sql,
+        binds,
+        returns: std::marker::PhantomData,
+    }
+}
+
+impl<B, ST> Prepared<B, ST> {
+    fn piece(&self, k: usize) -> QueryResult<&'static str> {
+        self.sql.get(k).copied().ok_or_else(|| {
+            diesel::result::Error::QueryBuilderError("a prepared statement lacks SQL text".into())
+        })
+    }
+}
+
+macro_rules! prepared_binds {
+    ($($bind:ident $k:tt),+) => {
+        impl<DB, ST, $($bind),+> diesel::query_builder::QueryFragment<DB>
+            for Prepared<($($bind,)+), ST>
+        where
+            DB: diesel::backend::Backend,
+            $($bind: diesel::query_builder::QueryFragment<DB>),+
+        {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+            ) -> QueryResult<()> {
+                out.push_sql(self.piece(0)?);
+                $(
+                    self.binds.$k.walk_ast(out.reborrow())?;
+                    out.push_sql(self.piece($k + 1)?);
+                )+
+                Ok(())
+            }
+        }
+    };
+}
+
+prepared_binds!(A 0);
+prepared_binds!(A 0, B 1);
+prepared_binds!(A 0, B 1, C 2);
+prepared_binds!(A 0, B 1, C 2, D 3);
+prepared_binds!(A 0, B 1, C 2, D 3, E 4);
+
+impl<B, ST> diesel::query_builder::QueryId for Prepared<B, ST> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<B, ST: 'static> diesel::query_builder::Query for Prepared<B, ST> {
+    type SqlType = ST;
+}
+
+impl<B, ST, C> RunQueryDsl<C> for Prepared<B, ST> {}
 
 /// Maps a unique violation to `Some(constraint text)`, anything else to `None`.
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {

@@ -184,7 +184,7 @@ fn write_demo(
         create_in_tx(conn, &user, &hash, &actor, now)?;
         accounts.push(((*username).to_owned(), *role, pw));
     }
-    crate::permits::seed::demo(conn, clock, config.timezone, &config.secrets.signing_seed)?;
+    crate::permits::seed::demo(conn, clock, config.timezone, &config.secrets.signing_key)?;
     crate::campaigns::seed::demo(conn, clock, &ids)?;
     crate::reports::seed::demo(conn, clock, &config.secrets.data_key, config.timezone)?;
     // Negative lists and a year of violations for the two chemical companies.

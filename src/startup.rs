@@ -70,7 +70,7 @@ pub fn connect(config: &Config) -> Result<Db, StartupError> {
         .get()
         .map_err(|e| StartupError::Database(e.to_string()))?;
     db::run_migrations(&mut conn).map_err(StartupError::Database)?;
-    Ok(Db::new(pool, config.database_url.clone()))
+    Db::new(pool, config.database_url.clone()).map_err(StartupError::Database)
 }
 
 pub struct Application {

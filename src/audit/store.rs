@@ -25,8 +25,10 @@ pub struct AuditRow {
     pub hash: String,
 }
 
+/// `actor_user_id: None` is written as NULL, not `DEFAULT`: with `DEFAULT` diesel neither keeps
+/// the statement prepared on PostgreSQL nor writes several rows in one statement on SQLite.
 #[derive(Insertable)]
-#[diesel(table_name = audit_events)]
+#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
 struct NewEvent<'a> {
     aggregate_type: &'a str,
     aggregate_id: &'a str,
@@ -156,9 +158,23 @@ pub fn append_new_chain(
             row
         })
         .collect();
-    crate::db::on_backend!(conn, |c| diesel::insert_into(audit_events::table)
-        .values(&rows)
-        .execute(c))?;
+    match conn {
+        // One round trip for the chain.
+        DbConn::Pg(pg) => {
+            diesel::insert_into(audit_events::table)
+                .values(&rows)
+                .execute(pg)?;
+        }
+        // In-process: a prepared single-row insert per event beats a multi-row one parsed
+        // every time.
+        DbConn::Sqlite(_) => {
+            for row in &rows {
+                diesel::insert_into(audit_events::table)
+                    .values(row)
+                    .execute(conn)?;
+            }
+        }
+    }
     Ok(rows
         .iter()
         .map(|r| TimelineEntry {

@@ -119,13 +119,27 @@ pub fn check_filter_codes(
     industry: Option<&str>,
     district: Option<&str>,
 ) -> Result<(), ApiError> {
-    let codes = reference_codes(conn)?;
+    // Point lookups of the codes given, not the whole tables: a list request checks one or two.
     let mut v = crate::error::Validator::new();
-    if industry.is_some_and(|c| !codes.has_industry(c)) {
-        v.add("industry", "unknown_code", "is not an industry code");
+    if let Some(code) = industry {
+        let known = industries::table
+            .find(code)
+            .select(industries::code)
+            .get_result::<String>(conn)
+            .optional()?;
+        if known.is_none() {
+            v.add("industry", "unknown_code", "is not an industry code");
+        }
     }
-    if district.is_some_and(|c| !codes.has_district(c)) {
-        v.add("district", "unknown_code", "is not a district code");
+    if let Some(code) = district {
+        let known = districts::table
+            .find(code)
+            .select(districts::code)
+            .get_result::<String>(conn)
+            .optional()?;
+        if known.is_none() {
+            v.add("district", "unknown_code", "is not a district code");
+        }
     }
     v.finish()
 }

@@ -103,14 +103,13 @@ pub fn signed_payload(f: &PublicFields<'_>) -> String {
 }
 
 /// The Ed25519 signature of `payload`'s UTF-8 bytes, standard base64 (64 bytes → 88 chars).
-pub fn sign(seed: &[u8; 32], payload: &str) -> String {
-    let key = SigningKey::from_bytes(seed);
+pub fn sign(key: &SigningKey, payload: &str) -> String {
     STANDARD.encode(key.sign(payload.as_bytes()).to_bytes())
 }
 
 /// The raw 32-byte Ed25519 public key, standard base64.
-pub fn public_key(seed: &[u8; 32]) -> String {
-    STANDARD.encode(SigningKey::from_bytes(seed).verifying_key().to_bytes())
+pub fn public_key(key: &SigningKey) -> String {
+    STANDARD.encode(key.verifying_key().to_bytes())
 }
 
 /// Checks a signature as an offline verifier would: from the base64 key and signature.
@@ -178,7 +177,7 @@ mod tests {
 
     #[test]
     fn a_signature_verifies_and_any_change_breaks_it() {
-        let seed = [7u8; 32];
+        let seed = SigningKey::from_bytes(&[7u8; 32]);
         let scope = json!({"chemicals": [{"name": "乙醇", "cas_no": "64-17-5"}]});
         let fields = PublicFields {
             number: "QD-WHJY-2026-000001",
@@ -202,7 +201,11 @@ mod tests {
             &payload.replace("2029-05-31", "2039-05-31"),
             &sig
         ));
-        assert!(!verify(&public_key(&[8u8; 32]), &payload, &sig));
+        assert!(!verify(
+            &public_key(&SigningKey::from_bytes(&[8u8; 32])),
+            &payload,
+            &sig
+        ));
         assert!(!verify("not base64!", &payload, &sig));
     }
 }

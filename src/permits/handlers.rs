@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, put, web};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -255,11 +256,11 @@ fn to_json<T: Serialize>(value: &T) -> Result<Value, ApiError> {
     serde_json::to_value(value).map_err(ApiError::internal)
 }
 
-fn ctx_parts(state: &AppState) -> (NaiveDateTime, NaiveDate, [u8; 32]) {
+fn ctx_parts(state: &AppState) -> (NaiveDateTime, NaiveDate, SigningKey) {
     (
         state.clock.now_naive(),
         state.clock.today(state.config.timezone),
-        state.config.secrets.signing_seed,
+        state.config.secrets.signing_key.clone(),
     )
 }
 
@@ -417,6 +418,7 @@ pub async fn create_application(
     // rule input read from the enterprise's records. SQLite has one writer at a time, so the
     // write transaction below holds only the writes (and re-reads what an approval changes).
     let read_actor = actor.clone();
+    let read_key = seed.clone();
     let (t, form, assessment, input) = state
         .db
         .run(move |conn| {
@@ -436,7 +438,7 @@ pub async fn create_application(
                     actor: &read_actor,
                     now,
                     today,
-                    signing_seed: &seed,
+                    signing_key: &read_key,
                 };
                 Some(lifecycle::assess(
                     conn,
@@ -459,7 +461,7 @@ pub async fn create_application(
                 actor: &actor,
                 now,
                 today,
-                signing_seed: &seed,
+                signing_key: &seed,
             };
             let mut decided = None;
             let result = idem.run(conn, now, |conn| {
@@ -676,7 +678,7 @@ pub async fn update_application_form(
                 actor: &actor,
                 now,
                 today,
-                signing_seed: &seed,
+                signing_key: &seed,
             };
             let row = lifecycle::update_form(conn, &ctx, &app, &form)?;
             application_full(conn, row, today)
@@ -724,7 +726,7 @@ pub async fn submit_application(
                 actor: &actor,
                 now,
                 today,
-                signing_seed: &seed,
+                signing_key: &seed,
             };
             let done = lifecycle::submit(conn, &ctx, &app, input.commitment_accepted)?;
             Ok((
@@ -762,7 +764,7 @@ pub async fn withdraw_application(
                 actor: &actor,
                 now,
                 today,
-                signing_seed: &seed,
+                signing_key: &seed,
             };
             let row = lifecycle::withdraw(conn, &ctx, &app)?;
             application_full(conn, row, today)
@@ -813,7 +815,7 @@ pub async fn decide_application(
                 actor: &actor,
                 now,
                 today,
-                signing_seed: &seed,
+                signing_key: &seed,
             };
             let (row, _) = lifecycle::decide(conn, &ctx, &app, input.decision, &reason)?;
             let status = row.status()?;
@@ -983,7 +985,7 @@ pub async fn revoke_certificate(
                 actor: &actor,
                 now,
                 today,
-                signing_seed: &seed,
+                signing_key: &seed,
             };
             let row = lifecycle::revoke(conn, &ctx, id, &reason)?;
             let timeline = audit::store::timeline(conn, CERTIFICATE, &id.to_string())?;
@@ -1013,7 +1015,7 @@ pub async fn certificate_key(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(CertificateKey {
         algorithm: "Ed25519",
         encoding: "base64",
-        public_key: certificates::public_key(&state.config.secrets.signing_seed),
+        public_key: certificates::public_key(&state.config.secrets.signing_key),
         signed_message: "the UTF-8 bytes of signed_payload (canonical JSON: keys sorted, no white space); the signature is base64 of the 64-byte Ed25519 signature",
     })
 }

@@ -3,6 +3,7 @@
 //! with its audit events, and turns a lost compare-and-set into a 409.
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
 
 use super::certificates::{self, PublicFields};
@@ -26,7 +27,7 @@ pub struct Ctx<'a> {
     pub now: NaiveDateTime,
     /// The city's local date.
     pub today: NaiveDate,
-    pub signing_seed: &'a [u8; 32],
+    pub signing_key: &'a SigningKey,
 }
 
 impl<'a> Ctx<'a> {
@@ -550,14 +551,11 @@ fn link_certificate(
     if certificate.is_none() && number_year.is_none() {
         return Ok(app.clone());
     }
-    store::update_application(
+    store::link_application(
         conn,
-        app.id,
-        &ApplicationChanges {
-            number: number_year.map(|year| application_number(year, app.id)),
-            certificate_id: certificate.map(|c| Some(c.id)),
-            ..Default::default()
-        },
+        app.clone(),
+        number_year.map(|year| application_number(year, app.id)),
+        certificate.map(|c| c.id),
     )
 }
 
@@ -661,8 +659,8 @@ fn issue(
         valid_from,
         valid_until,
     });
-    let signature = certificates::sign(ctx.signing_seed, &payload);
-    let cert = store::number_certificate(conn, cert.id, &number, &payload, &signature)?;
+    let signature = certificates::sign(ctx.signing_key, &payload);
+    let cert = store::number_certificate(conn, cert, number.clone(), payload, signature)?;
     audit::store::append_first(
         conn,
         CERTIFICATE,

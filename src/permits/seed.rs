@@ -3,6 +3,7 @@
 //! lifecycle functions as the API, with their audit events.
 
 use chrono_tz::Tz;
+use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
 
 use super::domain::Decision;
@@ -36,7 +37,7 @@ fn actor_of(conn: &mut DbConn, username: &str) -> Result<(Actor, Option<Enterpri
 struct Demo<'a> {
     clock: &'a Clock,
     tz: Tz,
-    seed: &'a [u8; 32],
+    seed: &'a SigningKey,
     summary: Summary,
 }
 
@@ -57,7 +58,7 @@ impl Demo<'_> {
             actor: &actor,
             now: self.clock.now_naive(),
             today: self.clock.today(self.tz),
-            signing_seed: self.seed,
+            signing_key: self.seed,
         };
         let t = lifecycle::load_type(conn, permit_type)?;
         let mut v = Validator::new();
@@ -122,12 +123,12 @@ pub fn demo(
     conn: &mut DbConn,
     clock: &Clock,
     tz: Tz,
-    signing_seed: &[u8; 32],
+    signing_key: &SigningKey,
 ) -> Result<Summary, ApiError> {
     let mut d = Demo {
         clock,
         tz,
-        seed: signing_seed,
+        seed: signing_key,
         summary: Summary::default(),
     };
     // 海湾化工: filed trainings and plan, an instant licence, a renewal refused as too early,
@@ -174,7 +175,7 @@ pub fn demo(
         actor: &reviewer,
         now: clock.now_naive(),
         today: clock.today(tz),
-        signing_seed,
+        signing_key,
     };
     let (_, cert) = lifecycle::decide(
         conn,
@@ -211,7 +212,7 @@ pub fn demo(
         actor: &owner,
         now: clock.now_naive(),
         today: clock.today(tz),
-        signing_seed,
+        signing_key,
     };
     lifecycle::withdraw(conn, &ctx, &draft)?;
     // 喜庆烟花: a fireworks retail licence, approved instantly.

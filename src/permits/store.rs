@@ -3,21 +3,19 @@
 
 use chrono::{Months, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Text};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use serde_json::Value;
 
 use super::domain::{
     ApplicationStatus, CertificateStatus, FieldDef, PermitKind, PermitMode, PermitType,
 };
 use super::rules::{BaseCertificate, FINE_GRACE_DAYS, RuleInputs, TrainingFiling};
-use crate::db::DbConn;
+use crate::db::{DbConn, prepared, prepared_returning};
 use crate::enterprises::domain::EnterpriseStatus;
 use crate::enterprises::store::EnterpriseRow;
 use crate::error::ApiError;
 use crate::ids::EnterpriseId;
-use crate::schema::{
-    applications, certificates, hazards, number_sequences, orders, penalties, permit_types,
-};
+use crate::schema::{applications, certificates, hazards, orders, penalties, permit_types};
 
 /// Every column of `permit_types`, in table order.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -179,6 +177,37 @@ pub fn insert_application(
         .values(&row)
         .returning(applications::all_columns)
         .get_result(conn)?)
+}
+
+/// Gives an application its number and/or links its certificate (`None` leaves a column as
+/// it is); returns `app` with the same changes.
+pub fn link_application(
+    conn: &mut DbConn,
+    mut app: ApplicationRow,
+    number: Option<String>,
+    certificate_id: Option<i64>,
+) -> Result<ApplicationRow, ApiError> {
+    prepared(
+        &[
+            "UPDATE applications SET number = COALESCE(",
+            ", number), certificate_id = COALESCE(",
+            ", certificate_id) WHERE id = ",
+            "",
+        ],
+        (
+            number.as_deref().into_sql::<Nullable<Text>>(),
+            certificate_id.into_sql::<Nullable<BigInt>>(),
+            app.id.into_sql::<BigInt>(),
+        ),
+    )
+    .execute(conn)?;
+    if let Some(n) = number {
+        app.number = n;
+    }
+    if certificate_id.is_some() {
+        app.certificate_id = certificate_id;
+    }
+    Ok(app)
 }
 
 /// Applies `changes` to the application whatever its state (the caller's transaction has just
@@ -362,19 +391,31 @@ pub fn find_certificate_by_number(
 /// Gives a certificate written under a placeholder its number and signature.
 pub fn number_certificate(
     conn: &mut DbConn,
-    id: i64,
-    number: &str,
-    signed_payload: &str,
-    signature: &str,
+    mut cert: CertificateRow,
+    number: String,
+    signed_payload: String,
+    signature: String,
 ) -> Result<CertificateRow, ApiError> {
-    Ok(diesel::update(certificates::table.find(id))
-        .set((
-            certificates::number.eq(number),
-            certificates::signed_payload.eq(signed_payload),
-            certificates::signature.eq(signature),
-        ))
-        .returning(certificates::all_columns)
-        .get_result(conn)?)
+    prepared(
+        &[
+            "UPDATE certificates SET number = ",
+            ", signed_payload = ",
+            ", signature = ",
+            " WHERE id = ",
+            "",
+        ],
+        (
+            number.as_str().into_sql::<Text>(),
+            signed_payload.as_str().into_sql::<Text>(),
+            signature.as_str().into_sql::<Text>(),
+            cert.id.into_sql::<BigInt>(),
+        ),
+    )
+    .execute(conn)?;
+    cert.number = number;
+    cert.signed_payload = signed_payload;
+    cert.signature = signature;
+    Ok(cert)
 }
 
 /// Marks an active certificate superseded by `by`; `false` if it is no longer active.
@@ -475,13 +516,14 @@ pub fn list_certificates(
 /// serials have no gaps and no duplicates on either backend.
 pub fn next_serial(conn: &mut DbConn, prefix: &str, year: i32) -> Result<i64, ApiError> {
     for _ in 0..2 {
-        let bumped: Option<i64> = diesel::update(
-            number_sequences::table
-                .filter(number_sequences::prefix.eq(prefix))
-                .filter(number_sequences::year.eq(year)),
+        let bumped: Option<i64> = prepared_returning::<BigInt, _>(
+            &[
+                "UPDATE number_sequences SET last = last + 1 WHERE prefix = ",
+                " AND year = ",
+                " RETURNING last",
+            ],
+            (prefix.into_sql::<Text>(), year.into_sql::<Integer>()),
         )
-        .set(number_sequences::last.eq(number_sequences::last + 1))
-        .returning(number_sequences::last)
         .get_result(conn)
         .optional()?;
         if let Some(n) = bumped {
