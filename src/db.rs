@@ -319,10 +319,12 @@ pub(crate) use on_backend;
 /// database's write lock (`BEGIN IMMEDIATE`), so there is nothing more to take.
 pub fn lock_key(conn: &mut DbConn, key: i64) -> QueryResult<()> {
     match conn {
-        DbConn::Pg(pg) => diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(key)
-            .execute(pg)
-            .map(|_| ()),
+        DbConn::Pg(_) => prepared(
+            &["SELECT pg_advisory_xact_lock(", ")"],
+            (key.into_sql::<diesel::sql_types::BigInt>(),),
+        )
+        .execute(conn)
+        .map(|_| ()),
         DbConn::Sqlite(_) => Ok(()),
     }
 }

@@ -19,12 +19,24 @@
 //!
 //! With one job waiting this is one ordinary transaction. Under load the commit, the WAL write
 //! of shared pages and the hand-over are paid once per group instead of once per request.
+//!
+//! WAL checkpoints are mostly done beside the writer, not in it. SQLite's automatic checkpoint
+//! copies pages into the database file and `fsync`s it inside a commit, while every write
+//! waits. Instead, after commits (at most every [`CHECKPOINT_PAUSE`]) a second thread with its
+//! own connection runs a `PASSIVE` checkpoint, which waits for no one and copies most of the
+//! WAL. The writer then, between two groups, checkpoints the few frames written meanwhile, so
+//! that the WAL is wholly copied and SQLite starts it afresh with the next write: a checkpoint
+//! that runs beside a busy writer never catches up alone, and the WAL would grow without end.
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 
-use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
+use diesel::RunQueryDsl;
+use diesel::connection::{
+    AnsiTransactionManager, Connection, SimpleConnection, TransactionManager,
+};
 use tokio::sync::oneshot;
 
 use super::{ConnectionManager, DbConn};
@@ -33,6 +45,9 @@ use crate::error::ApiError;
 /// The most jobs committed together. Large enough to absorb a burst from every client of a
 /// busy server, small enough that one group's commit stays short.
 const MAX_GROUP: usize = 64;
+
+/// The least time between two checkpoints.
+const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
 
 type Tm = <DbConn as Connection>::TransactionManager;
 
@@ -97,13 +112,24 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Opens the writer's own SQLite connection and starts its thread.
+    /// Opens the writer's own SQLite connection and starts its thread, and the checkpointer's.
     pub fn start(manager: ConnectionManager) -> Result<Self, String> {
-        let conn = manager.connect_now().map_err(|e| e.to_string())?;
+        let conn = open(&manager)?;
+        let checkpointer = manager.connect_now().map_err(|e| e.to_string())?;
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
+        let (due, checkpoint_due) = mpsc::sync_channel::<()>(1);
+        let checkpoint = Checkpoint {
+            due,
+            copied: Arc::new(AtomicBool::new(false)),
+        };
+        let copied = Arc::clone(&checkpoint.copied);
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || run_checkpoints(checkpointer, &checkpoint_due, &copied))
+            .map_err(|e| e.to_string())?;
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run_queue(&manager, conn, &queue))
+            .spawn(move || run_queue(&manager, conn, &queue, &checkpoint))
             .map_err(|e| e.to_string())?;
         Ok(Self { jobs })
     }
@@ -130,7 +156,59 @@ impl Writer {
     }
 }
 
-fn run_queue(manager: &ConnectionManager, mut conn: DbConn, queue: &mpsc::Receiver<Box<dyn Job>>) {
+/// The writer's connection: automatic checkpoints off (the checkpointer thread does them).
+fn open(manager: &ConnectionManager) -> Result<DbConn, String> {
+    let mut conn = manager.connect_now().map_err(|e| e.to_string())?;
+    conn.batch_execute("PRAGMA wal_autocheckpoint = 0")
+        .map_err(|e| e.to_string())?;
+    Ok(conn)
+}
+
+/// The writer's side of the checkpointer.
+struct Checkpoint {
+    /// Full when a checkpoint is already due.
+    due: mpsc::SyncSender<()>,
+    /// Set when the checkpointer has copied most of the WAL: the writer finishes the job.
+    copied: Arc<AtomicBool>,
+}
+
+/// Above this many WAL frames (about 64 MiB of 4 KiB pages), the writer's checkpoint waits for
+/// readers (`RESTART`) instead of leaving them be: a reader on an old snapshot can keep a
+/// `PASSIVE` checkpoint from finishing, and then the WAL is not started afresh.
+const WAL_FRAMES_RESTART: i64 = 16_384;
+
+#[derive(diesel::QueryableByName)]
+struct CheckpointResult {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    log: i64,
+}
+
+/// Checkpoints what it can without waiting; the number of frames in the WAL.
+fn checkpoint_passive(conn: &mut DbConn) -> i64 {
+    match diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result::<CheckpointResult>(conn) {
+        Ok(r) => r.log,
+        Err(e) => {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+            0
+        }
+    }
+}
+
+fn run_checkpoints(mut conn: DbConn, due: &mpsc::Receiver<()>, copied: &AtomicBool) {
+    // Ends when the writer thread has ended.
+    while due.recv().is_ok() {
+        checkpoint_passive(&mut conn);
+        copied.store(true, Ordering::Release);
+        std::thread::sleep(CHECKPOINT_PAUSE);
+    }
+}
+
+fn run_queue(
+    manager: &ConnectionManager,
+    mut conn: DbConn,
+    queue: &mpsc::Receiver<Box<dyn Job>>,
+    checkpoint: &Checkpoint,
+) {
     while let Ok(first) = queue.recv() {
         let mut group = Vec::with_capacity(8);
         group.push(first);
@@ -141,11 +219,15 @@ fn run_queue(manager: &ConnectionManager, mut conn: DbConn, queue: &mpsc::Receiv
             }
         }
         let failure = run_group(&mut conn, &mut group).err();
+        if failure.is_none() {
+            // Full: a checkpoint is already due.
+            let _ = checkpoint.due.try_send(());
+        }
         if let Some(why) = &failure {
             tracing::error!(error = %why, jobs = group.len(), "write group not committed");
             if !at_rest(&mut conn) {
                 // The transaction could not even be rolled back: start afresh.
-                match manager.connect_now() {
+                match open(manager) {
                     Ok(fresh) => conn = fresh,
                     Err(e) => tracing::error!(error = %e, "the writer could not reconnect"),
                 }
@@ -153,6 +235,14 @@ fn run_queue(manager: &ConnectionManager, mut conn: DbConn, queue: &mpsc::Receiv
         }
         for job in group {
             job.answer(failure.as_deref());
+        }
+        if checkpoint.copied.swap(false, Ordering::Acquire) {
+            // Only the frames written since the checkpointer's pass are left to copy.
+            if checkpoint_passive(&mut conn) > WAL_FRAMES_RESTART
+                && let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(RESTART)")
+            {
+                tracing::warn!(error = %e, "WAL restart checkpoint failed");
+            }
         }
     }
 }
