@@ -47,7 +47,7 @@ use crate::error::ApiError;
 const MAX_GROUP: usize = 64;
 
 /// The least time between two checkpoints.
-const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
+const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
 
 type Tm = <DbConn as Connection>::TransactionManager;
 
@@ -172,10 +172,10 @@ struct Checkpoint {
     copied: Arc<AtomicBool>,
 }
 
-/// Above this many WAL frames (about 64 MiB of 4 KiB pages), the writer's checkpoint waits for
+/// Above this many WAL frames (256 MiB of 4 KiB pages), the writer's checkpoint waits for
 /// readers (`RESTART`) instead of leaving them be: a reader on an old snapshot can keep a
 /// `PASSIVE` checkpoint from finishing, and then the WAL is not started afresh.
-const WAL_FRAMES_RESTART: i64 = 16_384;
+const WAL_FRAMES_RESTART: i64 = 65_536;
 
 #[derive(diesel::QueryableByName)]
 struct CheckpointResult {
