@@ -1356,14 +1356,16 @@ pub async fn list_hazards(
     let rows = state
         .db
         .run(move |conn| {
-            if filter.district.is_some() || filter.industry.is_some() {
+            let rows = store::list_hazards(conn, &filter, today, page.before_id, page.fetch())?;
+            // An unknown code finds nothing; only then is it worth a lookup (and a 422).
+            if rows.is_empty() {
                 enterprise_store::check_filter_codes(
                     conn,
                     filter.industry.as_deref(),
                     filter.district.as_deref(),
                 )?;
             }
-            store::list_hazards(conn, &filter, today, page.before_id, page.fetch())
+            Ok(rows)
         })
         .await?;
     let page = Page::from_rows(rows, page, |r| r.id);
