@@ -179,6 +179,15 @@ pub fn insert_application(
         .get_result(conn)?)
 }
 
+/// An update by id that this transaction depends on must have found its row.
+fn one_row(updated: usize, what: &str, id: i64) -> Result<(), ApiError> {
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(ApiError::internal(format!("{what} {id} was not updated")))
+    }
+}
+
 /// Gives an application its number and/or links its certificate (`None` leaves a column as
 /// it is); returns `app` with the same changes.
 pub fn link_application(
@@ -187,7 +196,7 @@ pub fn link_application(
     number: Option<String>,
     certificate_id: Option<i64>,
 ) -> Result<ApplicationRow, ApiError> {
-    prepared(
+    let linked = prepared(
         &[
             "UPDATE applications SET number = COALESCE(",
             ", number), certificate_id = COALESCE(",
@@ -201,6 +210,7 @@ pub fn link_application(
         ),
     )
     .execute(conn)?;
+    one_row(linked, "application", app.id)?;
     if let Some(n) = number {
         app.number = n;
     }
@@ -396,7 +406,7 @@ pub fn number_certificate(
     signed_payload: String,
     signature: String,
 ) -> Result<CertificateRow, ApiError> {
-    prepared(
+    let numbered = prepared(
         &[
             "UPDATE certificates SET number = ",
             ", signed_payload = ",
@@ -412,6 +422,7 @@ pub fn number_certificate(
         ),
     )
     .execute(conn)?;
+    one_row(numbered, "certificate", cert.id)?;
     cert.number = number;
     cert.signed_payload = signed_payload;
     cert.signature = signature;
