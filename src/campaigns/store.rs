@@ -118,7 +118,7 @@ pub struct NewGroup<'a> {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = group_members)]
+#[diesel(table_name = group_members, treat_none_as_default_value = false)]
 pub struct NewMember {
     pub group_id: i64,
     pub inspector_id: i64,
@@ -136,7 +136,7 @@ pub struct StationingRow {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = stationings)]
+#[diesel(table_name = stationings, treat_none_as_default_value = false)]
 pub struct NewStationing {
     pub group_id: i64,
     pub enterprise_id: i64,
@@ -146,7 +146,7 @@ pub struct NewStationing {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = stationing_inspectors)]
+#[diesel(table_name = stationing_inspectors, treat_none_as_default_value = false)]
 pub struct NewStationingInspector {
     pub stationing_id: i64,
     pub inspector_id: i64,
@@ -197,7 +197,7 @@ pub struct InspectionCopies<'a> {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = inspections)]
+#[diesel(table_name = inspections, treat_none_as_default_value = false)]
 pub struct InspectionRecord<'a> {
     #[diesel(embed)]
     pub row: NewInspection<'a>,
@@ -206,7 +206,7 @@ pub struct InspectionRecord<'a> {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = inspection_inspectors)]
+#[diesel(table_name = inspection_inspectors, treat_none_as_default_value = false)]
 pub struct NewInspectionInspector {
     pub inspection_id: i64,
     pub inspector_id: i64,
@@ -242,14 +242,14 @@ pub struct HazardRow {
 
 /// The enterprise's `district` and `industry`, copied onto its hazards for the figures.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = hazards)]
+#[diesel(table_name = hazards, treat_none_as_default_value = false)]
 pub struct HazardCopies<'a> {
     pub district: &'a str,
     pub industry: &'a str,
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = hazards)]
+#[diesel(table_name = hazards, treat_none_as_default_value = false)]
 pub struct HazardRecord<'a> {
     #[diesel(embed)]
     pub row: NewHazard<'a>,

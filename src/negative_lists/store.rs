@@ -29,7 +29,7 @@ pub struct ItemRow {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = negative_list_templates)]
+#[diesel(table_name = negative_list_templates, treat_none_as_default_value = false)]
 struct NewTemplateItem<'a> {
     industry: &'a str,
     code: &'a str,
@@ -42,7 +42,7 @@ struct NewTemplateItem<'a> {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = negative_list_items)]
+#[diesel(table_name = negative_list_items, treat_none_as_default_value = false)]
 struct NewListItem<'a> {
     list_id: i64,
     code: &'a str,
@@ -225,7 +225,7 @@ pub struct ListRow {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = negative_lists)]
+#[diesel(table_name = negative_lists, treat_none_as_default_value = false)]
 pub struct NewList<'a> {
     pub enterprise_id: i64,
     pub version: i32,

@@ -348,7 +348,7 @@ impl CertificateRow {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = certificates)]
+#[diesel(table_name = certificates, treat_none_as_default_value = false)]
 pub struct NewCertificate<'a> {
     pub number: &'a str,
     pub permit_type: &'a str,
