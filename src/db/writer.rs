@@ -23,8 +23,8 @@
 //! WAL checkpoints are mostly done beside the writer, not in it. SQLite's automatic checkpoint
 //! copies pages into the database file and `fsync`s it inside a commit, while every write
 //! waits. Instead, after commits (at most every [`CHECKPOINT_PAUSE`]) a second thread with its
-//! own connection runs a `PASSIVE` checkpoint, which waits for no one and copies most of the
-//! WAL. The writer then, between two groups, checkpoints the few frames written meanwhile, so
+//! own connection runs `PASSIVE` checkpoints, which wait for no one, until little of the WAL is
+//! left to copy. The writer then, between two groups, checkpoints the few frames left, so
 //! that the WAL is wholly copied and SQLite starts it afresh with the next write: a checkpoint
 //! that runs beside a busy writer never catches up alone, and the WAL would grow without end.
 
@@ -179,25 +179,41 @@ const WAL_FRAMES_RESTART: i64 = 65_536;
 
 #[derive(diesel::QueryableByName)]
 struct CheckpointResult {
+    /// Frames in the WAL.
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     log: i64,
+    /// Frames of it copied into the database file.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    checkpointed: i64,
 }
 
-/// Checkpoints what it can without waiting; the number of frames in the WAL.
-fn checkpoint_passive(conn: &mut DbConn) -> i64 {
-    match diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result::<CheckpointResult>(conn) {
-        Ok(r) => r.log,
-        Err(e) => {
+/// Checkpoints what it can without waiting.
+fn checkpoint_passive(conn: &mut DbConn) -> CheckpointResult {
+    diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)")
+        .get_result::<CheckpointResult>(conn)
+        .unwrap_or_else(|e| {
             tracing::warn!(error = %e, "WAL checkpoint failed");
-            0
-        }
-    }
+            CheckpointResult {
+                log: 0,
+                checkpointed: 0,
+            }
+        })
 }
+
+/// The checkpointer hands over to the writer once at most this many frames are left to copy.
+const FRAMES_LEFT_FOR_WRITER: i64 = 256;
 
 fn run_checkpoints(mut conn: DbConn, due: &mpsc::Receiver<()>, copied: &AtomicBool) {
     // Ends when the writer thread has ended.
     while due.recv().is_ok() {
-        checkpoint_passive(&mut conn);
+        // Each pass copies what the writer added during the last one, which is less; a few
+        // passes leave the writer a short copy (and `fsync`) of its own.
+        for _ in 0..4 {
+            let r = checkpoint_passive(&mut conn);
+            if r.log - r.checkpointed <= FRAMES_LEFT_FOR_WRITER {
+                break;
+            }
+        }
         copied.store(true, Ordering::Release);
         std::thread::sleep(CHECKPOINT_PAUSE);
     }
@@ -238,7 +254,7 @@ fn run_queue(
         }
         if checkpoint.copied.swap(false, Ordering::Acquire) {
             // Only the frames written since the checkpointer's pass are left to copy.
-            if checkpoint_passive(&mut conn) > WAL_FRAMES_RESTART
+            if checkpoint_passive(&mut conn).log > WAL_FRAMES_RESTART
                 && let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(RESTART)")
             {
                 tracing::warn!(error = %e, "WAL restart checkpoint failed");
