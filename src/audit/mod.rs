@@ -57,6 +57,30 @@ pub struct EventFields<'a> {
     pub at: NaiveDateTime,
 }
 
+impl<'a> EventFields<'a> {
+    /// The fields of an event `actor` records.
+    pub fn by(
+        actor: &Actor,
+        aggregate_type: &'a str,
+        aggregate_id: &'a str,
+        seq: i32,
+        action: &'a str,
+        payload: &'a Value,
+        at: NaiveDateTime,
+    ) -> Self {
+        Self {
+            aggregate_type,
+            aggregate_id,
+            seq,
+            action,
+            actor_user_id: actor.user_id.map(|id| id.0),
+            actor_role: actor.role,
+            payload,
+            at,
+        }
+    }
+}
+
 /// JSON with object keys sorted at every level and no insignificant white space.
 pub fn canonical_json(value: &Value) -> String {
     fn sorted(value: &Value) -> Value {

@@ -142,16 +142,15 @@ pub fn append_new_chain(
         .zip(events)
         .map(|(seq, (action, actor, payload))| {
             let row = NewEvent::chained(
-                EventFields {
+                EventFields::by(
+                    actor,
                     aggregate_type,
                     aggregate_id,
                     seq,
                     action,
-                    actor_user_id: actor.user_id.map(|id| id.0),
-                    actor_role: actor.role,
                     payload,
                     at,
-                },
+                ),
                 std::mem::take(&mut prev_hash),
             );
             prev_hash.clone_from(&row.hash);
@@ -196,21 +195,11 @@ pub fn append_first_many(
     events: &[(String, Value)],
     at: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    let actor_user_id = actor.user_id.map(|id| id.0);
     let rows: Vec<NewEvent<'_>> = events
         .iter()
         .map(|(aggregate_id, payload)| {
             NewEvent::chained(
-                EventFields {
-                    aggregate_type,
-                    aggregate_id,
-                    seq: 1,
-                    action,
-                    actor_user_id,
-                    actor_role: actor.role,
-                    payload,
-                    at,
-                },
+                EventFields::by(actor, aggregate_type, aggregate_id, 1, action, payload, at),
                 GENESIS.to_owned(),
             )
         })
@@ -239,16 +228,15 @@ fn insert(
     at: NaiveDateTime,
 ) -> Result<(), ApiError> {
     let row = NewEvent::chained(
-        EventFields {
+        EventFields::by(
+            actor,
             aggregate_type,
             aggregate_id,
             seq,
             action,
-            actor_user_id: actor.user_id.map(|id| id.0),
-            actor_role: actor.role,
-            payload: &payload,
+            &payload,
             at,
-        },
+        ),
         prev_hash.to_owned(),
     );
     diesel::insert_into(audit_events::table)

@@ -417,8 +417,6 @@ pub async fn create_application(
     // First, outside the write transaction: the type, the form, and for a submission every
     // rule input read from the enterprise's records. SQLite has one writer at a time, so the
     // write transaction below holds only the writes (and re-reads what an approval changes).
-    let read_actor = actor.clone();
-    let read_key = seed.clone();
     let (t, form, assessment, input) = state
         .db
         .run(move |conn| {
@@ -434,15 +432,10 @@ pub async fn create_application(
             }
             v.finish()?;
             let assessment = if input.submit {
-                let ctx = Ctx {
-                    actor: &read_actor,
-                    now,
-                    today,
-                    signing_key: &read_key,
-                };
                 Some(lifecycle::assess(
                     conn,
-                    &ctx,
+                    today,
+                    now,
                     enterprise,
                     &t,
                     &form,

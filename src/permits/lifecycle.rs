@@ -161,7 +161,8 @@ pub struct Assessment {
 /// application can run it before its write transaction.
 pub fn assess(
     conn: &mut DbConn,
-    ctx: &Ctx<'_>,
+    today: NaiveDate,
+    now: NaiveDateTime,
     enterprise: EnterpriseId,
     t: &PermitType,
     form: &Value,
@@ -177,15 +178,7 @@ pub fn assess(
         )));
     }
     let enterprise = store::enterprise(conn, enterprise)?;
-    let inputs = store::rule_inputs(
-        conn,
-        &enterprise,
-        t,
-        form,
-        commitment_accepted,
-        ctx.today,
-        ctx.now,
-    )?;
+    let inputs = store::rule_inputs(conn, &enterprise, t, form, commitment_accepted, today, now)?;
     Ok(Assessment { enterprise, inputs })
 }
 
@@ -282,7 +275,15 @@ pub fn submit(
     let t = load_type(conn, &app.permit_type)?;
     let form = app.form_value()?;
     let enterprise = EnterpriseId(app.enterprise_id);
-    let mut assessment = assess(conn, ctx, enterprise, &t, &form, commitment_accepted)?;
+    let mut assessment = assess(
+        conn,
+        ctx.today,
+        ctx.now,
+        enterprise,
+        &t,
+        &form,
+        commitment_accepted,
+    )?;
     recheck(conn, &mut assessment, &t, &form, ctx.today)?;
     let verdict = Verdict::of(&t, &assessment.inputs, ctx.today);
     let row = store::transition(
@@ -323,20 +324,16 @@ pub fn submit(
         payload,
         ctx.now,
     )?;
-    let (application, certificate) = if verdict.status == ApplicationStatus::Approved {
-        let (linked, cert) = issue(
-            conn,
-            &ctx.as_system(),
-            &row,
-            &t,
-            &form,
-            &assessment.enterprise,
-            None,
-        )?;
-        (linked, Some(cert))
-    } else {
-        (row, None)
-    };
+    let (application, certificate) = issue_if_approved(
+        conn,
+        ctx,
+        verdict.status,
+        &row,
+        &t,
+        &form,
+        &assessment.enterprise,
+        None,
+    )?;
     Ok(Submitted {
         application,
         certificate,
@@ -406,20 +403,16 @@ pub fn create_submitted(
         ctx.now,
     )?;
     // The certificate last: its serial is taken in `issue`, and held until commit.
-    let (application, certificate) = if verdict.status == ApplicationStatus::Approved {
-        let (linked, cert) = issue(
-            conn,
-            &ctx.as_system(),
-            &row,
-            t,
-            form,
-            &assessment.enterprise,
-            Some(year),
-        )?;
-        (linked, Some(cert))
-    } else {
-        (link_certificate(conn, &row, None, Some(year))?, None)
-    };
+    let (application, certificate) = issue_if_approved(
+        conn,
+        ctx,
+        verdict.status,
+        &row,
+        t,
+        form,
+        &assessment.enterprise,
+        Some(year),
+    )?;
     Ok(Submitted {
         application,
         certificate,
@@ -557,6 +550,38 @@ fn link_certificate(
         number_year.map(|year| application_number(year, app.id)),
         certificate.map(|c| c.id),
     )
+}
+
+/// After the rules' decision: an approval issues its certificate (as the system); otherwise a new
+/// application (`number_year`) only gets its number.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the decision, the application and what its certificate is made of"
+)]
+fn issue_if_approved(
+    conn: &mut DbConn,
+    ctx: &Ctx<'_>,
+    status: ApplicationStatus,
+    app: &ApplicationRow,
+    t: &PermitType,
+    form: &Value,
+    enterprise: &EnterpriseRow,
+    number_year: Option<i32>,
+) -> Result<(ApplicationRow, Option<CertificateRow>), ApiError> {
+    if status == ApplicationStatus::Approved {
+        let (linked, cert) = issue(
+            conn,
+            &ctx.as_system(),
+            app,
+            t,
+            form,
+            enterprise,
+            number_year,
+        )?;
+        Ok((linked, Some(cert)))
+    } else {
+        Ok((link_certificate(conn, app, None, number_year)?, None))
+    }
 }
 
 /// Issues the certificate of an approved application and links it (giving a new application
