@@ -18,7 +18,7 @@ use super::lifecycle::{self, APPLICATION, CERTIFICATE, Ctx};
 use super::rules::RuleResult;
 use super::store::{self, ApplicationRow, CertificateRow, PermitTypeChanges, PermitTypeRow};
 use crate::audit::{self, TimelineEntry};
-use crate::auth::{Admin, Anyone, Auth, EnterpriseOnly, Reviewers, Staff};
+use crate::auth::{Admin, Anyone, Auth, Caller, EnterpriseOnly, Reviewers, Staff};
 use crate::db::DbConn;
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::extract::{ApiQuery, JsonBody};
@@ -403,23 +403,24 @@ fn count_decision(state: &AppState, status: Option<ApplicationStatus>) {
 )]
 #[post("/applications")]
 pub async fn create_application(
-    auth: Auth<EnterpriseOnly>,
+    caller: Caller<EnterpriseOnly>,
     state: web::Data<AppState>,
     req: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse::<CreateApplicationRequest>().await?;
-    let idem = Idempotent::new(&req, format!("user:{}", auth.id), &body.bytes)?;
+    let idem = Idempotent::new(&req, format!("user:{}", caller.user_id()), &body.bytes)?;
     let input = body.value;
-    let enterprise = auth.enterprise_id.ok_or(ApiError::Forbidden)?;
-    let actor = auth.actor();
     let (now, today, seed) = ctx_parts(&state);
-    // First, outside the write transaction: the type, the form, and for a submission every
-    // rule input read from the enterprise's records. SQLite has one writer at a time, so the
-    // write transaction below holds only the writes (and re-reads what an approval changes).
-    let (t, form, assessment, input) = state
+    // First, outside the write transaction: the caller's account, the type, the form, and for a
+    // submission every rule input read from the enterprise's records. SQLite has one writer at a
+    // time, so the write transaction below holds only the writes (and re-reads what an approval
+    // changes).
+    let (t, form, assessment, input, actor, enterprise) = state
         .db
         .run(move |conn| {
+            let auth = caller.confirm(conn)?;
+            let enterprise = auth.enterprise_id.ok_or(ApiError::Forbidden)?;
             let t = lifecycle::load_type(conn, &input.permit_type)?;
             let mut v = Validator::new();
             let form = domain::validate_form(&t.fields, &input.form, input.submit, &mut v);
@@ -444,7 +445,7 @@ pub async fn create_application(
             } else {
                 None
             };
-            Ok((t, form, assessment, input))
+            Ok((t, form, assessment, input, auth.actor(), enterprise))
         })
         .await?;
     let (result, decided) = state

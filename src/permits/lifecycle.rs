@@ -150,7 +150,9 @@ pub struct Submitted {
     pub timeline: Option<Vec<TimelineEntry>>,
 }
 
-/// What a submission is decided on: the applicant and the rules' inputs from its records.
+/// What a submission is decided on: the applicant and the rules' inputs from its records. The
+/// two inputs an approval itself changes (the active certificates of the type, the certificate
+/// continued) are not in it until [`recheck`] reads them inside the write transaction.
 pub struct Assessment {
     pub enterprise: EnterpriseRow,
     pub inputs: RuleInputs,
@@ -183,8 +185,8 @@ pub fn assess(
 }
 
 /// Inside the write transaction of a decision: serialises the decisions of one enterprise on
-/// PostgreSQL (SQLite's write transactions are serial already), then reads again the inputs
-/// that an approval itself changes, so that two concurrent applications can never both be
+/// PostgreSQL (SQLite's write transactions are serial already), then reads the inputs that an
+/// approval itself changes, so that two concurrent applications can never both be
 /// licensed nor both continue one certificate. The other inputs (hazards, orders, fines,
 /// filings) stand as they were read when the request arrived.
 fn recheck(

@@ -566,7 +566,8 @@ macro_rules! count {
 
 /// Everything the rules read about `enterprise`, from its own records: orders, hazards and
 /// penalties (the campaign capability's tables), its filings (applications of the filing types
-/// that were filed) and its certificates.
+/// that were filed) and its recent revocations. Its active certificates of the type and the
+/// certificate continued are left for the write transaction ([`certificate_inputs`]).
 pub fn rule_inputs(
     conn: &mut DbConn,
     enterprise: &EnterpriseRow,
@@ -645,8 +646,6 @@ pub fn rule_inputs(
             });
         }
     }
-    let (active_certificates_of_type, base_certificate) =
-        certificate_inputs(conn, ent, t, form, today)?;
     let year_ago = now.checked_sub_months(Months::new(12)).unwrap_or(now);
     let mut recent_revocations = 0;
     if t.kind.issues_certificate() {
@@ -676,8 +675,9 @@ pub fn rule_inputs(
         unpaid_overdue_fines,
         training_filings,
         emergency_plans_filed,
-        active_certificates_of_type,
-        base_certificate,
+        // Read inside the decision's write transaction (`lifecycle::recheck`), not here.
+        active_certificates_of_type: 0,
+        base_certificate: None,
         recent_revocations,
         commitment_accepted,
         principal_cert_no: text("principal_cert_no"),

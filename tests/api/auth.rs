@@ -386,3 +386,76 @@ async fn a_role_change_or_disabling_ends_the_users_sessions() {
     .await;
     assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.status(), 200);
 }
+
+/// The instant application and the hazard list confirm the caller's account inside their own
+/// database read (`Caller`), not in a trip of their own: the answers must be those of every
+/// other route.
+#[tokio::test]
+async fn the_busiest_routes_refuse_revoked_tokens_and_other_roles_like_every_route() {
+    let app = TestApp::spawn().await;
+    let enterprise = app.enterprise("hazardous_chemicals", "shinan").await;
+    let id = app
+        .create_user_direct("li.applicant", Role::Enterprise, Some(enterprise))
+        .await;
+    let draft = json!({"permit_type": "hazchem_business_no_storage", "form": {}});
+    let token = app.login("li.applicant", PASSWORD).await;
+    let res = app.post("/api/v1/applications", Some(&token), &draft).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(app.get("/api/v1/hazards", Some(&token)).await.status(), 200);
+
+    // Another role: 403, before the body or the query is looked at.
+    let inspector = app.token_for(Role::Inspector, None).await;
+    problem(
+        app.post(
+            "/api/v1/applications",
+            Some(&inspector),
+            &json!({"permit_type": 1}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    // A disabled account's token, and then a new one after logout-all: 401, nothing written.
+    app.patch(
+        &format!("/api/v1/users/{id}"),
+        Some(&app.admin_token),
+        &json!({"disabled": true}),
+    )
+    .await;
+    for res in [
+        app.post("/api/v1/applications", Some(&token), &draft).await,
+        app.get("/api/v1/hazards?limit=5", Some(&token)).await,
+    ] {
+        problem(res, 401, "unauthorized").await;
+    }
+    app.patch(
+        &format!("/api/v1/users/{id}"),
+        Some(&app.admin_token),
+        &json!({"disabled": false}),
+    )
+    .await;
+    let token = app.login("li.applicant", PASSWORD).await;
+    assert_eq!(
+        app.post("/api/v1/auth/logout-all", Some(&token), &json!({}))
+            .await
+            .status(),
+        204
+    );
+    for res in [
+        app.post("/api/v1/applications", Some(&token), &draft).await,
+        app.get("/api/v1/hazards", Some(&token)).await,
+    ] {
+        problem(res, 401, "unauthorized").await;
+    }
+    let token = app.login("li.applicant", PASSWORD).await;
+    let mine = app
+        .get_json(
+            &format!("/api/v1/applications?enterprise_id={enterprise}"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
+    problem(app.get("/api/v1/hazards", None).await, 401, "unauthorized").await;
+}
