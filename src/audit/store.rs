@@ -29,31 +29,32 @@ pub struct AuditRow {
 /// the statement prepared on PostgreSQL nor writes several rows in one statement on SQLite.
 #[derive(Insertable)]
 #[diesel(table_name = audit_events, treat_none_as_default_value = false)]
-struct NewEvent<'a> {
-    aggregate_type: &'a str,
-    aggregate_id: &'a str,
+struct NewEvent {
+    aggregate_type: String,
+    aggregate_id: String,
     seq: i32,
-    action: &'a str,
+    action: String,
     actor_user_id: Option<i64>,
-    actor_role: &'a str,
+    actor_role: String,
     payload: String,
     at: NaiveDateTime,
     prev_hash: String,
     hash: String,
 }
 
-impl<'a> NewEvent<'a> {
-    /// The row of `fields` chained after `prev_hash`, with its hash.
-    fn chained(fields: EventFields<'a>, prev_hash: String) -> Self {
+impl NewEvent {
+    /// The row of `fields` chained after `prev_hash`, with its hash. It owns its values: an
+    /// insert of a fixed number of rows is kept prepared only for a `'static` row type.
+    fn chained(fields: EventFields<'_>, prev_hash: String) -> Self {
         Self {
             hash: event_hash(&prev_hash, &fields),
             payload: super::canonical_json(fields.payload),
-            aggregate_type: fields.aggregate_type,
-            aggregate_id: fields.aggregate_id,
+            aggregate_type: fields.aggregate_type.to_owned(),
+            aggregate_id: fields.aggregate_id.to_owned(),
             seq: fields.seq,
-            action: fields.action,
+            action: fields.action.to_owned(),
             actor_user_id: fields.actor_user_id,
-            actor_role: fields.actor_role,
+            actor_role: fields.actor_role.to_owned(),
             at: fields.at,
             prev_hash,
         }
@@ -130,56 +131,44 @@ pub fn append_first(
 
 /// Appends the first events of one aggregate this transaction just created, chained in order
 /// (seq 1, 2, …), with one multi-row insert. Returns them as the aggregate's timeline.
-pub fn append_new_chain(
+///
+/// The events are a fixed-size array: diesel keeps an insert of `N` rows prepared only when
+/// `N` is known at compile time (a `Vec`'s statement is parsed and planned on every run).
+pub fn append_new_chain<const N: usize>(
     conn: &mut DbConn,
     aggregate_type: &str,
     aggregate_id: &str,
-    events: &[(&str, &Actor, Value)],
+    events: [(&str, &Actor, Value); N],
     at: NaiveDateTime,
 ) -> Result<Vec<TimelineEntry>, ApiError> {
     let mut prev_hash = GENESIS.to_owned();
-    let rows: Vec<NewEvent<'_>> = (1..)
-        .zip(events)
-        .map(|(seq, (action, actor, payload))| {
-            let row = NewEvent::chained(
-                EventFields::by(
-                    actor,
-                    aggregate_type,
-                    aggregate_id,
-                    seq,
-                    action,
-                    payload,
-                    at,
-                ),
-                std::mem::take(&mut prev_hash),
-            );
-            prev_hash.clone_from(&row.hash);
-            row
-        })
-        .collect();
-    match conn {
-        // One round trip for the chain.
-        DbConn::Pg(pg) => {
-            diesel::insert_into(audit_events::table)
-                .values(&rows)
-                .execute(pg)?;
-        }
-        // In-process: a prepared single-row insert per event beats a multi-row one parsed
-        // every time.
-        DbConn::Sqlite(_) => {
-            for row in &rows {
-                diesel::insert_into(audit_events::table)
-                    .values(row)
-                    .execute(conn)?;
-            }
-        }
-    }
+    let mut seq = 0;
+    let rows: [NewEvent; N] = events.each_ref().map(|(action, actor, payload)| {
+        seq += 1;
+        let row = NewEvent::chained(
+            EventFields::by(
+                actor,
+                aggregate_type,
+                aggregate_id,
+                seq,
+                action,
+                payload,
+                at,
+            ),
+            std::mem::take(&mut prev_hash),
+        );
+        prev_hash.clone_from(&row.hash);
+        row
+    });
+    crate::db::on_backend!(conn, |c| diesel::insert_into(audit_events::table)
+        .values(&rows)
+        .execute(c))?;
     Ok(rows
         .iter()
         .map(|r| TimelineEntry {
             seq: r.seq,
-            action: r.action.to_owned(),
-            actor_role: r.actor_role.to_owned(),
+            action: r.action.clone(),
+            actor_role: r.actor_role.clone(),
             at,
         })
         .collect())
@@ -195,7 +184,7 @@ pub fn append_first_many(
     events: &[(String, Value)],
     at: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    let rows: Vec<NewEvent<'_>> = events
+    let rows: Vec<NewEvent> = events
         .iter()
         .map(|(aggregate_id, payload)| {
             NewEvent::chained(

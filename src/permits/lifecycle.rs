@@ -389,7 +389,7 @@ pub fn create_submitted(
         conn,
         APPLICATION,
         &row.id.to_string(),
-        &[
+        [
             (
                 "created",
                 ctx.actor,
