@@ -119,27 +119,18 @@ pub fn check_filter_codes(
     industry: Option<&str>,
     district: Option<&str>,
 ) -> Result<(), ApiError> {
-    // Point lookups of the codes given, not the whole tables: a list request checks one or two.
+    // Point lookups of the codes given, not the whole tables, in one statement.
+    let (industry_known, district_known): (bool, bool) = diesel::select((
+        diesel::dsl::exists(industries::table.find(industry.unwrap_or_default())),
+        diesel::dsl::exists(districts::table.find(district.unwrap_or_default())),
+    ))
+    .get_result(conn)?;
     let mut v = crate::error::Validator::new();
-    if let Some(code) = industry {
-        let known = industries::table
-            .find(code)
-            .select(industries::code)
-            .get_result::<String>(conn)
-            .optional()?;
-        if known.is_none() {
-            v.add("industry", "unknown_code", "is not an industry code");
-        }
+    if industry.is_some() && !industry_known {
+        v.add("industry", "unknown_code", "is not an industry code");
     }
-    if let Some(code) = district {
-        let known = districts::table
-            .find(code)
-            .select(districts::code)
-            .get_result::<String>(conn)
-            .optional()?;
-        if known.is_none() {
-            v.add("district", "unknown_code", "is not a district code");
-        }
+    if district.is_some() && !district_known {
+        v.add("district", "unknown_code", "is not a district code");
     }
     v.finish()
 }

@@ -521,6 +521,23 @@ async fn the_hazard_lifecycle_is_open_rectified_verified_or_back_to_open_with_a_
         fields(&problem(bad, 422, "validation_failed").await),
         ["district"]
     );
+    for (query, named) in [
+        ("industry=alchemy", &["industry"][..]),
+        (
+            "industry=alchemy&district=atlantis",
+            &["industry", "district"],
+        ),
+        ("industry=alchemy&district=laoshan", &["industry"]),
+    ] {
+        let bad = app
+            .get(&format!("/api/v1/hazards?{query}"), Some(&insp))
+            .await;
+        assert_eq!(
+            fields(&problem(bad, 422, "validation_failed").await),
+            named,
+            "{query}"
+        );
+    }
 
     let r = ok(app
         .post(
@@ -1375,26 +1392,20 @@ async fn the_figures_count_back_dated_inspections_once_and_follow_an_enterprise_
             )
         }
     };
-    assert_eq!(
-        figures("from=2026-05-01&to=2026-05-31".into()).await,
-        (3, 1)
-    );
-    assert_eq!(
-        figures("from=2026-05-10&to=2026-05-31".into()).await,
-        (2, 1)
-    );
-    assert_eq!(
-        figures("from=2026-05-13&to=2026-05-31".into()).await,
-        (1, 1)
-    );
-    assert_eq!(
-        figures("from=2026-05-01&to=2026-05-11".into()).await,
-        (1, 1)
-    );
-    assert_eq!(
-        figures("from=2026-05-06&to=2026-05-11".into()).await,
-        (0, 0)
-    );
+    // (period, inspections, enterprises inspected) for inspections on the 5th, 12th and 20th.
+    for (period, inspections, enterprises) in [
+        ("from=2026-05-01&to=2026-05-31", 3, 1),
+        ("from=2026-05-10&to=2026-05-31", 2, 1),
+        ("from=2026-05-13&to=2026-05-31", 1, 1),
+        ("from=2026-05-01&to=2026-05-11", 1, 1),
+        ("from=2026-05-06&to=2026-05-11", 0, 0),
+    ] {
+        assert_eq!(
+            figures(period.to_owned()).await,
+            (inspections, enterprises),
+            "{period}"
+        );
+    }
     assert_eq!(figures(format!("campaign_id={camp}")).await, (3, 1));
 
     // The enterprise moves; its records are counted where it is now, and so is a new hazard.
