@@ -221,11 +221,12 @@ impl<P: Policy + 'static> FromRequest for Auth<P> {
 /// the handler confirms it ([`Caller::confirm`]) first thing in its own database call, which
 /// saves each request a trip to the blocking pool and a statement's round trip of its own.
 ///
-/// The answers are those of [`Auth`]: 401 without a valid token or for a disabled account or a
-/// revoked token, 403 for another role. The role is checked against the token before anything
-/// else (every change of a user's role or enterprise ends its sessions, so a token the database
-/// still accepts states the role the database holds), and again against the database. The one
-/// difference: a revoked token's query-string errors (422) come before its 401.
+/// The answers are those of [`Auth`]: 401 without a valid token, for a disabled account or a
+/// revoked token, 403 for another role. A token whose role is admitted goes on to the handler
+/// unread; one whose role is not (rare) is read at once, as [`Auth`] reads it, so that a revoked
+/// token still answers 401 rather than 403. The one difference: for a revoked token of an
+/// admitted role, the errors of the request itself (a bad query, header or body: 400, 413, 415,
+/// 422) come before its 401. They tell the holder nothing the public API description does not.
 pub struct Caller<P: Policy> {
     claims: TokenClaims,
     _policy: PhantomData<P>,
@@ -237,7 +238,8 @@ impl<P: Policy> Caller<P> {
         self.claims.user_id
     }
 
-    /// The caller as the database knows it now, in the caller's own transaction or read.
+    /// The caller as the database knows it now, in the caller's own transaction or read:
+    /// 401 for a disabled account or a revoked token, 403 for a role the route does not admit.
     pub fn confirm(&self, conn: &mut DbConn) -> Result<Auth<P>, ApiError> {
         admitted(current_user(conn, self.claims)?)
     }
@@ -245,17 +247,21 @@ impl<P: Policy> Caller<P> {
 
 impl<P: Policy + 'static> FromRequest for Caller<P> {
     type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(verified_claims(req).and_then(|(_, claims)| {
+        let verified = verified_claims(req);
+        Box::pin(async move {
+            let (state, claims) = verified?;
             if !P::ROLES.contains(&claims.role) {
-                return Err(ApiError::Forbidden);
+                // Refused either way; the account says whether as 401 or as 403.
+                let user = state.db.run(move |conn| current_user(conn, claims)).await?;
+                admitted::<P>(user)?;
             }
             Ok(Caller {
                 claims,
                 _policy: PhantomData,
             })
-        }))
+        })
     }
 }

@@ -135,7 +135,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 /// A JSON body, read and parsed only when the handler asks — after the caller has been
-/// authenticated and authorised, so a refused caller learns nothing from body validation.
+/// authenticated and authorised, so a refused caller learns nothing from body validation. (On
+/// a `Caller` route the role has been checked by then, the account not yet: a revoked token of
+/// the admitted role may see its body's errors before its 401; see `auth::Caller`.)
 pub struct JsonBody {
     req: HttpRequest,
     payload: Payload,

@@ -413,9 +413,9 @@ pub async fn create_application(
     let input = body.value;
     let (now, today, seed) = ctx_parts(&state);
     // First, outside the write transaction: the caller's account, the type, the form, and for a
-    // submission every rule input read from the enterprise's records. SQLite has one writer at a
-    // time, so the write transaction below holds only the writes (and re-reads what an approval
-    // changes).
+    // submission the rule inputs read from the enterprise's records. SQLite has one writer at a
+    // time, so the write transaction below holds only the writes and the reads of what an
+    // approval itself changes.
     let (t, form, assessment, input, actor, enterprise) = state
         .db
         .run(move |conn| {

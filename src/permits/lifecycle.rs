@@ -153,9 +153,12 @@ pub struct Submitted {
 /// What a submission is decided on: the applicant and the rules' inputs from its records. The
 /// two inputs an approval itself changes (the active certificates of the type, the certificate
 /// continued) are not in it until [`recheck`] reads them inside the write transaction.
+///
+/// Its fields are private: nothing outside this module can evaluate the rules on it before
+/// [`recheck`] has completed it.
 pub struct Assessment {
-    pub enterprise: EnterpriseRow,
-    pub inputs: RuleInputs,
+    enterprise: EnterpriseRow,
+    inputs: RuleInputs,
 }
 
 /// Checks that the form is complete (422 listing every missing field otherwise) and the type

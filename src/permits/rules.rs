@@ -115,7 +115,9 @@ pub struct BaseCertificate {
     pub valid_until: NaiveDate,
 }
 
-/// Everything the rules read, gathered by one store function.
+/// Everything the rules read, gathered by `store::rule_inputs` before the decision's write
+/// transaction and, for the active certificates and the one continued, `store::certificate_inputs`
+/// inside it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleInputs {
     /// The city's local date.

@@ -1,5 +1,6 @@
 //! Permits in the database: types, applications, certificates, the number sequences, and the
-//! one function that gathers everything the rules read ([`rule_inputs`]).
+//! two functions that gather what the rules read: [`rule_inputs`] before a decision's write
+//! transaction, [`certificate_inputs`] inside it.
 
 use chrono::{Months, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;

@@ -449,6 +449,18 @@ async fn the_busiest_routes_refuse_revoked_tokens_and_other_roles_like_every_rou
     ] {
         problem(res, 401, "unauthorized").await;
     }
+    // A revoked token of the admitted role: the request's own errors come first (documented).
+    problem(
+        app.post(
+            "/api/v1/applications",
+            Some(&token),
+            &json!({"permit_type": 1}),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
     let token = app.login("li.applicant", PASSWORD).await;
     let mine = app
         .get_json(
@@ -458,4 +470,44 @@ async fn the_busiest_routes_refuse_revoked_tokens_and_other_roles_like_every_rou
         .await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
     problem(app.get("/api/v1/hazards", None).await, 401, "unauthorized").await;
+
+    // The account becomes an inspector's: its enterprise token is refused on both routes (401,
+    // not 403: the token is revoked), and so is a revoked token of the new role.
+    let inspector_token = {
+        let res = app
+            .patch(
+                &format!("/api/v1/users/{id}"),
+                Some(&app.admin_token),
+                &json!({"role": "inspector", "enterprise_id": null}),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        app.login("li.applicant", PASSWORD).await
+    };
+    for res in [
+        app.post("/api/v1/applications", Some(&token), &draft).await,
+        app.get("/api/v1/hazards", Some(&token)).await,
+    ] {
+        problem(res, 401, "unauthorized").await;
+    }
+    problem(
+        app.post("/api/v1/applications", Some(&inspector_token), &draft)
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    app.patch(
+        &format!("/api/v1/users/{id}"),
+        Some(&app.admin_token),
+        &json!({"disabled": true}),
+    )
+    .await;
+    problem(
+        app.post("/api/v1/applications", Some(&inspector_token), &draft)
+            .await,
+        401,
+        "unauthorized",
+    )
+    .await;
 }
