@@ -166,10 +166,9 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, String> {
 /// read-then-write transaction takes the write lock up front instead of failing with
 /// "database is locked" when another writer got there first. Nested `conn.transaction` calls
 /// inside `f` become savepoints as usual.
-pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+pub fn write_tx<T, F>(conn: &mut DbConn, f: F) -> Result<T, ApiError>
 where
-    F: FnOnce(&mut DbConn) -> Result<T, E>,
-    E: From<diesel::result::Error>,
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
 {
     type Tm = <DbConn as Connection>::TransactionManager;
     match conn {
@@ -182,7 +181,8 @@ where
     match f(conn) {
         Ok(value) => {
             Tm::commit_transaction(conn)?;
-            flush_if_unflushed(conn)?;
+            // Committed; if the flush cannot be confirmed, neither can the outcome.
+            flush_if_unflushed(conn).map_err(|e| ApiError::OutcomeUnknown(e.to_string()))?;
             Ok(value)
         }
         Err(err) => {

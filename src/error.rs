@@ -73,6 +73,9 @@ pub enum ApiError {
         retry_after_secs: u64,
     },
     Unavailable(String),
+    /// The change was committed but the database did not confirm that it is on disk (the
+    /// durability write after a relaxed commit failed): it may or may not survive a crash.
+    OutcomeUnknown(String),
     Internal(String),
 }
 
@@ -106,6 +109,7 @@ impl ApiError {
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
+            Self::OutcomeUnknown(_) => "outcome_unknown",
             Self::Internal(_) => "internal",
         }
     }
@@ -143,6 +147,12 @@ impl ApiError {
             Self::Unavailable(_) => (
                 "Service unavailable",
                 "the database is not answering".into(),
+            ),
+            Self::OutcomeUnknown(_) => (
+                "Outcome unknown",
+                "the database stopped answering while saving the change, which may or may not \
+                 have been kept; repeat the request with the same Idempotency-Key to learn which"
+                    .into(),
             ),
             Self::Internal(_) => (
                 "Internal error",
@@ -196,7 +206,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::OutcomeUnknown(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -206,6 +216,9 @@ impl ResponseError for ApiError {
             Self::Internal(cause) => tracing::error!(error.cause = %cause, "internal error"),
             Self::Unavailable(cause) => {
                 tracing::warn!(error.cause = %cause, "database unavailable")
+            }
+            Self::OutcomeUnknown(cause) => {
+                tracing::error!(error.cause = %cause, "committed change not confirmed durable")
             }
             _ => {}
         }

@@ -1029,6 +1029,55 @@ async fn an_issued_certificate_is_made_durable_before_the_answer() {
     }
 }
 
+/// On PostgreSQL, when the durability write after the relaxed commit fails, the certificate is
+/// committed but not known to be on disk: the answer is 503 `outcome_unknown`, which tells the
+/// client to repeat the request with its Idempotency-Key; the repeat replays the approval.
+/// (SQLite's commits are durable when they return: nothing to test there.)
+#[tokio::test]
+async fn an_unconfirmed_flush_answers_outcome_unknown_and_the_key_replays_the_approval() {
+    let app = TestApp::spawn().await;
+    if !app.state.db.url().is_postgres() {
+        return;
+    }
+    let (_, token) = applicant(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "u").await;
+    app.state
+        .db
+        .run(|conn| {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("DROP TABLE durability_marks")
+                .map_err(anjian::error::ApiError::from)
+        })
+        .await
+        .unwrap();
+    let body = json!({"permit_type": HAZCHEM, "form": hazchem_form("u"), "submit": true,
+                      "commitment_accepted": true});
+    let send = || {
+        app.client
+            .post(app.url("/api/v1/applications"))
+            .bearer_auth(&token)
+            .header("idempotency-key", "outcome-unknown-1")
+            .json(&body)
+            .send()
+    };
+    let p = problem(send().await.unwrap(), 503, "outcome_unknown").await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("Idempotency-Key"),
+        "{p}"
+    );
+    let replay = send().await.unwrap();
+    assert_eq!(replay.status(), 201);
+    let approved: Value = replay.json().await.unwrap();
+    assert_eq!(approved["status"], "approved", "{approved}");
+    let mine = get_json(
+        &app,
+        "/api/v1/applications?permit_type=hazchem_business_no_storage",
+        Some(&token),
+    )
+    .await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
+}
+
 #[tokio::test]
 async fn renewal_change_and_reissue_supersede_the_old_certificate() {
     let app = TestApp::spawn().await;
