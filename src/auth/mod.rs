@@ -254,7 +254,7 @@ impl<P: Policy + 'static> FromRequest for Caller<P> {
         Box::pin(async move {
             let (state, claims) = verified?;
             if !P::ROLES.contains(&claims.role) {
-                // Refused either way; the account says whether as 401 or as 403.
+                // The account says whether this is a revoked token (401) or another role (403).
                 let user = state.db.run(move |conn| current_user(conn, claims)).await?;
                 admitted::<P>(user)?;
             }
