@@ -387,6 +387,28 @@ async fn a_role_change_or_disabling_ends_the_users_sessions() {
     assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.status(), 200);
 }
 
+/// Changes a user as the admin, expecting 200.
+async fn patch_user(app: &TestApp, id: i64, changes: Value) {
+    let res = app
+        .patch(
+            &format!("/api/v1/users/{id}"),
+            Some(&app.admin_token),
+            &changes,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
+/// `token` is refused (401) by the instant application and by the hazard list.
+async fn refused_by_the_busiest_routes(app: &TestApp, token: &str, draft: &Value) {
+    for res in [
+        app.post("/api/v1/applications", Some(token), draft).await,
+        app.get("/api/v1/hazards?limit=5", Some(token)).await,
+    ] {
+        problem(res, 401, "unauthorized").await;
+    }
+}
+
 /// The instant application and the hazard list confirm the caller's account inside their own
 /// database read (`Caller`), not in a trip of their own: the answers must be those of every
 /// other route.
@@ -418,24 +440,9 @@ async fn the_busiest_routes_refuse_revoked_tokens_and_other_roles_like_every_rou
     .await;
 
     // A disabled account's token, and then a new one after logout-all: 401, nothing written.
-    app.patch(
-        &format!("/api/v1/users/{id}"),
-        Some(&app.admin_token),
-        &json!({"disabled": true}),
-    )
-    .await;
-    for res in [
-        app.post("/api/v1/applications", Some(&token), &draft).await,
-        app.get("/api/v1/hazards?limit=5", Some(&token)).await,
-    ] {
-        problem(res, 401, "unauthorized").await;
-    }
-    app.patch(
-        &format!("/api/v1/users/{id}"),
-        Some(&app.admin_token),
-        &json!({"disabled": false}),
-    )
-    .await;
+    patch_user(&app, id, json!({"disabled": true})).await;
+    refused_by_the_busiest_routes(&app, &token, &draft).await;
+    patch_user(&app, id, json!({"disabled": false})).await;
     let token = app.login("li.applicant", PASSWORD).await;
     assert_eq!(
         app.post("/api/v1/auth/logout-all", Some(&token), &json!({}))
@@ -443,12 +450,7 @@ async fn the_busiest_routes_refuse_revoked_tokens_and_other_roles_like_every_rou
             .status(),
         204
     );
-    for res in [
-        app.post("/api/v1/applications", Some(&token), &draft).await,
-        app.get("/api/v1/hazards", Some(&token)).await,
-    ] {
-        problem(res, 401, "unauthorized").await;
-    }
+    refused_by_the_busiest_routes(&app, &token, &draft).await;
     // A revoked token of the admitted role: the request's own errors come first (documented).
     problem(
         app.post(
@@ -473,23 +475,14 @@ async fn the_busiest_routes_refuse_revoked_tokens_and_other_roles_like_every_rou
 
     // The account becomes an inspector's: its enterprise token is refused on both routes (401,
     // not 403: the token is revoked), and so is a revoked token of the new role.
-    let inspector_token = {
-        let res = app
-            .patch(
-                &format!("/api/v1/users/{id}"),
-                Some(&app.admin_token),
-                &json!({"role": "inspector", "enterprise_id": null}),
-            )
-            .await;
-        assert_eq!(res.status(), 200);
-        app.login("li.applicant", PASSWORD).await
-    };
-    for res in [
-        app.post("/api/v1/applications", Some(&token), &draft).await,
-        app.get("/api/v1/hazards", Some(&token)).await,
-    ] {
-        problem(res, 401, "unauthorized").await;
-    }
+    patch_user(
+        &app,
+        id,
+        json!({"role": "inspector", "enterprise_id": null}),
+    )
+    .await;
+    let inspector_token = app.login("li.applicant", PASSWORD).await;
+    refused_by_the_busiest_routes(&app, &token, &draft).await;
     problem(
         app.post("/api/v1/applications", Some(&inspector_token), &draft)
             .await,
@@ -497,12 +490,7 @@ async fn the_busiest_routes_refuse_revoked_tokens_and_other_roles_like_every_rou
         "forbidden",
     )
     .await;
-    app.patch(
-        &format!("/api/v1/users/{id}"),
-        Some(&app.admin_token),
-        &json!({"disabled": true}),
-    )
-    .await;
+    patch_user(&app, id, json!({"disabled": true})).await;
     problem(
         app.post("/api/v1/applications", Some(&inspector_token), &draft)
             .await,
