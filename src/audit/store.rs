@@ -93,17 +93,15 @@ pub fn append(
         }
         None => (1, GENESIS.to_owned()),
     };
-    insert(
+    chain(
         conn,
         aggregate_type,
         aggregate_id,
-        seq,
-        &prev_hash,
-        action,
-        actor,
-        payload,
+        (seq, prev_hash),
+        [(action, actor, payload)],
         at,
-    )
+    )?;
+    Ok(())
 }
 
 /// Appends the first event of an aggregate that this transaction just created (no lookup).
@@ -116,17 +114,15 @@ pub fn append_first(
     payload: Value,
     at: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    insert(
+    chain(
         conn,
         aggregate_type,
         aggregate_id,
-        1,
-        GENESIS,
-        action,
-        actor,
-        payload,
+        (1, GENESIS.to_owned()),
+        [(action, actor, payload)],
         at,
-    )
+    )?;
+    Ok(())
 }
 
 /// Appends the first events of one aggregate this transaction just created, chained in order
@@ -141,28 +137,14 @@ pub fn append_new_chain<const N: usize>(
     events: [(&str, &Actor, Value); N],
     at: NaiveDateTime,
 ) -> Result<Vec<TimelineEntry>, ApiError> {
-    let mut prev_hash = GENESIS.to_owned();
-    let mut seq = 0;
-    let rows: [NewEvent; N] = events.each_ref().map(|(action, actor, payload)| {
-        seq += 1;
-        let row = NewEvent::chained(
-            EventFields::by(
-                actor,
-                aggregate_type,
-                aggregate_id,
-                seq,
-                action,
-                payload,
-                at,
-            ),
-            std::mem::take(&mut prev_hash),
-        );
-        prev_hash.clone_from(&row.hash);
-        row
-    });
-    crate::db::on_backend!(conn, |c| diesel::insert_into(audit_events::table)
-        .values(&rows)
-        .execute(c))?;
+    let rows = chain(
+        conn,
+        aggregate_type,
+        aggregate_id,
+        (1, GENESIS.to_owned()),
+        events,
+        at,
+    )?;
     Ok(rows
         .iter()
         .map(|r| TimelineEntry {
@@ -201,44 +183,47 @@ pub fn append_first_many(
     Ok(())
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one argument per column of the event"
-)]
-fn insert(
+/// Writes `events` in order, the first at `first_seq` chained to `prev_hash` and each next one
+/// to the one before, in one insert of a fixed number of rows (which diesel keeps prepared on
+/// both backends). Every append goes through here. A `seq` another transaction took first is a
+/// 409.
+fn chain<const N: usize>(
     conn: &mut DbConn,
     aggregate_type: &str,
     aggregate_id: &str,
-    seq: i32,
-    prev_hash: &str,
-    action: &str,
-    actor: &Actor,
-    payload: Value,
+    (first_seq, mut prev_hash): (i32, String),
+    events: [(&str, &Actor, Value); N],
     at: NaiveDateTime,
-) -> Result<(), ApiError> {
-    let row = NewEvent::chained(
-        EventFields::by(
-            actor,
-            aggregate_type,
-            aggregate_id,
-            seq,
-            action,
-            &payload,
-            at,
-        ),
-        prev_hash.to_owned(),
-    );
-    diesel::insert_into(audit_events::table)
-        .values(&row)
-        .execute(conn)
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                ApiError::Conflict("the record was changed concurrently; reload and retry".into())
-            } else {
-                e.into()
-            }
-        })?;
-    Ok(())
+) -> Result<[NewEvent; N], ApiError> {
+    let mut seq = first_seq;
+    let rows: [NewEvent; N] = events.each_ref().map(|(action, actor, payload)| {
+        let row = NewEvent::chained(
+            EventFields::by(
+                actor,
+                aggregate_type,
+                aggregate_id,
+                seq,
+                action,
+                payload,
+                at,
+            ),
+            std::mem::take(&mut prev_hash),
+        );
+        prev_hash.clone_from(&row.hash);
+        seq += 1;
+        row
+    });
+    crate::db::on_backend!(conn, |c| diesel::insert_into(audit_events::table)
+        .values(&rows)
+        .execute(c))
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            ApiError::Conflict("the record was changed concurrently; reload and retry".into())
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(rows)
 }
 
 /// The record's history for its readers: `{seq, action, actor_role, at}` in order.
