@@ -371,6 +371,45 @@ where
 
 impl<Q, C> RunQueryDsl<C> for LiteralLimit<Q> {}
 
+/// `(SELECT value)`: a bound value that PostgreSQL's planner does not look into. A prepared
+/// statement whose plan is cheaper for the values it is run with than its generic plan is
+/// re-planned on every run (PostgreSQL's `plan_cache_mode = auto` keeps comparing); for a
+/// bound date that is always "before today" that cost more than running the statement. Behind
+/// a sub-select the value is a run-time parameter to the planner too, so the generic plan is
+/// chosen after the first five runs and kept. SQLite evaluates the sub-select once.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
+pub struct Unplanned<E>(E);
+
+pub fn unplanned<E: Expression>(value: E) -> Unplanned<E> {
+    Unplanned(value)
+}
+
+impl<E: Expression> Expression for Unplanned<E> {
+    type SqlType = E::SqlType;
+}
+
+impl<E, QS> diesel::AppearsOnTable<QS> for Unplanned<E> where E: diesel::AppearsOnTable<QS> {}
+impl<E, QS> diesel::SelectableExpression<QS> for Unplanned<E> where
+    E: diesel::SelectableExpression<QS>
+{
+}
+
+impl<E, DB> diesel::query_builder::QueryFragment<DB> for Unplanned<E>
+where
+    DB: diesel::backend::Backend,
+    E: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql("(SELECT ");
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
 /// A statement written as SQL around its bind parameters, which diesel's statement cache keeps
 /// prepared: diesel never keeps its own `UPDATE`, multi-row `INSERT` or `sql_query` statements,
 /// so on the hot paths those were parsed and planned again on every run. `sql` holds the text

@@ -1566,3 +1566,63 @@ async fn the_city_year_at_a_small_scale_shows_exactly_its_targets() {
     .await;
     assert_eq!(audit["items"][0]["payload"]["seed"], 7);
 }
+
+/// On PostgreSQL the overdue list of a district is planned once per connection, not on every
+/// request: with most open hazards overdue, a plan made for "before today" looked cheaper than
+/// the generic one, so PostgreSQL re-planned the list on each run (a third of its CPU under
+/// load). SQLite keeps its prepared statement either way.
+#[tokio::test]
+async fn the_overdue_hazard_list_keeps_its_plan_on_postgresql() {
+    #[derive(diesel::QueryableByName)]
+    struct Plans {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        generic_plans: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        custom_plans: i64,
+    }
+    let app = TestApp::spawn().await;
+    if !app.state.db.url().is_postgres() {
+        return;
+    }
+    let enterprise = app.enterprise("hazardous_chemicals", "shinan").await;
+    let (user, _) = inspector(&app).await;
+    let today = app.clock.today(app.state.config.timezone);
+    let plans = app
+        .state
+        .db
+        .run(move |conn| {
+            use diesel::RunQueryDsl;
+            use diesel::connection::SimpleConnection;
+            // A district's open hazards, nearly all overdue, as in a real city's year.
+            conn.batch_execute(&format!(
+                "INSERT INTO hazards (enterprise_id, description, level, category, found_on, \
+                 deadline, status, supervised, reported_by, created_at, updated_at, district, \
+                 industry) SELECT {enterprise}, 'x', 'general', 'equipment', DATE '{today}' - 90, \
+                 DATE '{today}' - 30 + (n % 10 = 0)::int * 60, 'open', false, {user}, now(), now(), \
+                 'shinan', 'hazardous_chemicals' FROM generate_series(1, 4000) AS n; \
+                 ANALYZE hazards"
+            ))?;
+            let filter = anjian::campaigns::store::HazardFilter {
+                overdue: Some(true),
+                district: Some("shinan".into()),
+                ..Default::default()
+            };
+            for _ in 0..10 {
+                let page = anjian::campaigns::store::list_hazards(conn, &filter, today, None, 51)?;
+                assert_eq!(page.len(), 51);
+            }
+            Ok(diesel::sql_query(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
+                 WHERE statement LIKE '%FROM \"hazards\"%deadline%'",
+            )
+            .get_result::<Plans>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert!(
+        plans.generic_plans >= 5 && plans.custom_plans <= 5,
+        "generic {} custom {}",
+        plans.generic_plans,
+        plans.custom_plans
+    );
+}
