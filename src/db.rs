@@ -234,6 +234,16 @@ fn flush_if_unflushed(conn: &mut DbConn) -> QueryResult<()> {
     Ok(())
 }
 
+/// After a bulk write (the seeds): on SQLite, copies the write-ahead log into the database file
+/// and empties it, so that the file is the whole database and the log does not stay as large
+/// as the write was until the next server start. Nothing to do on PostgreSQL.
+pub fn checkpoint(conn: &mut DbConn) -> QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(lite) => lite.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)"),
+        DbConn::Pg(_) => Ok(()),
+    }
+}
+
 /// The pool plus the way to use it from async code: every database call runs on the blocking
 /// thread pool or the SQLite writer thread, never on an async worker.
 ///

@@ -236,6 +236,7 @@ pub fn city_year(config: &Config, scale: f64, seed: u64) -> Result<(), String> {
         part.elapsed().as_secs_f64()
     );
     println!("check: GET /api/v1/stats/reports?from=2021-01-01&to=2021-12-31");
+    db::checkpoint(&mut conn).map_err(|e| e.to_string())?;
     println!(
         "city year written in {:.1}s",
         started.elapsed().as_secs_f64()

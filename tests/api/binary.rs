@@ -169,6 +169,16 @@ fn migrate_and_user_create_work_from_the_command_line() {
     }
     let again = run(&["seed", "demo"], "");
     assert!(String::from_utf8_lossy(&again.stdout).contains("already present"));
+    // The synthetic year is one large write; the seed leaves it in the database file, not in
+    // a write-ahead log as large as the write.
+    let out = run(&["seed", "city-year", "--scale", "0.01"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let wal = std::fs::metadata(dir.path().join("data/anjian.db-wal")).map_or(0, |m| m.len());
+    assert_eq!(wal, 0, "the seed left {wal} bytes of write-ahead log");
 }
 
 #[tokio::test]
