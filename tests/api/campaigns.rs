@@ -29,6 +29,25 @@ async fn ok(res: reqwest::Response) -> Value {
     body
 }
 
+/// The actions on one record's audit chain, oldest first (`GET /api/v1/audit`, admin).
+async fn audit_actions(app: &TestApp, aggregate_type: &str, id: i64) -> Vec<String> {
+    let events = ok(app
+        .get(
+            &format!("/api/v1/audit?aggregate_type={aggregate_type}&aggregate_id={id}"),
+            Some(&app.admin_token),
+        )
+        .await)
+    .await;
+    let mut actions: Vec<String> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    actions.reverse();
+    actions
+}
+
 async fn campaign(app: &TestApp, starts_on: &str, ends_on: &str) -> i64 {
     let body = json!({"name": "燃气安全专项整治", "starts_on": starts_on, "ends_on": ends_on,
                       "industries": ["gas"], "description": "全市燃气企业"});
@@ -191,6 +210,23 @@ async fn the_task_board_counts_overdue_tasks_and_done_is_final() {
         )
         .await;
     problem(reopen, 409, "invalid_transition").await;
+    // Every change is on the task's audit chain; the refused one is not.
+    assert_eq!(
+        audit_actions(&app, "key_task", tasks[0]).await,
+        ["created", "status_changed"]
+    );
+    ok(app
+        .patch(
+            &format!("/api/v1/tasks/{}", tasks[1]),
+            Some(&insp),
+            &json!({"progress_note": "已完成三家"}),
+        )
+        .await)
+    .await;
+    assert_eq!(
+        audit_actions(&app, "key_task", tasks[1]).await,
+        ["created", "status_changed", "progress_noted"]
+    );
 
     let board = ok(app
         .get(&format!("/api/v1/campaigns/{id}/tasks"), admin)
@@ -321,6 +357,11 @@ async fn groups_need_two_inspectors_with_their_leader_and_cross_district_a_forei
         .await)
     .await;
     assert_eq!(listed["items"][0]["enterprise_id"], ent);
+    // The group and its stationing are on the group's audit chain; the refused ones are not.
+    assert_eq!(
+        audit_actions(&app, "inspection_group", gid).await,
+        ["created", "stationed"]
+    );
 }
 
 #[tokio::test]
@@ -385,6 +426,13 @@ async fn an_inspection_needs_two_group_members_and_creates_its_hazards_inline() 
         .await)
     .await;
     assert_eq!(got["hazards"].as_array().unwrap().len(), 2);
+    assert_eq!(audit_actions(&app, "inspection", id).await, ["recorded"]);
+    for h in hazards {
+        assert_eq!(
+            audit_actions(&app, "hazard", h["id"].as_i64().unwrap()).await,
+            ["found"]
+        );
+    }
     let listed = ok(app
         .get(
             &format!("/api/v1/inspections?group_id={g}&from=2026-05-30&to=2026-05-30"),
@@ -986,6 +1034,36 @@ async fn a_closed_enterprise_stays_closed_when_its_order_is_lifted() {
 
 /// A known campaign: every figure of SPEC 4 checked exactly, by campaign, by dates, by
 /// district and by industry.
+/// Asserts a breakdown of the figures exactly: it has `len` rows, the `rows` given (matched on
+/// `key`) are there as given, and every other row is all zeros.
+fn assert_breakdown(list: &Value, key: &str, rows: &[Value], len: usize) {
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), len, "{key} rows");
+    for expected in rows {
+        assert!(
+            list.iter().any(|r| r[key] == expected[key]),
+            "no {key} row {}",
+            expected[key]
+        );
+    }
+    for r in list {
+        let expected = rows
+            .iter()
+            .find(|e| e[key] == r[key])
+            .cloned()
+            .unwrap_or_else(|| {
+                let mut zero = r.clone();
+                for (k, v) in zero.as_object_mut().unwrap() {
+                    if k != key {
+                        *v = json!(0);
+                    }
+                }
+                zero
+            });
+        assert_eq!(*r, expected, "{key} {}", r[key]);
+    }
+}
+
 #[tokio::test]
 async fn the_figures_of_a_known_campaign_are_exact() {
     let app = TestApp::spawn().await;
@@ -1243,41 +1321,38 @@ async fn the_figures_of_a_known_campaign_are_exact() {
     assert_eq!(s["orders_issued"], 2);
     assert_eq!(s["orders_lifted"], 0);
     assert_eq!(s["tasks"], json!({"total": 3, "done": 1, "overdue": 1}));
-    let row = |list: &Value, key: &str, code: &str| {
-        list.as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r[key] == code)
-            .cloned()
-            .unwrap()
+    // Both breakdowns row by row: the two cells with records exactly, every other row zero.
+    let huangdao = json!({"inspections": 1, "enterprises_inspected": 1, "hazards_found": 4,
+                          "hazards_verified": 2, "hazards_overdue": 1, "penalties": 2,
+                          "fines_fen": 2_500_000, "orders_issued": 1});
+    let shinan = json!({"inspections": 2, "enterprises_inspected": 1, "hazards_found": 4,
+                        "hazards_verified": 1, "hazards_overdue": 1, "penalties": 1,
+                        "fines_fen": 1_000_000, "orders_issued": 1});
+    let keyed = |key: &str, code: &str, figures: &Value| {
+        let mut row = figures.clone();
+        row[key] = json!(code);
+        row
     };
-    assert_eq!(
-        row(&s["by_district"], "district", "huangdao"),
-        json!({"district": "huangdao", "inspections": 1, "enterprises_inspected": 1, "hazards_found": 4,
-               "hazards_verified": 2, "hazards_overdue": 1, "penalties": 2, "fines_fen": 2_500_000, "orders_issued": 1})
+    assert_breakdown(
+        &s["by_district"],
+        "district",
+        &[
+            keyed("district", "huangdao", &huangdao),
+            keyed("district", "shinan", &shinan),
+        ],
+        10,
     );
-    assert_eq!(
-        row(&s["by_district"], "district", "shinan"),
-        json!({"district": "shinan", "inspections": 2, "enterprises_inspected": 1, "hazards_found": 4,
-               "hazards_verified": 1, "hazards_overdue": 1, "penalties": 1, "fines_fen": 1_000_000, "orders_issued": 1})
+    // The huangdao enterprise is a chemicals company, the shinan one a gas company.
+    assert_breakdown(
+        &s["by_industry"],
+        "industry",
+        &[
+            keyed("industry", "hazardous_chemicals", &huangdao),
+            keyed("industry", "gas", &shinan),
+        ],
+        20,
     );
-    assert_eq!(
-        row(&s["by_district"], "district", "laixi")["inspections"],
-        0
-    );
-    assert_eq!(s["by_district"].as_array().unwrap().len(), 10);
-    assert_eq!(
-        row(&s["by_industry"], "industry", "gas")["hazards_found"],
-        4
-    );
-    assert_eq!(
-        row(&s["by_industry"], "industry", "hazardous_chemicals")["penalties"],
-        2
-    );
-    assert_eq!(
-        row(&s["by_industry"], "industry", "non_coal_mining")["inspections"],
-        0
-    );
+    let campaign_figures = s;
 
     // By dates: May 2026 holds this campaign's records (groups by their campaign's start);
     // the self-reported hazard (found 2026-06-01) is outside.
@@ -1305,6 +1380,12 @@ async fn the_figures_of_a_known_campaign_are_exact() {
         (Some(3), Some(3_500_000), Some(2))
     );
     assert!(s["tasks"].is_null());
+    // Every other figure, the breakdowns included, is the campaign's.
+    for (k, v) in campaign_figures.as_object().unwrap() {
+        if !["campaign_id", "from", "to", "tasks"].contains(&k.as_str()) {
+            assert_eq!(s[k], *v, "{k} from 2026-05-01 to 2026-05-31");
+        }
+    }
     // Everything: both campaigns and the self-reported hazard.
     let s = ok(app.get("/api/v1/stats/inspections", admin).await).await;
     assert_eq!(s["groups"], 3);
@@ -1315,6 +1396,11 @@ async fn the_figures_of_a_known_campaign_are_exact() {
         s["hazards_found"],
         json!({"general": 7, "major": 3, "total": 10})
     );
+    // The other campaign stations nobody; its verified hazard counts as rectified too.
+    assert_eq!(s["stationed_enterprises"], 2);
+    assert_eq!(s["stationed_inspectors"], 4);
+    assert_eq!(s["hazards_rectified"], 6);
+    assert_eq!(s["rectification_rate"], 0.4);
     assert_eq!(s["hazards_verified"], 4);
     assert_eq!(s["hazards_overdue"], 2);
     assert_eq!(
@@ -1550,7 +1636,7 @@ async fn the_city_year_at_a_small_scale_shows_exactly_its_targets() {
         in_force["items"].as_array().unwrap().len() as i64,
         t.orders_issued - t.orders_lifted
     );
-    // Deterministic, and written once.
+    // Written once.
     let again = app
         .state
         .db
@@ -1565,6 +1651,78 @@ async fn the_city_year_at_a_small_scale_shows_exactly_its_targets() {
         .await)
     .await;
     assert_eq!(audit["items"][0]["payload"]["seed"], 7);
+}
+
+/// The rows `seed city-year` writes that carry its random draws, in id order.
+type CityYearRows = (
+    Vec<(String, String, String, String)>,
+    Vec<(i64, String, String, chrono::NaiveDate, chrono::NaiveDate)>,
+    Vec<(i64, Option<i64>, chrono::NaiveDate)>,
+    Vec<(i64, String, i64, chrono::NaiveDate)>,
+);
+
+async fn city_year_rows(scale: f64, seed: u64) -> CityYearRows {
+    use anjian::schema::{enterprises, hazards, inspections, penalties};
+    use diesel::prelude::*;
+    let app = TestApp::spawn().await;
+    app.state
+        .db
+        .run(move |conn| {
+            anjian::campaigns::city_year::write(conn, scale, seed)?;
+            Ok((
+                enterprises::table
+                    .order(enterprises::id)
+                    .select((
+                        enterprises::credit_code,
+                        enterprises::name,
+                        enterprises::district,
+                        enterprises::industry,
+                    ))
+                    .load(conn)?,
+                hazards::table
+                    .order(hazards::id)
+                    .select((
+                        hazards::enterprise_id,
+                        hazards::level,
+                        hazards::status,
+                        hazards::found_on,
+                        hazards::deadline,
+                    ))
+                    .load(conn)?,
+                inspections::table
+                    .order(inspections::id)
+                    .select((
+                        inspections::enterprise_id,
+                        inspections::group_id,
+                        inspections::inspected_on,
+                    ))
+                    .load(conn)?,
+                penalties::table
+                    .order(penalties::id)
+                    .select((
+                        penalties::enterprise_id,
+                        penalties::decision_no,
+                        penalties::fine_fen,
+                        penalties::decided_on,
+                    ))
+                    .load(conn)?,
+            ))
+        })
+        .await
+        .unwrap()
+}
+
+/// The same seed value writes the same year, row for row, into two fresh databases; another
+/// seed value writes another.
+#[tokio::test]
+async fn the_city_year_is_deterministic_for_a_seed_value() {
+    let first = city_year_rows(0.005, 11).await;
+    let again = city_year_rows(0.005, 11).await;
+    assert!(!first.1.is_empty() && !first.3.is_empty());
+    assert!(first == again, "the same seed wrote different rows");
+    let other = city_year_rows(0.005, 12).await;
+    assert_eq!(other.0.len(), first.0.len(), "the scale sets the sizes");
+    assert!(first != other, "another seed wrote the same rows");
 }
 
 /// On PostgreSQL the overdue list of a district is planned once per connection, not on every
@@ -1625,4 +1783,49 @@ async fn the_overdue_hazard_list_keeps_its_plan_on_postgresql() {
         plans.generic_plans,
         plans.custom_plans
     );
+}
+
+/// `anjian seed demo` writes a campaign running on the day it is seeded, with its task board,
+/// a group and an open major hazard to follow.
+#[tokio::test]
+async fn the_demo_has_a_running_campaign() {
+    let app = TestApp::spawn().await;
+    let config = app.state.config.clone();
+    tokio::task::spawn_blocking(move || anjian::seed::demo(&config))
+        .await
+        .unwrap()
+        .unwrap();
+    // The seed reads the system clock, the test server a fixed one: compare with the real date.
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let admin = Some(app.admin_token.as_str());
+    let campaigns = ok(app.get("/api/v1/campaigns", admin).await).await;
+    let items = campaigns["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{campaigns}");
+    let c = &items[0];
+    let day = |k: &str| chrono::NaiveDate::parse_from_str(c[k].as_str().unwrap(), "%Y-%m-%d");
+    assert!(day("starts_on").unwrap() <= today && today <= day("ends_on").unwrap());
+    let id = c["id"].as_i64().unwrap();
+    let board = ok(app
+        .get(&format!("/api/v1/campaigns/{id}/tasks"), admin)
+        .await)
+    .await;
+    assert_eq!(board["counts"]["total"], 3, "{board}");
+    let groups = ok(app
+        .get(
+            &format!("/api/v1/inspection-groups?campaign_id={id}"),
+            admin,
+        )
+        .await)
+    .await;
+    assert!(!groups["items"].as_array().unwrap().is_empty(), "{groups}");
+    let majors = ok(app
+        .get(
+            &format!("/api/v1/hazards?campaign_id={id}&level=major&status=open"),
+            admin,
+        )
+        .await)
+    .await;
+    assert!(!majors["items"].as_array().unwrap().is_empty(), "{majors}");
 }
