@@ -333,6 +333,35 @@ async fn groups_need_two_inspectors_with_their_leader_and_cross_district_a_forei
         listed["items"][0]["member_ids"],
         json!([a.min(b), a.max(b)])
     );
+    // The other modes need no target district; cross-district ones need one.
+    for mode in ["mobile", "stationed", "district_package"] {
+        let g = created(
+            app.post(
+                "/api/v1/inspection-groups",
+                admin,
+                &json!({"campaign_id": id, "name": mode, "mode": mode,
+                "home_district": "laoshan", "leader_id": a, "member_ids": [a, b]}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (g["mode"].as_str(), g["target_district"].as_str()),
+            (Some(mode), None)
+        );
+    }
+    let res = app
+        .post(
+            "/api/v1/inspection-groups",
+            admin,
+            &json!({"campaign_id": id, "name": "组", "mode": "cross_district",
+            "home_district": "laoshan", "leader_id": a, "member_ids": [a, b]}),
+        )
+        .await;
+    assert_eq!(
+        fields(&problem(res, 422, "validation_failed").await),
+        ["target_district"]
+    );
 
     let ent = app.enterprise("hazardous_chemicals", "huangdao").await;
     let res = app
@@ -832,6 +861,23 @@ async fn an_order_suspends_and_lifting_waits_for_every_major_hazard_and_every_or
     )
     .await;
     assert_eq!(first["in_force"], true);
+    // The enterprise sees its own inspection and order; another enterprise sees neither.
+    let own = app.token_for(Role::Enterprise, Some(ent)).await;
+    let stranger = app.enterprise("gas", "pingdu").await;
+    let stranger = app.token_for(Role::Enterprise, Some(stranger)).await;
+    for path in ["/api/v1/inspections", "/api/v1/orders"] {
+        let mine = ok(app.get(path, Some(&own)).await).await;
+        assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{path}");
+        let theirs = ok(app.get(path, Some(&stranger)).await).await;
+        assert_eq!(theirs["items"], json!([]), "{path}");
+    }
+    for path in [
+        format!("/api/v1/inspections/{}", ins["id"]),
+        format!("/api/v1/orders/{}", first["id"]),
+    ] {
+        assert_eq!(app.get(&path, Some(&own)).await.status(), StatusCode::OK);
+        problem(app.get(&path, Some(&stranger)).await, 404, "not_found").await;
+    }
     let e = ok(app.get(&format!("/api/v1/enterprises/{ent}"), admin).await).await;
     assert_eq!(e["status"], "suspended");
     problem(
