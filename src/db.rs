@@ -381,12 +381,12 @@ where
 
 impl<Q, C> RunQueryDsl<C> for LiteralLimit<Q> {}
 
-/// `(SELECT value)`: a bound value that PostgreSQL's planner does not look into. A prepared
-/// statement whose plan is cheaper for the values it is run with than its generic plan is
-/// re-planned on every run (PostgreSQL's `plan_cache_mode = auto` keeps comparing); for a
-/// bound date that is always "before today" that cost more than running the statement. Behind
-/// a sub-select the value is a run-time parameter to the planner too, so the generic plan is
-/// chosen after the first five runs and kept. SQLite evaluates the sub-select once.
+/// `(SELECT value)`: a bound value that PostgreSQL's planner does not look into. PostgreSQL
+/// (`plan_cache_mode = auto`) re-plans a prepared statement on every run for as long as the
+/// plans made for its actual values look cheaper than its generic plan; for the overdue list's
+/// "before today", true of nearly every open hazard, that planning cost more than running the
+/// statement. Behind a sub-select the value is unknown to every plan, both cost the same, and
+/// the generic plan is kept after the fifth run. SQLite evaluates the sub-select once.
 #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
 pub struct Unplanned<E>(E);
 

@@ -1964,3 +1964,97 @@ async fn an_open_major_hazard_and_an_order_in_force_reject_a_licence_until_both_
     assert_eq!(approved["status"], "approved", "{approved}");
     assert!(approved["certificate"]["number"].is_string());
 }
+
+/// The enterprise behind a demo account.
+async fn demo_enterprise(app: &TestApp, username: &'static str) -> i64 {
+    app.state
+        .db
+        .run(move |conn| {
+            use anjian::schema::users;
+            Ok(users::table
+                .filter(users::username.eq(username))
+                .select(users::enterprise_id)
+                .get_result::<Option<i64>>(conn)?
+                .expect("a demo enterprise account"))
+        })
+        .await
+        .unwrap()
+}
+
+/// `anjian seed demo` writes applications in every state and certificates, and the README's
+/// permit tour works on it: `ent.lanhai`'s instant reissue is approved with the next number
+/// and verifies publicly; the same request from `ent.haiwan` is rejected on the open major
+/// hazard the demo campaign found.
+#[tokio::test]
+async fn the_demo_has_every_state_and_the_readme_tour_works_on_it() {
+    let app = TestApp::spawn().await;
+    let config = app.state.config.clone();
+    tokio::task::spawn_blocking(move || anjian::seed::demo(&config))
+        .await
+        .unwrap()
+        .unwrap();
+    // The seed reads the system clock: bring the server's to it (and sign in again).
+    app.clock.set(chrono::Utc::now());
+    let admin = app.token_for(Role::Admin, None).await;
+    for status in [
+        "draft",
+        "filed",
+        "under_review",
+        "approved",
+        "rejected",
+        "withdrawn",
+    ] {
+        let page = get_json(
+            &app,
+            &format!("/api/v1/applications?status={status}"),
+            Some(&admin),
+        )
+        .await;
+        assert!(!page["items"].as_array().unwrap().is_empty(), "no {status}");
+    }
+    let certificates = get_json(&app, "/api/v1/certificates", Some(&admin)).await;
+    assert!(certificates["items"].as_array().unwrap().len() >= 3);
+
+    let lanhai = demo_enterprise(&app, "ent.lanhai").await;
+    let lanhai = app.token_for(Role::Enterprise, Some(lanhai)).await;
+    let own = get_json(&app, "/api/v1/certificates?status=active", Some(&lanhai)).await;
+    let held = own["items"][0]["number"].as_str().unwrap().to_owned();
+    let reissue = |number: &str| {
+        json!({"permit_type": "hazchem_business_reissue", "submit": true,
+               "commitment_accepted": true, "form": {"certificate_no": number, "reason": "lost"}})
+    };
+    let (status, approved) = apply(&app, &lanhai, reissue(&held)).await;
+    assert_eq!(status, 201, "{approved}");
+    assert_eq!(approved["status"], "approved", "{approved}");
+    let number = approved["certificate"]["number"].as_str().unwrap();
+    let serial = |n: &str| n.rsplit('-').next().unwrap().parse::<u32>().unwrap();
+    let (prefix, _) = held.rsplit_once('-').unwrap();
+    let newest = certificates["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["number"].as_str().unwrap())
+        .filter(|n| n.starts_with(prefix))
+        .map(serial)
+        .max()
+        .unwrap();
+    assert_eq!(number, format!("{prefix}-{:06}", newest + 1));
+    let code = approved["certificate"]["verification_code"]
+        .as_str()
+        .unwrap();
+    let public = get_json(
+        &app,
+        &format!("/api/v1/public/certificates/{number}?code={code}"),
+        None,
+    )
+    .await;
+    assert_eq!(public["valid"], true, "{public}");
+
+    let haiwan = demo_enterprise(&app, "ent.haiwan").await;
+    let haiwan = app.token_for(Role::Enterprise, Some(haiwan)).await;
+    let own = get_json(&app, "/api/v1/certificates?status=active", Some(&haiwan)).await;
+    let held = own["items"][0]["number"].as_str().unwrap().to_owned();
+    let (_, refused) = apply(&app, &haiwan, reissue(&held)).await;
+    assert_eq!(refused["status"], "rejected", "{refused}");
+    assert_eq!(failed_rules(&refused), ["no_open_major_hazard"]);
+}
