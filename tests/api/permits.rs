@@ -606,6 +606,70 @@ async fn every_illegal_transition_is_a_409_and_submitted_forms_never_change() {
         "invalid_transition",
     )
     .await;
+
+    // Every other illegal step, state by state: filed and rejected are final, an application
+    // under review is no longer the applicant's to change, and a draft is not to be decided.
+    let filed = get_json(&app, "/api/v1/applications?status=filed", Some(&token)).await;
+    let filed = filed["items"][0]["id"].as_i64().unwrap();
+    let rejected = submit_new(&app, &token, HAZCHEM, hazchem_form("1")).await;
+    assert_eq!(
+        rejected["status"], "rejected",
+        "a second licence of the type"
+    );
+    let (_, other) = applicant(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &other, "2").await;
+    let mut referred = hazchem_form("2");
+    referred["includes_explosive_precursors"] = json!(true);
+    let review = submit_new(&app, &other, HAZCHEM, referred).await;
+    assert_eq!(review["status"], "under_review");
+    let (_, draft) = apply(
+        &app,
+        &token,
+        json!({"permit_type": "emergency_plan_filing", "form": {}}),
+    )
+    .await;
+    let all: &[&str] = &["submit", "form", "withdraw", "decision"];
+    for (owner, id, steps) in [
+        (&token, filed, all),
+        (&token, rejected["id"].as_i64().unwrap(), all),
+        (
+            &other,
+            review["id"].as_i64().unwrap(),
+            &["submit", "form"][..],
+        ),
+        (&token, draft["id"].as_i64().unwrap(), &["decision"][..]),
+    ] {
+        let base = format!("/api/v1/applications/{id}");
+        for step in steps {
+            let res = match *step {
+                "submit" => {
+                    app.post(
+                        &format!("{base}/submit"),
+                        Some(owner),
+                        &json!({"commitment_accepted": true}),
+                    )
+                    .await
+                }
+                "form" => {
+                    app.put(&format!("{base}/form"), Some(owner), &json!({"form": {}}))
+                        .await
+                }
+                "withdraw" => {
+                    app.post(&format!("{base}/withdraw"), Some(owner), &json!({}))
+                        .await
+                }
+                _ => {
+                    app.post(
+                        &format!("{base}/decision"),
+                        Some(&reviewer),
+                        &json!({"decision": "approve", "reason": "材料齐全，符合条件，同意许可"}),
+                    )
+                    .await
+                }
+            };
+            problem(res, 409, "invalid_transition").await;
+        }
+    }
 }
 
 #[tokio::test]
@@ -1351,16 +1415,29 @@ async fn anyone_verifies_a_certificate_offline_with_the_public_key_and_any_alter
         signed["holder"]["credit_code"],
         cert["holder"]["credit_code"]
     );
-    let alterations: [(&str, Value); 5] = [
-        ("/number", json!("QD-WHJY-2026-000002")),
-        ("/valid_until", json!("2039-05-31")),
-        ("/holder/name", json!("冒名公司")),
-        ("/permit_type", json!("hazchem_business_storage")),
-        ("/scope/includes_highly_toxic", json!(true)),
-    ];
-    for (pointer, value) in alterations {
+    // Every value in the payload, however deep: each one altered in turn.
+    let mut pointers = Vec::new();
+    leaves(&signed, String::new(), &mut pointers);
+    for field in [
+        "/number",
+        "/valid_until",
+        "/valid_from",
+        "/issued_at",
+        "/holder/name",
+    ] {
+        assert!(pointers.iter().any(|p| p == field), "{field} is not signed");
+    }
+    assert!(pointers.len() >= 11, "{pointers:?}");
+    for pointer in &pointers {
         let mut altered = signed.clone();
-        *altered.pointer_mut(pointer).unwrap() = value;
+        let leaf = altered.pointer_mut(pointer).unwrap();
+        *leaf = match leaf.take() {
+            Value::String(s) => json!(format!("{s}X")),
+            Value::Bool(b) => json!(!b),
+            Value::Number(n) => json!(n.as_f64().unwrap() + 1.0),
+            Value::Null => json!("X"),
+            other => unreachable!("{other} is not a leaf"),
+        };
         let bytes = anjian::audit::canonical_json(&altered);
         assert!(
             key.verify(bytes.as_bytes(), &signature).is_err(),
@@ -1527,6 +1604,27 @@ async fn two_concurrent_reviewer_decisions_store_one() {
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];
     statuses.sort();
     assert_eq!(statuses, [200, 409]);
+    let (won, lost) = if a.status() == 200 { (a, b) } else { (b, a) };
+    problem(lost, 409, "invalid_transition").await;
+    let won: Value = won.json().await.unwrap();
+    // The stored application is the winner's decision, with the winner's reason; a certificate
+    // exists only if the winner approved.
+    let stored = get_json(
+        &app,
+        &format!("/api/v1/applications/{id}"),
+        Some(&app.admin_token),
+    )
+    .await;
+    assert_eq!(stored["status"], won["status"]);
+    assert!(won["decision_reason"].is_string(), "{won}");
+    assert_eq!(stored["decision_reason"], won["decision_reason"]);
+    let certificates = get_json(&app, "/api/v1/certificates", Some(&token)).await;
+    let issued = certificates["items"].as_array().unwrap().len();
+    assert_eq!(
+        issued,
+        usize::from(won["status"] == "approved"),
+        "{certificates}"
+    );
     let audit = get_json(
         &app,
         &format!("/api/v1/audit?aggregate_type=application&aggregate_id={id}"),
@@ -1604,6 +1702,16 @@ async fn an_enterprise_sees_only_its_own_applications_and_certificates() {
         )
         .await;
         assert!(peek["items"].as_array().unwrap().is_empty());
+        let peek = get_json(
+            &app,
+            &format!(
+                "/api/v1/certificates?enterprise_id={}",
+                foreign["enterprise_id"]
+            ),
+            Some(token),
+        )
+        .await;
+        assert!(peek["items"].as_array().unwrap().is_empty());
         problem(
             app.post(
                 &format!("/api/v1/applications/{}/decision", own["id"]),
@@ -1616,10 +1724,24 @@ async fn an_enterprise_sees_only_its_own_applications_and_certificates() {
         )
         .await;
     }
-    for role in [Role::Inspector, Role::Reviewer] {
+    for role in [Role::Inspector, Role::Reviewer, Role::Admin] {
         let staff = app.quick_token_for(role, None).await;
         let all = get_json(&app, "/api/v1/applications", Some(&staff)).await;
         assert_eq!(all["items"].as_array().unwrap().len(), 8);
+        if role == Role::Inspector {
+            // Inspectors see every application but do not decide.
+            problem(
+                app.post(
+                    &format!("/api/v1/applications/{}/decision", a_app["id"]),
+                    Some(&staff),
+                    &json!({"decision": "reject", "reason": "检查员无权审批"}),
+                )
+                .await,
+                403,
+                "forbidden",
+            )
+            .await;
+        }
         let only_b = get_json(
             &app,
             &format!("/api/v1/applications?enterprise_id={b_id}&permit_type={HAZCHEM}"),
@@ -1646,6 +1768,31 @@ async fn an_enterprise_sees_only_its_own_applications_and_certificates() {
         )
         .await;
     }
+    // A draft of b's, which a may neither edit nor submit.
+    let (status, b_draft) = apply(
+        &app,
+        &b_token,
+        json!({"permit_type": HAZCHEM, "form": {}, "submit": false}),
+    )
+    .await;
+    assert_eq!((status, b_draft["status"].as_str()), (201, Some("draft")));
+    let b_draft = b_draft["id"].as_i64().unwrap();
+    let edit = app
+        .put(
+            &format!("/api/v1/applications/{b_draft}/form"),
+            Some(&a_token),
+            &json!({"form": {}}),
+        )
+        .await;
+    problem(edit, 404, "not_found").await;
+    let submit = app
+        .post(
+            &format!("/api/v1/applications/{b_draft}/submit"),
+            Some(&a_token),
+            &json!({"commitment_accepted": true}),
+        )
+        .await;
+    problem(submit, 404, "not_found").await;
     let p = problem(
         app.get("/api/v1/applications?status=pending", Some(&a_token))
             .await,
@@ -2057,4 +2204,21 @@ async fn the_demo_has_every_state_and_the_readme_tour_works_on_it() {
     let (_, refused) = apply(&app, &haiwan, reissue(&held)).await;
     assert_eq!(refused["status"], "rejected", "{refused}");
     assert_eq!(failed_rules(&refused), ["no_open_major_hazard"]);
+}
+
+/// The JSON pointers of every leaf of `v` (objects and arrays walked through).
+fn leaves(v: &Value, at: String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                leaves(child, format!("{at}/{k}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                leaves(child, format!("{at}/{i}"), out);
+            }
+        }
+        _ => out.push(at),
+    }
 }
