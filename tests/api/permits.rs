@@ -229,26 +229,123 @@ async fn the_twelve_permit_types_are_public_with_forms_a_client_can_render() {
     let app = TestApp::spawn().await;
     let types = get_json(&app, "/api/v1/permit-types", None).await;
     let types = types.as_array().unwrap();
-    let codes: Vec<&str> = types.iter().map(|t| t["code"].as_str().unwrap()).collect();
-    for code in [
-        "hazchem_business_no_storage",
-        "hazchem_business_renewal",
-        "hazchem_business_change",
-        "fireworks_retail",
-        "fireworks_retail_renewal",
-        "safety_director_filing",
-        "emergency_plan_filing",
-        "major_hazard_source_filing",
-        "safety_training_filing",
-        "hazchem_business_reissue",
-        "hazchem_business_storage",
-        "non_coal_mine_safety",
-    ] {
-        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    // SPEC 2.1's table: code, name, mode, validity in months (none: the old certificate's
+    // expiry, or a filing).
+    let table: [(&str, &str, &str, Option<i64>); 12] = [
+        (
+            "hazchem_business_no_storage",
+            "危险化学品经营许可证（不带储存）",
+            "instant_approval",
+            Some(36),
+        ),
+        (
+            "hazchem_business_renewal",
+            "危险化学品经营许可证延期",
+            "instant_approval",
+            Some(36),
+        ),
+        (
+            "hazchem_business_change",
+            "危险化学品经营许可证变更（名称、主要负责人、注册地址）",
+            "instant_approval",
+            None,
+        ),
+        (
+            "fireworks_retail",
+            "烟花爆竹经营（零售）许可证",
+            "instant_approval",
+            Some(12),
+        ),
+        (
+            "fireworks_retail_renewal",
+            "烟花爆竹经营（零售）许可证延期",
+            "instant_approval",
+            Some(12),
+        ),
+        (
+            "safety_director_filing",
+            "安全总监任命备案",
+            "instant_filing",
+            None,
+        ),
+        (
+            "emergency_plan_filing",
+            "生产安全事故应急预案备案",
+            "instant_filing",
+            None,
+        ),
+        (
+            "major_hazard_source_filing",
+            "重大危险源备案",
+            "instant_filing",
+            None,
+        ),
+        (
+            "safety_training_filing",
+            "主要负责人、安全管理人员培训考核备案",
+            "instant_filing",
+            None,
+        ),
+        (
+            "hazchem_business_reissue",
+            "危险化学品经营许可证补办（遗失、损毁）",
+            "instant_approval",
+            None,
+        ),
+        (
+            "hazchem_business_storage",
+            "危险化学品经营许可证（带储存）",
+            "review",
+            Some(36),
+        ),
+        (
+            "non_coal_mine_safety",
+            "非煤矿山安全生产许可证",
+            "review",
+            Some(36),
+        ),
+    ];
+    assert_eq!(types.len(), table.len());
+    let of = |code: &str| {
+        types
+            .iter()
+            .find(|t| t["code"] == code)
+            .unwrap_or_else(|| panic!("{code} missing"))
+    };
+    for (code, name, mode, validity) in table {
+        let t = of(code);
+        assert_eq!(
+            (
+                t["name"].as_str(),
+                t["mode"].as_str(),
+                t["validity_months"].as_i64()
+            ),
+            (Some(name), Some(mode), validity),
+            "{code}"
+        );
+        assert_eq!(t["active"], true, "{code}");
+        let keys: Vec<&str> = t["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["key"].as_str().unwrap())
+            .collect();
+        // Renewals, changes and reissues name the certificate they apply to.
+        if ["renewal", "change", "reissue"]
+            .iter()
+            .any(|k| code.ends_with(k))
+        {
+            assert!(keys.contains(&"certificate_no"), "{code}: {keys:?}");
+        }
+        assert!(!keys.is_empty(), "{code} has no form");
     }
-    assert_eq!(types.len(), 12);
-    let instant = types.iter().filter(|t| t["mode"] != "review").count();
-    assert_eq!(instant, 10, "ten instant kinds");
+    let plan: Vec<&str> = of("emergency_plan_filing")["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(plan, ["plan_name", "approved_on", "next_drill_on"]);
     let hazchem = types.iter().find(|t| t["code"] == HAZCHEM).unwrap();
     assert_eq!(hazchem["validity_months"], 36);
     let field = |key: &str| {
