@@ -856,6 +856,9 @@ async fn without_the_instant_filings_a_licence_is_rejected_rule_by_rule() {
         training("principal", "AQP-other"),
     )
     .await;
+    // Another enterprise's filings of exactly these certificates and a plan do not count.
+    let (_, neighbour) = applicant(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &neighbour, "9").await;
     let rejected = submit_new(&app, &token, HAZCHEM, hazchem_form("9")).await;
     assert_eq!(rejected["status"], "rejected");
     assert_eq!(
