@@ -236,7 +236,8 @@ fn flush_if_unflushed(conn: &mut DbConn) -> QueryResult<()> {
 
 /// After a bulk write (the seeds): on SQLite, copies the write-ahead log into the database file
 /// and empties it, so that the file is the whole database and the log does not stay as large
-/// as the write was until the next server start. Nothing to do on PostgreSQL.
+/// as the write was until the next server start. If another process is reading the file at
+/// that moment, SQLite leaves the log for later (not an error). Nothing to do on PostgreSQL.
 pub fn checkpoint(conn: &mut DbConn) -> QueryResult<()> {
     match conn {
         DbConn::Sqlite(lite) => lite.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)"),

@@ -998,8 +998,8 @@ pub fn list_hazards(
         q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"));
     }
     match f.overdue {
-        // Unplanned: "before today" is nearly every open hazard's deadline, and PostgreSQL
-        // re-planned the list on every request for it (a third of its CPU under load).
+        // Unplanned: in a city's data nearly every open hazard is past its deadline, and for
+        // that PostgreSQL re-planned the list on every request (a third of its CPU under load).
         Some(true) => {
             q = q.filter(hazards::deadline.lt(crate::db::unplanned(
                 today.into_sql::<diesel::sql_types::Date>(),
