@@ -1836,11 +1836,7 @@ async fn the_overdue_hazard_list_keeps_its_plan_on_postgresql() {
 #[tokio::test]
 async fn the_demo_has_a_running_campaign() {
     let app = TestApp::spawn().await;
-    let config = app.state.config.clone();
-    tokio::task::spawn_blocking(move || anjian::seed::demo(&config))
-        .await
-        .unwrap()
-        .unwrap();
+    app.seed_demo().await;
     // The seed reads the system clock, the test server a fixed one: compare with the real date.
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::Asia::Shanghai)

@@ -186,6 +186,15 @@ impl TestApp {
     }
 
     /// A new user of `role` (bound to `enterprise_id` for enterprise accounts) and its token.
+    /// `anjian seed demo` on this app's database, as the command runs it (the system clock).
+    pub async fn seed_demo(&self) {
+        let config = self.state.config.clone();
+        tokio::task::spawn_blocking(move || anjian::seed::demo(&config))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
     pub async fn token_for(&self, role: Role, enterprise_id: Option<i64>) -> String {
         let username = format!("{}{}", role.as_str(), self.next());
         self.create_user_direct(&username, role, enterprise_id)

@@ -2235,11 +2235,7 @@ async fn demo_enterprise(app: &TestApp, username: &'static str) -> i64 {
 #[tokio::test]
 async fn the_demo_has_every_state_and_the_readme_tour_works_on_it() {
     let app = TestApp::spawn().await;
-    let config = app.state.config.clone();
-    tokio::task::spawn_blocking(move || anjian::seed::demo(&config))
-        .await
-        .unwrap()
-        .unwrap();
+    app.seed_demo().await;
     // The seed reads the system clock: bring the server's to it (and sign in again).
     app.clock.set(chrono::Utc::now());
     let admin = app.token_for(Role::Admin, None).await;
