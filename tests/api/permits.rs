@@ -2121,6 +2121,49 @@ async fn permit_figures_match_a_known_set_of_applications() {
         "forbidden",
     )
     .await;
+
+    // The mine withdraws its application under review: June now shows it withdrawn, and no
+    // review is open.
+    let open = get_json(&app, "/api/v1/applications?status=under_review", Some(&m)).await;
+    let withdrawn = app
+        .post(
+            &format!("/api/v1/applications/{}/withdraw", open["items"][0]["id"]),
+            Some(&m),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(withdrawn.status(), 200);
+    // Nearly three years on, both licences (valid until 2029-05-31 and 2029-06-05) expire
+    // within 90 days and are still active.
+    app.clock.set(
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2029, 3, 15, 1, 0, 0)
+            .single()
+            .unwrap(),
+    );
+    let reviewer = app.quick_token_for(Role::Reviewer, None).await;
+    let stats = get_json(
+        &app,
+        "/api/v1/stats/permits?from=2026-06-01&to=2026-06-30",
+        Some(&reviewer),
+    )
+    .await;
+    let mine = stats["by_type"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["permit_type"] == "non_coal_mine_safety")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        mine["outcomes"],
+        json!({"approved": 0, "rejected": 0, "filed": 0, "under_review": 0, "withdrawn": 1})
+    );
+    assert_eq!(stats["total"]["submitted"], 11);
+    assert_eq!(stats["reviews"], json!({"open": 0, "overdue": 0}));
+    assert_eq!(
+        stats["certificates"],
+        json!({"issued": 2, "active": 2, "expiring_within_90_days": 2})
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
