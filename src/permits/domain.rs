@@ -272,7 +272,8 @@ fn validate_object(
                 }
             }
             Some(value) => {
-                if let Some(clean) = validate_value(field.kind, &field.constraints, value, &here, v)
+                if let Some(clean) =
+                    validate_value(field.kind, &field.constraints, value, &here, complete, v)
                 {
                     out.insert(field.key.clone(), clean);
                 }
@@ -301,11 +302,14 @@ fn parse_date(s: &str) -> Result<NaiveDate, chrono::ParseError> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
 }
 
+/// One present value. `complete` (a submission) also requires a list's minimum of items and
+/// each item's required fields; a draft's may still be missing.
 fn validate_value(
     kind: FieldType,
     c: &Constraints,
     value: &Value,
     path: &str,
+    complete: bool,
     v: &mut Validator,
 ) -> Option<Value> {
     let type_error = |v: &mut Validator, what: &str| {
@@ -405,7 +409,12 @@ fn validate_value(
             let Some(items) = value.as_array() else {
                 return type_error(v, "a list");
             };
-            let min = c.min_items.unwrap_or(0);
+            // A draft may hold fewer items than a submission needs, never more.
+            let min = if complete {
+                c.min_items.unwrap_or(0)
+            } else {
+                0
+            };
             let max = c.max_items.unwrap_or(1000);
             if items.len() < min || items.len() > max {
                 v.add(
@@ -420,8 +429,11 @@ fn validate_value(
                 let here = format!("{path}[{i}]");
                 if let Some(item_fields) = &c.item_fields {
                     match item.as_object() {
-                        // Items of a list are always checked in full: a half item is no item.
-                        Some(obj) => out.push(validate_object(item_fields, obj, &here, true, v)),
+                        // A draft's items may be half entered, like the draft itself;
+                        // what they hold must be valid.
+                        Some(obj) => {
+                            out.push(validate_object(item_fields, obj, &here, complete, v))
+                        }
                         None => {
                             v.add(here, "invalid_type", "must be an object");
                         }
@@ -432,7 +444,9 @@ fn validate_value(
                         values: c.values.clone(),
                         ..Constraints::default()
                     };
-                    if let Some(clean) = validate_value(item_kind, &item_c, item, &here, v) {
+                    if let Some(clean) =
+                        validate_value(item_kind, &item_c, item, &here, complete, v)
+                    {
                         out.push(clean);
                     }
                 }
@@ -531,6 +545,28 @@ mod tests {
                 ("form.expires_on".into(), "out_of_range".into()),
             ]
         );
+    }
+
+    #[test]
+    fn a_draft_may_hold_a_half_entered_list_item_or_none_but_a_submission_not() {
+        for (form, missing) in [
+            (
+                json!({"chemicals": [{"name": "乙醇"}]}),
+                "form.chemicals[0].cas_no",
+            ),
+            (json!({"chemicals": []}), "form.chemicals"),
+        ] {
+            let mut v = Validator::new();
+            validate_form(&hazchem_fields(), &form, false, &mut v);
+            assert!(v.is_empty(), "{form}");
+            let mut v = Validator::new();
+            validate_form(&hazchem_fields(), &form, true, &mut v);
+            let errors = errors(v);
+            assert!(
+                errors.iter().any(|(field, _)| field == missing),
+                "{form}: {errors:?}"
+            );
+        }
     }
 
     #[test]
