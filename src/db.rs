@@ -225,11 +225,16 @@ fn flush_if_unflushed(conn: &mut DbConn) -> QueryResult<()> {
     if !UNFLUSHED.replace(false) {
         return Ok(());
     }
-    if let DbConn::Pg(pg) = conn {
-        pg.batch_execute(
-            "INSERT INTO durability_marks (backend_pid, flushes) VALUES (pg_backend_pid(), 1) \
-             ON CONFLICT (backend_pid) DO UPDATE SET flushes = durability_marks.flushes + 1",
-        )?;
+    if let DbConn::Pg(_) = conn {
+        // Prepared (the step as a bind), so that PostgreSQL does not parse and plan it each time.
+        prepared(
+            &[
+                "INSERT INTO durability_marks (backend_pid, flushes) VALUES (pg_backend_pid(), ",
+                ") ON CONFLICT (backend_pid) DO UPDATE SET flushes = durability_marks.flushes + 1",
+            ],
+            (1i64.into_sql::<diesel::sql_types::BigInt>(),),
+        )
+        .execute(conn)?;
     }
     Ok(())
 }
@@ -295,6 +300,33 @@ impl Db {
         })
         .await
         .map_err(ApiError::internal)?
+    }
+
+    /// Runs `read` on a pooled connection, then `write` with what it returned in one write
+    /// transaction ([`Db::write`]). On PostgreSQL both run in one blocking task on one
+    /// connection, the read before the transaction starts: one thread hop and one pool
+    /// checkout fewer than `run` then `write`. On SQLite `read` runs on the pool and `write`
+    /// goes to the writer thread, so the single writer never waits for the reads.
+    pub async fn read_then_write<R, T, FR, FW>(&self, read: FR, write: FW) -> Result<T, ApiError>
+    where
+        FR: FnOnce(&mut DbConn) -> Result<R, ApiError> + Send + 'static,
+        FW: FnOnce(&mut DbConn, R) -> Result<T, ApiError> + Send + 'static,
+        R: Send + 'static,
+        T: Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => {
+                let r = self.run(read).await?;
+                writer.submit(move |conn| write(conn, r)).await
+            }
+            None => {
+                self.run(move |conn| {
+                    let r = read(conn)?;
+                    write_tx(conn, move |conn| write(conn, r))
+                })
+                .await
+            }
+        }
     }
 
     /// Runs `f` in one write transaction: on PostgreSQL [`write_tx`] on the blocking pool, on

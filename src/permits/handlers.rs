@@ -416,83 +416,82 @@ pub async fn create_application(
     // submission the rule inputs read from the enterprise's records. SQLite has one writer at a
     // time, so the write transaction below holds only the writes and the reads of what an
     // approval itself changes.
-    let (t, form, assessment, input, actor, enterprise) = state
-        .db
-        .run(move |conn| {
-            let auth = caller.confirm(conn)?;
-            let enterprise = auth.enterprise_id.ok_or(ApiError::Forbidden)?;
-            let t = lifecycle::load_type(conn, &input.permit_type)?;
-            let mut v = Validator::new();
-            let form = domain::validate_form(&t.fields, &input.form, input.submit, &mut v);
-            if !t.active {
-                v.add(
-                    "permit_type",
-                    "invalid",
-                    "this permit type is not accepting applications",
-                );
-            }
-            v.finish()?;
-            let assessment = if input.submit {
-                Some(lifecycle::assess(
-                    conn,
-                    today,
-                    now,
-                    enterprise,
-                    &t,
-                    &form,
-                    input.commitment_accepted,
-                )?)
-            } else {
-                None
-            };
-            Ok((t, form, assessment, input, auth.actor(), enterprise))
-        })
-        .await?;
     let (result, decided) = state
         .db
-        .write(move |conn| {
-            let ctx = Ctx {
-                actor: &actor,
-                now,
-                today,
-                signing_key: &seed,
-            };
-            let mut decided = None;
-            let result = idem.run(conn, now, |conn| {
-                let view = match assessment {
-                    Some(assessment) => {
-                        let done = lifecycle::create_submitted(
-                            conn,
-                            &ctx,
-                            &t,
-                            &form,
-                            input.commitment_accepted,
-                            assessment,
-                        )?;
-                        decided = Some(done.status);
-                        // Everything the view shows was just written: no reads back.
-                        let mut view = application_view(done.application, today)?;
-                        view.certificate =
-                            done.certificate.map(|c| certificate_view(c, today, None));
-                        view.timeline = done.timeline;
-                        view
-                    }
-                    None => {
-                        let row = lifecycle::create(
-                            conn,
-                            &ctx,
-                            enterprise,
-                            &t,
-                            &form,
-                            input.commitment_accepted,
-                        )?;
-                        application_full(conn, row, today)?
-                    }
+        .read_then_write(
+            move |conn| {
+                let auth = caller.confirm(conn)?;
+                let enterprise = auth.enterprise_id.ok_or(ApiError::Forbidden)?;
+                let t = lifecycle::load_type(conn, &input.permit_type)?;
+                let mut v = Validator::new();
+                let form = domain::validate_form(&t.fields, &input.form, input.submit, &mut v);
+                if !t.active {
+                    v.add(
+                        "permit_type",
+                        "invalid",
+                        "this permit type is not accepting applications",
+                    );
+                }
+                v.finish()?;
+                let assessment = if input.submit {
+                    Some(lifecycle::assess(
+                        conn,
+                        today,
+                        now,
+                        enterprise,
+                        &t,
+                        &form,
+                        input.commitment_accepted,
+                    )?)
+                } else {
+                    None
                 };
-                Ok((StatusCode::CREATED, to_json(&view)?))
-            })?;
-            Ok((result, decided))
-        })
+                Ok((t, form, assessment, input, auth.actor(), enterprise))
+            },
+            move |conn, (t, form, assessment, input, actor, enterprise)| {
+                let ctx = Ctx {
+                    actor: &actor,
+                    now,
+                    today,
+                    signing_key: &seed,
+                };
+                let mut decided = None;
+                let result = idem.run(conn, now, |conn| {
+                    let view = match assessment {
+                        Some(assessment) => {
+                            let done = lifecycle::create_submitted(
+                                conn,
+                                &ctx,
+                                &t,
+                                &form,
+                                input.commitment_accepted,
+                                assessment,
+                            )?;
+                            decided = Some(done.status);
+                            // Everything the view shows was just written: no reads back.
+                            let mut view = application_view(done.application, today)?;
+                            view.certificate =
+                                done.certificate.map(|c| certificate_view(c, today, None));
+                            view.timeline = done.timeline;
+                            view
+                        }
+                        None => {
+                            let row = lifecycle::create(
+                                conn,
+                                &ctx,
+                                enterprise,
+                                &t,
+                                &form,
+                                input.commitment_accepted,
+                            )?;
+                            application_full(conn, row, today)?
+                        }
+                    };
+                    Ok((StatusCode::CREATED, to_json(&view)?))
+                })?;
+                Ok((result, decided))
+            },
+        )
         .await?;
     count_decision(&state, decided);
     Ok(idempotency::respond(result))
