@@ -226,7 +226,8 @@ fn flush_if_unflushed(conn: &mut DbConn) -> QueryResult<()> {
         return Ok(());
     }
     if let DbConn::Pg(_) = conn {
-        // Prepared (the step as a bind), so that PostgreSQL does not parse and plan it each time.
+        // Prepared, so that PostgreSQL does not parse and plan it each time (`prepared` needs a
+        // bind: the first count is one).
         prepared(
             &[
                 "INSERT INTO durability_marks (backend_pid, flushes) VALUES (pg_backend_pid(), ",
