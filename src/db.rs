@@ -171,18 +171,22 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
 {
     type Tm = <DbConn as Connection>::TransactionManager;
+    // Nothing is written yet: a failed start is the database not answering.
     match conn {
         DbConn::Sqlite(lite) => {
-            AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?
+            AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")
         }
-        DbConn::Pg(_) => Tm::begin_transaction(conn)?,
+        DbConn::Pg(_) => Tm::begin_transaction(conn),
     }
+    .map_err(ApiError::unavailable)?;
     UNFLUSHED.set(false);
     match f(conn) {
         Ok(value) => {
-            Tm::commit_transaction(conn)?;
-            // Committed; if the flush cannot be confirmed, neither can the outcome.
-            flush_if_unflushed(conn).map_err(|e| ApiError::OutcomeUnknown(e.to_string()))?;
+            // A failed COMMIT (a lost connection) or an unconfirmed flush after it leaves the
+            // outcome unknown to us, and so to the client.
+            let unknown = |e: diesel::result::Error| ApiError::OutcomeUnknown(e.to_string());
+            Tm::commit_transaction(conn).map_err(unknown)?;
+            flush_if_unflushed(conn).map_err(unknown)?;
             Ok(value)
         }
         Err(err) => {
@@ -226,14 +230,13 @@ fn flush_if_unflushed(conn: &mut DbConn) -> QueryResult<()> {
         return Ok(());
     }
     if let DbConn::Pg(_) = conn {
-        // Prepared, so that PostgreSQL does not parse and plan it each time (`prepared` needs a
-        // bind: the first count is one).
+        // Prepared, so that PostgreSQL does not parse and plan it each time.
         prepared(
             &[
-                "INSERT INTO durability_marks (backend_pid, flushes) VALUES (pg_backend_pid(), ",
-                ") ON CONFLICT (backend_pid) DO UPDATE SET flushes = durability_marks.flushes + 1",
+                "INSERT INTO durability_marks (backend_pid, flushes) VALUES (pg_backend_pid(), 1) \
+               ON CONFLICT (backend_pid) DO UPDATE SET flushes = durability_marks.flushes + 1",
             ],
-            (1i64.into_sql::<diesel::sql_types::BigInt>(),),
+            (),
         )
         .execute(conn)?;
     }
@@ -315,19 +318,15 @@ impl Db {
         R: Send + 'static,
         T: Send + 'static,
     {
-        match &self.writer {
-            Some(writer) => {
-                let r = self.run(read).await?;
-                writer.submit(move |conn| write(conn, r)).await
-            }
-            None => {
-                self.run(move |conn| {
-                    let r = read(conn)?;
-                    write_tx(conn, move |conn| write(conn, r))
-                })
-                .await
-            }
+        if self.writer.is_some() {
+            let r = self.run(read).await?;
+            return self.write(move |conn| write(conn, r)).await;
         }
+        self.run(move |conn| {
+            let r = read(conn)?;
+            write_tx(conn, move |conn| write(conn, r))
+        })
+        .await
     }
 
     /// Runs `f` in one write transaction: on PostgreSQL [`write_tx`] on the blocking pool, on
@@ -490,6 +489,19 @@ impl<B, ST> Prepared<B, ST> {
         self.sql.get(k).copied().ok_or_else(|| {
             diesel::result::Error::QueryBuilderError("a prepared statement lacks SQL text".into())
         })
+    }
+}
+
+impl<DB, ST> diesel::query_builder::QueryFragment<DB> for Prepared<(), ST>
+where
+    DB: diesel::backend::Backend,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql(self.piece(0)?);
+        Ok(())
     }
 }
 

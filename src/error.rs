@@ -151,7 +151,8 @@ impl ApiError {
             Self::OutcomeUnknown(_) => (
                 "Outcome unknown",
                 "the database stopped answering while saving the change, which may or may not \
-                 have been kept; repeat the request with the same Idempotency-Key to learn which"
+                 have been kept: read the record back before trying again (a request sent with \
+                 an Idempotency-Key may simply be repeated with the same key)"
                     .into(),
             ),
             Self::Internal(_) => (

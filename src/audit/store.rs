@@ -185,8 +185,9 @@ pub fn append_first_many(
 
 /// Writes `events` in order, the first at `first_seq` chained to `prev_hash` and each next one
 /// to the one before, in one insert of a fixed number of rows (which diesel keeps prepared on
-/// both backends). Every append goes through here. A `seq` another transaction took first is a
-/// 409.
+/// both backends). Every append of a fixed number of events goes through here
+/// (`append_first_many`, for a variable number of new chains, inserts in chunks). A `seq`
+/// another transaction took first is a 409.
 fn chain<const N: usize>(
     conn: &mut DbConn,
     aggregate_type: &str,

@@ -233,8 +233,10 @@ pub struct Caller<P: Policy> {
 }
 
 impl<P: Policy> Caller<P> {
-    /// The account the token was issued to (not yet confirmed).
-    pub fn user_id(&self) -> UserId {
+    /// The account the token was issued to, not yet confirmed: fit for naming things (an
+    /// idempotency key's scope), never for deciding what the caller may see or do; that is
+    /// what [`Caller::confirm`] is for.
+    pub fn unconfirmed_user_id(&self) -> UserId {
         self.claims.user_id
     }
 

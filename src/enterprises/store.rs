@@ -119,6 +119,9 @@ pub fn check_filter_codes(
     industry: Option<&str>,
     district: Option<&str>,
 ) -> Result<(), ApiError> {
+    if industry.is_none() && district.is_none() {
+        return Ok(());
+    }
     // Point lookups of the codes given, not the whole tables, in one statement.
     let (industry_known, district_known): (bool, bool) = diesel::select((
         diesel::dsl::exists(industries::table.find(industry.unwrap_or_default())),

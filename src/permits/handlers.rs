@@ -409,7 +409,11 @@ pub async fn create_application(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse::<CreateApplicationRequest>().await?;
-    let idem = Idempotent::new(&req, format!("user:{}", caller.user_id()), &body.bytes)?;
+    let idem = Idempotent::new(
+        &req,
+        format!("user:{}", caller.unconfirmed_user_id()),
+        &body.bytes,
+    )?;
     let input = body.value;
     let (now, today, seed) = ctx_parts(&state);
     // First, outside the write transaction: the caller's account, the type, the form, and for a

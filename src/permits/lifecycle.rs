@@ -152,10 +152,10 @@ pub struct Submitted {
 
 /// What a submission is decided on: the applicant and the rules' inputs from its records. The
 /// two inputs an approval itself changes (the active certificates of the type, the certificate
-/// continued) are not in it until [`recheck`] reads them inside the write transaction.
+/// continued) are not in it until [`complete_under_lock`] reads them inside the write transaction.
 ///
 /// Its fields are private: nothing outside this module can evaluate the rules on it before
-/// [`recheck`] has completed it.
+/// [`complete_under_lock`] has completed it.
 pub struct Assessment {
     enterprise: EnterpriseRow,
     inputs: RuleInputs,
@@ -192,7 +192,7 @@ pub fn assess(
 /// approval itself changes, so that two concurrent applications can never both be
 /// licensed nor both continue one certificate. The other inputs (hazards, orders, fines,
 /// filings) stand as they were read when the request arrived.
-fn recheck(
+fn complete_under_lock(
     conn: &mut DbConn,
     a: &mut Assessment,
     t: &PermitType,
@@ -289,7 +289,7 @@ pub fn submit(
         &form,
         commitment_accepted,
     )?;
-    recheck(conn, &mut assessment, &t, &form, ctx.today)?;
+    complete_under_lock(conn, &mut assessment, &t, &form, ctx.today)?;
     let verdict = Verdict::of(&t, &assessment.inputs, ctx.today);
     let row = store::transition(
         conn,
@@ -364,7 +364,7 @@ pub fn create_submitted(
         .actor
         .user_id
         .ok_or_else(|| ApiError::internal("an application needs a signed-in applicant"))?;
-    recheck(conn, &mut assessment, t, form, ctx.today)?;
+    complete_under_lock(conn, &mut assessment, t, form, ctx.today)?;
     let verdict = Verdict::of(t, &assessment.inputs, ctx.today);
     let enterprise = assessment.enterprise.id;
     let row = store::insert_application(

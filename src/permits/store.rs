@@ -568,8 +568,9 @@ macro_rules! count {
 /// Everything the rules read about `enterprise`, from its own records: orders, hazards and
 /// penalties (the campaign capability's tables), its filings (applications of the filing types
 /// that were filed) and its recent revocations. Its active certificates of the type and the
-/// certificate continued are left for the write transaction ([`certificate_inputs`]).
-pub fn rule_inputs(
+/// certificate continued are left for the write transaction ([`certificate_inputs`]): the
+/// inputs returned are not complete until `lifecycle` has read those too.
+pub(super) fn rule_inputs(
     conn: &mut DbConn,
     enterprise: &EnterpriseRow,
     t: &PermitType,
@@ -676,7 +677,7 @@ pub fn rule_inputs(
         unpaid_overdue_fines,
         training_filings,
         emergency_plans_filed,
-        // Read inside the decision's write transaction (`lifecycle::recheck`), not here.
+        // Read inside the decision's write transaction (`lifecycle::complete_under_lock`), not here.
         active_certificates_of_type: 0,
         base_certificate: None,
         recent_revocations,
@@ -690,8 +691,8 @@ pub fn rule_inputs(
 
 /// The two rule inputs that an approval itself changes: the enterprise's active, unexpired
 /// certificates of the type applied for (new licences), and the certificate a renewal, change
-/// or reissue continues. A decision taken from inputs read before its write transaction reads
-/// these again inside it (see `lifecycle::recheck`).
+/// or reissue continues. A decision reads these inside its write transaction (see
+/// `lifecycle::complete_under_lock`), after the other inputs were read before it.
 pub fn certificate_inputs(
     conn: &mut DbConn,
     ent: i64,
