@@ -453,6 +453,44 @@ where
     }
 }
 
+/// `WITH also AS (<also>) <main>`: two writes in one PostgreSQL statement, one round trip.
+/// PostgreSQL runs a data-modifying `WITH` part to completion whether or not the main statement
+/// reads it, and both see the same snapshot, so `also` must not depend on what `main` writes
+/// (nor the reverse). `main` gives the statement its result. Kept prepared like its two parts:
+/// both are diesel statements, and the bind numbers run on from `also` into `main`.
+#[derive(Debug, Clone, diesel::query_builder::QueryId)]
+pub struct WithAlso<M, A> {
+    main: M,
+    also: A,
+}
+
+/// See [`WithAlso`]. PostgreSQL only: SQLite accepts no write inside `WITH`.
+pub fn with_also<M, A>(main: M, also: A) -> WithAlso<M, A> {
+    WithAlso { main, also }
+}
+
+impl<M, A> diesel::query_builder::QueryFragment<diesel::pg::Pg> for WithAlso<M, A>
+where
+    M: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+    A: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        out.push_sql("WITH also AS (");
+        self.also.walk_ast(out.reborrow())?;
+        out.push_sql(") ");
+        self.main.walk_ast(out.reborrow())
+    }
+}
+
+impl<M: diesel::query_builder::Query, A> diesel::query_builder::Query for WithAlso<M, A> {
+    type SqlType = M::SqlType;
+}
+
+impl<M, A, C> RunQueryDsl<C> for WithAlso<M, A> {}
+
 /// A statement written as SQL around its bind parameters, which diesel's statement cache keeps
 /// prepared: diesel never keeps its own `UPDATE`, multi-row `INSERT` or `sql_query` statements,
 /// so on the hot paths those were parsed and planned again on every run. `sql` holds the text

@@ -125,6 +125,44 @@ pub fn append_first(
     Ok(())
 }
 
+/// The first event of an aggregate this transaction is creating, hashed and ready to be written
+/// by [`FirstEvent::append`], or by the aggregate's own insert in the same statement
+/// ([`FirstEvent::insert`], for `db::with_also`).
+pub struct FirstEvent(NewEvent);
+
+/// See [`FirstEvent`].
+pub fn first_event(
+    aggregate_type: &str,
+    aggregate_id: &str,
+    action: &str,
+    actor: &Actor,
+    payload: &Value,
+    at: NaiveDateTime,
+) -> FirstEvent {
+    FirstEvent(NewEvent::chained(
+        EventFields::by(actor, aggregate_type, aggregate_id, 1, action, payload, at),
+        GENESIS.to_owned(),
+    ))
+}
+
+impl FirstEvent {
+    /// Its insert, to be run inside the transaction that creates the aggregate.
+    pub fn insert(
+        &self,
+    ) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + diesel::query_builder::QueryId + '_
+    {
+        diesel::insert_into(audit_events::table).values(&self.0)
+    }
+
+    /// Writes it on its own.
+    pub fn append(self, conn: &mut DbConn) -> Result<(), ApiError> {
+        crate::db::on_backend!(conn, |c| diesel::insert_into(audit_events::table)
+            .values(&self.0)
+            .execute(c))?;
+        Ok(())
+    }
+}
+
 /// Appends the first events of one aggregate this transaction just created, chained in order
 /// (seq 1, 2, …), with one multi-row insert. Returns them as the aggregate's timeline.
 ///

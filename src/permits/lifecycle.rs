@@ -60,10 +60,12 @@ pub fn create(
         .actor
         .user_id
         .ok_or_else(|| ApiError::internal("an application needs a signed-in applicant"))?;
+    let id = store::next_application_id(conn)?;
     let row = store::insert_application(
         conn,
         NewApplication {
-            number: pending_number(),
+            id,
+            number: application_number(ctx.today.year(), id),
             enterprise_id: enterprise.0,
             permit_type: &t.code,
             mode: t.mode.as_str(),
@@ -74,12 +76,12 @@ pub fn create(
             decided_at: None,
             due_on: None,
             rule_results: None,
+            certificate_id: None,
             created_by: created_by.0,
             created_at: ctx.now,
             updated_at: ctx.now,
         },
     )?;
-    let row = link_certificate(conn, &row, None, Some(ctx.today.year()))?;
     audit::store::append_first(
         conn,
         APPLICATION,
@@ -337,7 +339,6 @@ pub fn submit(
         &t,
         &form,
         &assessment.enterprise,
-        None,
     )?;
     Ok(Submitted {
         application,
@@ -367,10 +368,20 @@ pub fn create_submitted(
     complete_under_lock(conn, &mut assessment, t, form, ctx.today)?;
     let verdict = Verdict::of(t, &assessment.inputs, ctx.today);
     let enterprise = assessment.enterprise.id;
+    let id = store::next_application_id(conn)?;
+    // Written linked to the certificate it is about to issue, where the link may wait (see
+    // `links_ahead`): then nothing updates the application under the serial's lock.
+    let certificate_id =
+        if verdict.status == ApplicationStatus::Approved && store::links_ahead(conn) {
+            Some(store::next_certificate_id(conn)?)
+        } else {
+            None
+        };
     let row = store::insert_application(
         conn,
         NewApplication {
-            number: pending_number(),
+            id,
+            number: application_number(ctx.today.year(), id),
             enterprise_id: enterprise,
             permit_type: &t.code,
             mode: t.mode.as_str(),
@@ -381,12 +392,12 @@ pub fn create_submitted(
             decided_at: verdict.decided().then_some(ctx.now),
             due_on: verdict.due_on,
             rule_results: Some(verdict.results_json()?),
+            certificate_id,
             created_by: created_by.0,
             created_at: ctx.now,
             updated_at: ctx.now,
         },
     )?;
-    let year = ctx.today.year();
     let (action, decision) = verdict.event(t);
     let timeline = audit::store::append_new_chain(
         conn,
@@ -396,7 +407,7 @@ pub fn create_submitted(
             (
                 "created",
                 ctx.actor,
-                json!({"number": application_number(year, row.id), "permit_type": t.code, "enterprise_id": enterprise, "form": form}),
+                json!({"number": row.number, "permit_type": t.code, "enterprise_id": enterprise, "form": form}),
             ),
             (
                 "submitted",
@@ -416,7 +427,6 @@ pub fn create_submitted(
         t,
         form,
         &assessment.enterprise,
-        Some(year),
     )?;
     Ok(Submitted {
         application,
@@ -475,7 +485,7 @@ pub fn decide(
         let t = load_type(conn, &app.permit_type)?;
         let form = app.form_value()?;
         let enterprise = store::enterprise(conn, EnterpriseId(app.enterprise_id))?;
-        let (row, cert) = issue(conn, ctx, &row, &t, &form, &enterprise, None)?;
+        let (row, cert) = issue(conn, ctx, &row, &t, &form, &enterprise)?;
         Ok((row, Some(cert)))
     } else {
         Ok((row, None))
@@ -534,35 +544,7 @@ fn application_number(year: i32, id: i64) -> String {
     format!("QDYJ-{year:04}-{id:06}")
 }
 
-/// A unique placeholder for an application's number until its id is known.
-fn pending_number() -> String {
-    format!("QDYJ-pending-{}", uuid::Uuid::new_v4().simple())
-}
-
-/// Gives a new application its number ([`application_number`]) and links its certificate.
-fn link_certificate(
-    conn: &mut DbConn,
-    app: &ApplicationRow,
-    certificate: Option<&CertificateRow>,
-    number_year: Option<i32>,
-) -> Result<ApplicationRow, ApiError> {
-    if certificate.is_none() && number_year.is_none() {
-        return Ok(app.clone());
-    }
-    store::link_application(
-        conn,
-        app.clone(),
-        number_year.map(|year| application_number(year, app.id)),
-        certificate.map(|c| c.id),
-    )
-}
-
-/// After the rules' decision: an approval issues its certificate (as the system); otherwise a new
-/// application (`number_year`) only gets its number.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the decision, the application and what its certificate is made of"
-)]
+/// After the rules' decision: an approval issues its certificate (as the system).
 fn issue_if_approved(
     conn: &mut DbConn,
     ctx: &Ctx<'_>,
@@ -571,33 +553,26 @@ fn issue_if_approved(
     t: &PermitType,
     form: &Value,
     enterprise: &EnterpriseRow,
-    number_year: Option<i32>,
 ) -> Result<(ApplicationRow, Option<CertificateRow>), ApiError> {
     if status == ApplicationStatus::Approved {
-        let (linked, cert) = issue(
-            conn,
-            &ctx.as_system(),
-            app,
-            t,
-            form,
-            enterprise,
-            number_year,
-        )?;
+        let (linked, cert) = issue(conn, &ctx.as_system(), app, t, form, enterprise)?;
         Ok((linked, Some(cert)))
     } else {
-        Ok((link_certificate(conn, app, None, number_year)?, None))
+        Ok((app.clone(), None))
     }
 }
 
-/// Issues the certificate of an approved application and links it (giving a new application
-/// its number too, with `number_year`); a renewal, change or reissue takes the permit type and
-/// scope of the certificate it continues and supersedes it. The holder is `enterprise` as read
-/// for the decision.
+/// Issues the certificate of an approved application and links it; a renewal, change or
+/// reissue takes the permit type and scope of the certificate it continues and supersedes it.
+/// The holder is `enterprise` as read for the decision.
 ///
-/// The certificate is written first under a placeholder number; its serial is taken last,
-/// then numbered, signed and recorded. The serial's row stays locked until commit (that is what
-/// keeps the numbers gap-free), so on PostgreSQL every issuer of the prefix queues behind the
-/// statements that follow it: three, not seven.
+/// Everything that needs no serial is done first; then the serial is taken, and the
+/// certificate is numbered, signed and written once. The serial's row stays locked until
+/// commit (that is what keeps the numbers gap-free), so on PostgreSQL every issuer of the
+/// prefix queues behind the round trips that follow it, which are kept to two: the
+/// certificate with its first audit event in one statement, then `COMMIT` (the application is
+/// linked before; see `store::links_ahead`). Renewals, changes and reissues add the
+/// superseding of the old certificate.
 fn issue(
     conn: &mut DbConn,
     ctx: &Ctx<'_>,
@@ -605,7 +580,6 @@ fn issue(
     t: &PermitType,
     form: &Value,
     enterprise: &EnterpriseRow,
-    number_year: Option<i32>,
 ) -> Result<(ApplicationRow, CertificateRow), ApiError> {
     let base = if t.kind.continues_licence() {
         let number = form
@@ -646,31 +620,19 @@ fn issue(
     )
     .ok_or_else(|| ApiError::internal("no validity for this permit type"))?;
     let code = certificates::verification_code(&mut rand::thread_rng());
-    let pending = format!("QD-pending-{}", uuid::Uuid::new_v4().simple());
-    let scope_text = scope.to_string();
-    let cert = store::insert_certificate(
-        conn,
-        &NewCertificate {
-            number: &pending,
-            permit_type: &licence.code,
-            enterprise_id: app.enterprise_id,
-            application_id: app.id,
-            holder_name: &enterprise.name,
-            holder_credit_code: &enterprise.credit_code,
-            holder_address: &enterprise.address,
-            holder_legal_representative: &enterprise.legal_representative,
-            scope: scope_text,
-            issued_at: ctx.now,
-            valid_from,
-            valid_until,
-            status: domain::CertificateStatus::Active.as_str(),
-            verification_code: &code,
-            signed_payload: "",
-            signature: "",
-            updated_at: ctx.now,
-        },
-    )?;
-    let app = link_certificate(conn, app, Some(&cert), number_year)?;
+    // Where the application's link may wait for its certificate (`links_ahead`), it is
+    // written before the serial is taken; a new application was written linked already.
+    let (certificate_id, app) = match app.certificate_id {
+        Some(id) => (id, app.clone()),
+        None => {
+            let id = store::next_certificate_id(conn)?;
+            if store::links_ahead(conn) {
+                (id, store::link_certificate(conn, app.clone(), id)?)
+            } else {
+                (id, app.clone())
+            }
+        }
+    };
     // The serial's row stays locked until commit; on PostgreSQL, not until the commit's disk
     // flush as well (`write_tx` waits for that after releasing it).
     crate::db::release_locks_before_flush(conn)?;
@@ -690,17 +652,44 @@ fn issue(
         valid_until,
     });
     let signature = certificates::sign(ctx.signing_key, &payload);
-    let cert = store::number_certificate(conn, cert, number.clone(), payload, signature)?;
-    audit::store::append_first(
-        conn,
+    let event = audit::store::first_event(
         CERTIFICATE,
-        &cert.id.to_string(),
+        &certificate_id.to_string(),
         "issued",
         ctx.actor,
-        json!({"number": number, "application_id": app.id, "valid_from": valid_from, "valid_until": valid_until,
-               "continues": base.as_ref().map(|b| b.number.clone())}),
+        &json!({"number": number, "application_id": app.id, "valid_from": valid_from, "valid_until": valid_until,
+                "continues": base.as_ref().map(|b| b.number.clone())}),
         ctx.now,
+    );
+    let cert = store::insert_certificate(
+        conn,
+        &NewCertificate {
+            id: certificate_id,
+            number: &number,
+            permit_type: &licence.code,
+            enterprise_id: app.enterprise_id,
+            application_id: app.id,
+            holder_name: &enterprise.name,
+            holder_credit_code: &enterprise.credit_code,
+            holder_address: &enterprise.address,
+            holder_legal_representative: &enterprise.legal_representative,
+            scope: scope.to_string(),
+            issued_at: ctx.now,
+            valid_from,
+            valid_until,
+            status: domain::CertificateStatus::Active.as_str(),
+            verification_code: &code,
+            signed_payload: &payload,
+            signature: &signature,
+            updated_at: ctx.now,
+        },
+        event,
     )?;
+    let app = if app.certificate_id == Some(cert.id) {
+        app
+    } else {
+        store::link_certificate(conn, app, cert.id)?
+    };
     if let Some(b) = &base {
         if !store::supersede(conn, b.id, cert.id, ctx.now)? {
             return Err(ApiError::Conflict(format!(

@@ -4,14 +4,15 @@
 
 use chrono::{Months, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Integer, Text};
 use serde_json::Value;
 
 use super::domain::{
     ApplicationStatus, CertificateStatus, FieldDef, PermitKind, PermitMode, PermitType,
 };
 use super::rules::{BaseCertificate, FINE_GRACE_DAYS, RuleInputs, TrainingFiling};
-use crate::db::{DbConn, prepared, prepared_returning};
+use crate::audit::store::FirstEvent;
+use crate::db::{DbConn, prepared, prepared_returning, with_also};
 use crate::enterprises::domain::EnterpriseStatus;
 use crate::enterprises::store::EnterpriseRow;
 use crate::error::ApiError;
@@ -134,6 +135,8 @@ impl ApplicationRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = applications, treat_none_as_default_value = false)]
 pub struct NewApplication<'a> {
+    /// From [`next_application_id`].
+    pub id: i64,
     pub number: String,
     pub enterprise_id: i64,
     pub permit_type: &'a str,
@@ -145,6 +148,8 @@ pub struct NewApplication<'a> {
     pub decided_at: Option<NaiveDateTime>,
     pub due_on: Option<NaiveDate>,
     pub rule_results: Option<String>,
+    /// Only where [`links_ahead`]: the certificate an approval is about to issue.
+    pub certificate_id: Option<i64>,
     pub created_by: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -154,7 +159,6 @@ pub struct NewApplication<'a> {
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = applications)]
 pub struct ApplicationChanges {
-    pub number: Option<String>,
     pub form: Option<String>,
     pub commitment_accepted: Option<bool>,
     pub status: Option<String>,
@@ -168,8 +172,52 @@ pub struct ApplicationChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-/// Inserts an application (its number is a placeholder until `update_application` sets it
-/// from the id).
+/// The id the next application will have. It is taken before the row is written so that the
+/// number made from it is written with the row: numbering the row afterwards updates an indexed
+/// column, which on PostgreSQL writes a new entry into every index of the table.
+pub fn next_application_id(conn: &mut DbConn) -> Result<i64, ApiError> {
+    next_id(
+        conn,
+        &["SELECT nextval(pg_get_serial_sequence('applications', 'id'))"],
+        &["SELECT COALESCE(MAX(id), 0) + 1 FROM applications"],
+    )
+}
+
+/// The id the next certificate will have, taken before the certificate is written (see
+/// [`links_ahead`]).
+pub fn next_certificate_id(conn: &mut DbConn) -> Result<i64, ApiError> {
+    next_id(
+        conn,
+        &["SELECT nextval(pg_get_serial_sequence('certificates', 'id'))"],
+        &["SELECT COALESCE(MAX(id), 0) + 1 FROM certificates"],
+    )
+}
+
+/// PostgreSQL draws the id from the table's sequence. On SQLite this runs inside a write
+/// transaction, which holds the database's only write lock, and gives the rowid SQLite itself
+/// would give the next row (neither table ever loses a row).
+fn next_id(
+    conn: &mut DbConn,
+    pg: &'static [&'static str],
+    sqlite: &'static [&'static str],
+) -> Result<i64, ApiError> {
+    let sql = match conn {
+        DbConn::Pg(_) => pg,
+        DbConn::Sqlite(_) => sqlite,
+    };
+    Ok(prepared_returning::<BigInt, _>(sql, ()).get_result(conn)?)
+}
+
+/// Whether an application may be written already linked to a certificate not yet written.
+/// PostgreSQL checks that link when the transaction commits (migration 000011), so an instant
+/// approval writes the application once, linked, and no update follows under the certificate
+/// serial's lock. SQLite checks it at once, so there the link is written after the certificate
+/// ([`link_certificate`]); its write transactions are serial, so no lock is held longer for it.
+pub fn links_ahead(conn: &DbConn) -> bool {
+    matches!(conn, DbConn::Pg(_))
+}
+
+/// Inserts an application under the id from [`next_application_id`].
 pub fn insert_application(
     conn: &mut DbConn,
     row: NewApplication<'_>,
@@ -189,35 +237,28 @@ fn one_row(updated: usize, what: &str, id: i64) -> Result<(), ApiError> {
     }
 }
 
-/// Gives an application its number and/or links its certificate (`None` leaves a column as
-/// it is); returns `app` with the same changes.
-pub fn link_application(
+/// Links an application to the certificate issued on it; returns `app` linked. Only
+/// `certificate_id` changes, which no index holds, so PostgreSQL updates the row in place
+/// (a heap-only update) instead of adding an entry to each of its indexes.
+pub fn link_certificate(
     conn: &mut DbConn,
     mut app: ApplicationRow,
-    number: Option<String>,
-    certificate_id: Option<i64>,
+    certificate_id: i64,
 ) -> Result<ApplicationRow, ApiError> {
     let linked = prepared(
         &[
-            "UPDATE applications SET number = COALESCE(",
-            ", number), certificate_id = COALESCE(",
-            ", certificate_id) WHERE id = ",
+            "UPDATE applications SET certificate_id = ",
+            " WHERE id = ",
             "",
         ],
         (
-            number.as_deref().into_sql::<Nullable<Text>>(),
-            certificate_id.into_sql::<Nullable<BigInt>>(),
+            certificate_id.into_sql::<BigInt>(),
             app.id.into_sql::<BigInt>(),
         ),
     )
     .execute(conn)?;
     one_row(linked, "application", app.id)?;
-    if let Some(n) = number {
-        app.number = n;
-    }
-    if certificate_id.is_some() {
-        app.certificate_id = certificate_id;
-    }
+    app.certificate_id = Some(certificate_id);
     Ok(app)
 }
 
@@ -351,6 +392,8 @@ impl CertificateRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = certificates, treat_none_as_default_value = false)]
 pub struct NewCertificate<'a> {
+    /// From [`next_certificate_id`].
+    pub id: i64,
     pub number: &'a str,
     pub permit_type: &'a str,
     pub enterprise_id: i64,
@@ -370,14 +413,25 @@ pub struct NewCertificate<'a> {
     pub updated_at: NaiveDateTime,
 }
 
+/// Writes a certificate (under the id from [`next_certificate_id`]) and its first audit event:
+/// on PostgreSQL in one statement, so that the transaction holding the certificate serial's
+/// lock makes one round trip fewer before it commits; on SQLite one after the other.
 pub fn insert_certificate(
     conn: &mut DbConn,
     row: &NewCertificate<'_>,
+    event: FirstEvent,
 ) -> Result<CertificateRow, ApiError> {
-    Ok(diesel::insert_into(certificates::table)
+    let insert = diesel::insert_into(certificates::table)
         .values(row)
-        .returning(certificates::all_columns)
-        .get_result(conn)?)
+        .returning(certificates::all_columns);
+    match conn {
+        DbConn::Pg(pg) => Ok(with_also(insert, event.insert()).get_result(pg)?),
+        DbConn::Sqlite(lite) => {
+            let cert = insert.get_result(lite)?;
+            event.append(conn)?;
+            Ok(cert)
+        }
+    }
 }
 
 pub fn find_certificate(conn: &mut DbConn, id: i64) -> Result<Option<CertificateRow>, ApiError> {
@@ -397,37 +451,6 @@ pub fn find_certificate_by_number(
         .select(CertificateRow::as_select())
         .get_result(conn)
         .optional()?)
-}
-
-/// Gives a certificate written under a placeholder its number and signature.
-pub fn number_certificate(
-    conn: &mut DbConn,
-    mut cert: CertificateRow,
-    number: String,
-    signed_payload: String,
-    signature: String,
-) -> Result<CertificateRow, ApiError> {
-    let numbered = prepared(
-        &[
-            "UPDATE certificates SET number = ",
-            ", signed_payload = ",
-            ", signature = ",
-            " WHERE id = ",
-            "",
-        ],
-        (
-            number.as_str().into_sql::<Text>(),
-            signed_payload.as_str().into_sql::<Text>(),
-            signature.as_str().into_sql::<Text>(),
-            cert.id.into_sql::<BigInt>(),
-        ),
-    )
-    .execute(conn)?;
-    one_row(numbered, "certificate", cert.id)?;
-    cert.number = number;
-    cert.signed_payload = signed_payload;
-    cert.signature = signature;
-    Ok(cert)
 }
 
 /// Marks an active certificate superseded by `by`; `false` if it is no longer active.

@@ -1,0 +1,1 @@
+ALTER TABLE applications ALTER CONSTRAINT applications_certificate_fk NOT DEFERRABLE;
