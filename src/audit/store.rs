@@ -93,15 +93,16 @@ pub fn append(
         }
         None => (1, GENESIS.to_owned()),
     };
-    chain(
+    insert_rows(
         conn,
-        aggregate_type,
-        aggregate_id,
-        (seq, prev_hash),
-        [(action, actor, payload)],
-        at,
-    )?;
-    Ok(())
+        &chained(
+            aggregate_type,
+            aggregate_id,
+            (seq, prev_hash),
+            [(action, actor, payload)],
+            at,
+        ),
+    )
 }
 
 /// Appends the first event of an aggregate that this transaction just created (no lookup).
@@ -114,39 +115,35 @@ pub fn append_first(
     payload: Value,
     at: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    chain(
-        conn,
+    new_chain(aggregate_type, aggregate_id, [(action, actor, payload)], at).append(conn)
+}
+
+/// The first events of an aggregate this transaction is creating, chained in order (seq 1,
+/// 2, …) and hashed: written by [`NewChain::append`], or by the aggregate's own insert in the
+/// same statement ([`NewChain::insert`] inside `db::with_also`, PostgreSQL).
+///
+/// The events are a fixed-size array: diesel keeps an insert of `N` rows prepared only when
+/// `N` is known at compile time (a `Vec`'s statement is parsed and planned on every run).
+pub struct NewChain<const N: usize>([NewEvent; N]);
+
+/// See [`NewChain`].
+pub fn new_chain<const N: usize>(
+    aggregate_type: &str,
+    aggregate_id: &str,
+    events: [(&str, &Actor, Value); N],
+    at: NaiveDateTime,
+) -> NewChain<N> {
+    NewChain(chained(
         aggregate_type,
         aggregate_id,
         (1, GENESIS.to_owned()),
-        [(action, actor, payload)],
+        events,
         at,
-    )?;
-    Ok(())
-}
-
-/// The first event of an aggregate this transaction is creating, hashed and ready to be written
-/// by [`FirstEvent::append`], or by the aggregate's own insert in the same statement
-/// ([`FirstEvent::insert`], for `db::with_also`).
-pub struct FirstEvent(NewEvent);
-
-/// See [`FirstEvent`].
-pub fn first_event(
-    aggregate_type: &str,
-    aggregate_id: &str,
-    action: &str,
-    actor: &Actor,
-    payload: &Value,
-    at: NaiveDateTime,
-) -> FirstEvent {
-    FirstEvent(NewEvent::chained(
-        EventFields::by(actor, aggregate_type, aggregate_id, 1, action, payload, at),
-        GENESIS.to_owned(),
     ))
 }
 
-impl FirstEvent {
-    /// Its insert, to be run inside the transaction that creates the aggregate.
+impl<const N: usize> NewChain<N> {
+    /// Its insert, for `db::with_also`.
     pub fn insert(
         &self,
     ) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + diesel::query_builder::QueryId + '_
@@ -154,44 +151,23 @@ impl FirstEvent {
         diesel::insert_into(audit_events::table).values(&self.0)
     }
 
-    /// Writes it on its own.
-    pub fn append(self, conn: &mut DbConn) -> Result<(), ApiError> {
-        crate::db::on_backend!(conn, |c| diesel::insert_into(audit_events::table)
-            .values(&self.0)
-            .execute(c))?;
-        Ok(())
+    /// Writes it on its own, in one insert.
+    pub fn append(&self, conn: &mut DbConn) -> Result<(), ApiError> {
+        insert_rows(conn, &self.0)
     }
-}
 
-/// Appends the first events of one aggregate this transaction just created, chained in order
-/// (seq 1, 2, …), with one multi-row insert. Returns them as the aggregate's timeline.
-///
-/// The events are a fixed-size array: diesel keeps an insert of `N` rows prepared only when
-/// `N` is known at compile time (a `Vec`'s statement is parsed and planned on every run).
-pub fn append_new_chain<const N: usize>(
-    conn: &mut DbConn,
-    aggregate_type: &str,
-    aggregate_id: &str,
-    events: [(&str, &Actor, Value); N],
-    at: NaiveDateTime,
-) -> Result<Vec<TimelineEntry>, ApiError> {
-    let rows = chain(
-        conn,
-        aggregate_type,
-        aggregate_id,
-        (1, GENESIS.to_owned()),
-        events,
-        at,
-    )?;
-    Ok(rows
-        .iter()
-        .map(|r| TimelineEntry {
-            seq: r.seq,
-            action: r.action.clone(),
-            actor_role: r.actor_role.clone(),
-            at,
-        })
-        .collect())
+    /// The aggregate's timeline as these events make it.
+    pub fn timeline(&self) -> Vec<TimelineEntry> {
+        self.0
+            .iter()
+            .map(|r| TimelineEntry {
+                seq: r.seq,
+                action: r.action.clone(),
+                actor_role: r.actor_role.clone(),
+                at: r.at,
+            })
+            .collect()
+    }
 }
 
 /// Appends the first event of many aggregates this transaction just created, with multi-row
@@ -221,21 +197,17 @@ pub fn append_first_many(
     Ok(())
 }
 
-/// Writes `events` in order, the first at `first_seq` chained to `prev_hash` and each next one
-/// to the one before, in one insert of a fixed number of rows (which diesel keeps prepared on
-/// both backends). Every append of a fixed number of events goes through here
-/// (`append_first_many`, for a variable number of new chains, inserts in chunks). A `seq`
-/// another transaction took first is a 409.
-fn chain<const N: usize>(
-    conn: &mut DbConn,
+/// `events` as rows in order, the first at `first_seq` chained to `prev_hash` and each next one
+/// to the one before.
+fn chained<const N: usize>(
     aggregate_type: &str,
     aggregate_id: &str,
     (first_seq, mut prev_hash): (i32, String),
     events: [(&str, &Actor, Value); N],
     at: NaiveDateTime,
-) -> Result<[NewEvent; N], ApiError> {
+) -> [NewEvent; N] {
     let mut seq = first_seq;
-    let rows: [NewEvent; N] = events.each_ref().map(|(action, actor, payload)| {
+    events.each_ref().map(|(action, actor, payload)| {
         let row = NewEvent::chained(
             EventFields::by(
                 actor,
@@ -251,9 +223,16 @@ fn chain<const N: usize>(
         prev_hash.clone_from(&row.hash);
         seq += 1;
         row
-    });
+    })
+}
+
+/// Writes a fixed number of rows in one insert, which diesel keeps prepared on both backends.
+/// Every append of a fixed number of events goes through here (`append_first_many`, for a
+/// variable number of new chains, inserts in chunks). A `seq` another transaction took first
+/// is a 409.
+fn insert_rows<const N: usize>(conn: &mut DbConn, rows: &[NewEvent; N]) -> Result<(), ApiError> {
     crate::db::on_backend!(conn, |c| diesel::insert_into(audit_events::table)
-        .values(&rows)
+        .values(rows)
         .execute(c))
     .map_err(|e| {
         if is_unique_violation(&e) {
@@ -262,7 +241,7 @@ fn chain<const N: usize>(
             e.into()
         }
     })?;
-    Ok(rows)
+    Ok(())
 }
 
 /// The record's history for its readers: `{seq, action, actor_role, at}` in order.

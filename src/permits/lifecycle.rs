@@ -60,12 +60,23 @@ pub fn create(
         .actor
         .user_id
         .ok_or_else(|| ApiError::internal("an application needs a signed-in applicant"))?;
-    let id = store::next_application_id(conn)?;
-    let row = store::insert_application(
+    let (id, _) = store::next_ids(conn, false)?;
+    let number = application_number(ctx.today.year(), id);
+    let created = audit::store::new_chain(
+        APPLICATION,
+        &id.to_string(),
+        [(
+            "created",
+            ctx.actor,
+            json!({"number": number, "permit_type": t.code, "enterprise_id": enterprise.0, "form": form}),
+        )],
+        ctx.now,
+    );
+    store::insert_application(
         conn,
         NewApplication {
             id,
-            number: application_number(ctx.today.year(), id),
+            number,
             enterprise_id: enterprise.0,
             permit_type: &t.code,
             mode: t.mode.as_str(),
@@ -81,17 +92,8 @@ pub fn create(
             created_at: ctx.now,
             updated_at: ctx.now,
         },
-    )?;
-    audit::store::append_first(
-        conn,
-        APPLICATION,
-        &row.id.to_string(),
-        "created",
-        ctx.actor,
-        json!({"number": row.number, "permit_type": t.code, "enterprise_id": enterprise.0, "form": form}),
-        ctx.now,
-    )?;
-    Ok(row)
+        &created,
+    )
 }
 
 /// Replaces a draft's form (already checked as a draft).
@@ -368,20 +370,36 @@ pub fn create_submitted(
     complete_under_lock(conn, &mut assessment, t, form, ctx.today)?;
     let verdict = Verdict::of(t, &assessment.inputs, ctx.today);
     let enterprise = assessment.enterprise.id;
-    let id = store::next_application_id(conn)?;
-    // Written linked to the certificate it is about to issue, where the link may wait (see
-    // `links_ahead`): then nothing updates the application under the serial's lock.
-    let certificate_id =
-        if verdict.status == ApplicationStatus::Approved && store::links_ahead(conn) {
-            Some(store::next_certificate_id(conn)?)
-        } else {
-            None
-        };
+    // An approval's application is written linked to the certificate it is about to issue,
+    // where the link may wait for it (see `links_ahead`): then nothing updates the application
+    // under the serial's lock.
+    let (id, certificate_id) =
+        store::next_ids(conn, verdict.status == ApplicationStatus::Approved)?;
+    let number = application_number(ctx.today.year(), id);
+    let (action, decision) = verdict.event(t);
+    let events = audit::store::new_chain(
+        APPLICATION,
+        &id.to_string(),
+        [
+            (
+                "created",
+                ctx.actor,
+                json!({"number": number, "permit_type": t.code, "enterprise_id": enterprise, "form": form}),
+            ),
+            (
+                "submitted",
+                ctx.actor,
+                json!({"commitment_accepted": commitment_accepted}),
+            ),
+            (action, &Actor::SYSTEM, decision),
+        ],
+        ctx.now,
+    );
     let row = store::insert_application(
         conn,
         NewApplication {
             id,
-            number: application_number(ctx.today.year(), id),
+            number,
             enterprise_id: enterprise,
             permit_type: &t.code,
             mode: t.mode.as_str(),
@@ -397,26 +415,7 @@ pub fn create_submitted(
             created_at: ctx.now,
             updated_at: ctx.now,
         },
-    )?;
-    let (action, decision) = verdict.event(t);
-    let timeline = audit::store::append_new_chain(
-        conn,
-        APPLICATION,
-        &row.id.to_string(),
-        [
-            (
-                "created",
-                ctx.actor,
-                json!({"number": row.number, "permit_type": t.code, "enterprise_id": enterprise, "form": form}),
-            ),
-            (
-                "submitted",
-                ctx.actor,
-                json!({"commitment_accepted": commitment_accepted}),
-            ),
-            (action, &Actor::SYSTEM, decision),
-        ],
-        ctx.now,
+        &events,
     )?;
     // The certificate last: its serial is taken in `issue`, and held until commit.
     let (application, certificate) = issue_if_approved(
@@ -433,7 +432,7 @@ pub fn create_submitted(
         certificate,
         status: verdict.status,
         rule_results: verdict.results,
-        timeline: Some(timeline),
+        timeline: Some(events.timeline()),
     })
 }
 
@@ -652,13 +651,15 @@ fn issue(
         valid_until,
     });
     let signature = certificates::sign(ctx.signing_key, &payload);
-    let event = audit::store::first_event(
+    let event = audit::store::new_chain(
         CERTIFICATE,
         &certificate_id.to_string(),
-        "issued",
-        ctx.actor,
-        &json!({"number": number, "application_id": app.id, "valid_from": valid_from, "valid_until": valid_until,
+        [(
+            "issued",
+            ctx.actor,
+            json!({"number": number, "application_id": app.id, "valid_from": valid_from, "valid_until": valid_until,
                 "continues": base.as_ref().map(|b| b.number.clone())}),
+        )],
         ctx.now,
     );
     let cert = store::insert_certificate(
@@ -683,7 +684,7 @@ fn issue(
             signature: &signature,
             updated_at: ctx.now,
         },
-        event,
+        &event,
     )?;
     let app = if app.certificate_id == Some(cert.id) {
         app

@@ -11,7 +11,7 @@ use super::domain::{
     ApplicationStatus, CertificateStatus, FieldDef, PermitKind, PermitMode, PermitType,
 };
 use super::rules::{BaseCertificate, FINE_GRACE_DAYS, RuleInputs, TrainingFiling};
-use crate::audit::store::FirstEvent;
+use crate::audit::store::NewChain;
 use crate::db::{DbConn, prepared, prepared_returning, with_also};
 use crate::enterprises::domain::EnterpriseStatus;
 use crate::enterprises::store::EnterpriseRow;
@@ -172,15 +172,29 @@ pub struct ApplicationChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-/// The id the next application will have. It is taken before the row is written so that the
-/// number made from it is written with the row: numbering the row afterwards updates an indexed
-/// column, which on PostgreSQL writes a new entry into every index of the table.
-pub fn next_application_id(conn: &mut DbConn) -> Result<i64, ApiError> {
-    next_id(
+/// The id the next application will have and, with `certificate` where [`links_ahead`], the
+/// id of the certificate its approval will issue (one statement). They are taken before the
+/// rows are written so that each row is written once: numbering the application afterwards
+/// (its number is made from its id) updates an indexed column, which on PostgreSQL writes a
+/// new entry into every index of the table.
+pub fn next_ids(conn: &mut DbConn, certificate: bool) -> Result<(i64, Option<i64>), ApiError> {
+    if certificate && links_ahead(conn) {
+        let (application, certificate) = prepared_returning::<(BigInt, BigInt), _>(
+            &[
+                "SELECT nextval(pg_get_serial_sequence('applications', 'id')), \
+               nextval(pg_get_serial_sequence('certificates', 'id'))",
+            ],
+            (),
+        )
+        .get_result(conn)?;
+        return Ok((application, Some(certificate)));
+    }
+    let application = next_id(
         conn,
         &["SELECT nextval(pg_get_serial_sequence('applications', 'id'))"],
         &["SELECT COALESCE(MAX(id), 0) + 1 FROM applications"],
-    )
+    )?;
+    Ok((application, None))
 }
 
 /// The id the next certificate will have, taken before the certificate is written (see
@@ -217,15 +231,24 @@ pub fn links_ahead(conn: &DbConn) -> bool {
     matches!(conn, DbConn::Pg(_))
 }
 
-/// Inserts an application under the id from [`next_application_id`].
-pub fn insert_application(
+/// Writes an application (under the id from [`next_ids`]) and its first audit events: on
+/// PostgreSQL in one statement, on SQLite one after the other.
+pub fn insert_application<const N: usize>(
     conn: &mut DbConn,
     row: NewApplication<'_>,
+    events: &NewChain<N>,
 ) -> Result<ApplicationRow, ApiError> {
-    Ok(diesel::insert_into(applications::table)
-        .values(&row)
-        .returning(applications::all_columns)
-        .get_result(conn)?)
+    let insert = diesel::insert_into(applications::table)
+        .values(row)
+        .returning(applications::all_columns);
+    match conn {
+        DbConn::Pg(pg) => Ok(with_also(insert, events.insert()).get_result(pg)?),
+        DbConn::Sqlite(lite) => {
+            let app = insert.get_result(lite)?;
+            events.append(conn)?;
+            Ok(app)
+        }
+    }
 }
 
 /// An update by id that this transaction depends on must have found its row.
@@ -419,7 +442,7 @@ pub struct NewCertificate<'a> {
 pub fn insert_certificate(
     conn: &mut DbConn,
     row: &NewCertificate<'_>,
-    event: FirstEvent,
+    event: &NewChain<1>,
 ) -> Result<CertificateRow, ApiError> {
     let insert = diesel::insert_into(certificates::table)
         .values(row)

@@ -1163,6 +1163,80 @@ async fn fifty_concurrent_instant_approvals_get_fifty_consecutive_numbers() {
     assert_eq!(numbers, expected);
 }
 
+/// Each row is written once: an application numbered from its id (a draft too) and, when
+/// approved, linked to its certificate; the certificate with its number, signature and first
+/// audit event. On PostgreSQL the link is written ahead of the certificate and checked at
+/// commit. What is read back is what was answered, on the instant path and the reviewer's, and
+/// the audit chains verify.
+#[tokio::test]
+async fn approvals_are_stored_as_answered_with_application_and_certificate_linked_both_ways() {
+    let app = TestApp::spawn().await;
+    let (_, instant_token, instant) = licensed(&app, "w1").await;
+    let (_, review_token) = applicant(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &review_token, "w2").await;
+    let mut form = hazchem_form("w2");
+    form["includes_highly_toxic"] = json!(true);
+    let referred = submit_new(&app, &review_token, HAZCHEM, form).await;
+    assert_eq!(referred["status"], "under_review", "{referred}");
+    assert!(referred["certificate_id"].is_null());
+    let reviewer = app.quick_token_for(Role::Reviewer, None).await;
+    let res = app
+        .post(
+            &format!("/api/v1/applications/{}/decision", referred["id"]),
+            Some(&reviewer),
+            &json!({"decision": "approve", "reason": "现场核查通过，剧毒化学品管理制度完善"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let reviewed: Value = res.json().await.unwrap();
+
+    for (answered, token, serial) in [(&instant, &instant_token, 1), (&reviewed, &review_token, 2)]
+    {
+        let id = answered["id"].as_i64().unwrap();
+        let cert_id = answered["certificate"]["id"].as_i64().unwrap();
+        assert_eq!(answered["certificate_id"], cert_id, "{answered}");
+        let stored = get_json(&app, &format!("/api/v1/applications/{id}"), Some(token)).await;
+        assert_eq!(stored["number"], format!("QDYJ-2026-{id:06}"));
+        assert_eq!(stored["number"], answered["number"]);
+        assert_eq!(stored["certificate_id"], cert_id);
+        let cert = get_json(
+            &app,
+            &format!("/api/v1/certificates/{cert_id}"),
+            Some(token),
+        )
+        .await;
+        assert_eq!(cert["application_id"], id);
+        assert_eq!(cert["number"], format!("QD-WHJY-2026-{serial:06}"));
+        for field in ["number", "signed_payload", "signature", "verification_code"] {
+            assert_eq!(cert[field], answered["certificate"][field], "{field}");
+        }
+        let events = get_json(
+            &app,
+            &format!("/api/v1/audit?aggregate_type=certificate&aggregate_id={cert_id}"),
+            Some(&app.admin_token),
+        )
+        .await;
+        let events = events["items"].as_array().unwrap();
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["action"], "issued");
+        assert_eq!(events[0]["payload"]["number"], cert["number"]);
+        assert_eq!(events[0]["payload"]["application_id"], id);
+    }
+
+    let (status, draft) = apply(
+        &app,
+        &review_token,
+        json!({"permit_type": HAZCHEM, "form": {}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{draft}");
+    let id = draft["id"].as_i64().unwrap();
+    assert_eq!(draft["number"], format!("QDYJ-2026-{id:06}"));
+    assert!(draft["certificate_id"].is_null());
+    let verify = get_json(&app, "/api/v1/audit/verify", Some(&app.admin_token)).await;
+    assert_eq!(verify["ok"], true, "{verify}");
+}
+
 /// On PostgreSQL the issuing transaction releases the certificate sequence row before its WAL
 /// is flushed, and the answer waits for a synchronous write to the connection's own durability
 /// mark (which flushes the WAL past it). SQLite has nothing to wait for.
