@@ -182,10 +182,17 @@ where
     UNFLUSHED.set(false);
     match f(conn) {
         Ok(value) => {
-            // A failed COMMIT (a lost connection) or an unconfirmed flush after it leaves the
-            // outcome unknown to us, and so to the client.
+            // A COMMIT the database refused (a deferred foreign key, a serialization failure)
+            // rolled everything back. Any other failed COMMIT (a lost connection), or an
+            // unconfirmed flush after it, leaves the outcome unknown to us, and so to the client.
             let unknown = |e: diesel::result::Error| ApiError::OutcomeUnknown(e.to_string());
-            Tm::commit_transaction(conn).map_err(unknown)?;
+            Tm::commit_transaction(conn).map_err(|e| {
+                if refused_commit(&e) {
+                    ApiError::from(e)
+                } else {
+                    unknown(e)
+                }
+            })?;
             flush_if_unflushed(conn).map_err(unknown)?;
             Ok(value)
         }
@@ -196,6 +203,26 @@ where
             Err(err)
         }
     }
+}
+
+/// Whether a failed COMMIT was the database's answer that the transaction breaks a rule
+/// checked at commit: then nothing of it was kept. Such errors come only with a reply from the
+/// database, never from a lost connection.
+fn refused_commit(e: &diesel::result::Error) -> bool {
+    use diesel::result::DatabaseErrorKind as Kind;
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(
+            Kind::ForeignKeyViolation
+                | Kind::UniqueViolation
+                | Kind::CheckViolation
+                | Kind::NotNullViolation
+                | Kind::RestrictViolation
+                | Kind::ExclusionViolation
+                | Kind::SerializationFailure,
+            _,
+        )
+    )
 }
 
 thread_local! {

@@ -143,7 +143,7 @@ pub fn new_chain<const N: usize>(
 }
 
 impl<const N: usize> NewChain<N> {
-    /// Its insert, for `db::with_also`.
+    /// Its insert, for `db::with_also`; map that statement's error with [`taken_is_conflict`].
     pub fn insert(
         &self,
     ) -> impl diesel::query_builder::QueryFragment<diesel::pg::Pg> + diesel::query_builder::QueryId + '_
@@ -227,21 +227,25 @@ fn chained<const N: usize>(
 }
 
 /// Writes a fixed number of rows in one insert, which diesel keeps prepared on both backends.
-/// Every append of a fixed number of events goes through here (`append_first_many`, for a
-/// variable number of new chains, inserts in chunks). A `seq` another transaction took first
-/// is a 409.
+/// Every append of a fixed number of events goes through here, or through
+/// [`NewChain::insert`] inside another insert (`append_first_many`, for a variable number of
+/// new chains, inserts in chunks).
 fn insert_rows<const N: usize>(conn: &mut DbConn, rows: &[NewEvent; N]) -> Result<(), ApiError> {
     crate::db::on_backend!(conn, |c| diesel::insert_into(audit_events::table)
         .values(rows)
         .execute(c))
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            ApiError::Conflict("the record was changed concurrently; reload and retry".into())
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(taken_is_conflict)?;
     Ok(())
+}
+
+/// The error of a statement that wrote audit events: a `seq` another transaction took first (a
+/// unique violation) is a 409, anything else as usual.
+pub fn taken_is_conflict(e: diesel::result::Error) -> ApiError {
+    if is_unique_violation(&e) {
+        ApiError::Conflict("the record was changed concurrently; reload and retry".into())
+    } else {
+        e.into()
+    }
 }
 
 /// The record's history for its readers: `{seq, action, actor_role, at}` in order.

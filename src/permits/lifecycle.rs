@@ -571,7 +571,8 @@ fn issue_if_approved(
 /// prefix queues behind the round trips that follow it, which are kept to two: the
 /// certificate with its first audit event in one statement, then `COMMIT` (the application is
 /// linked before; see `store::links_ahead`). Renewals, changes and reissues add the
-/// superseding of the old certificate.
+/// superseding of the old certificate, and a request with an `Idempotency-Key` its stored
+/// answer.
 fn issue(
     conn: &mut DbConn,
     ctx: &Ctx<'_>,
@@ -619,8 +620,9 @@ fn issue(
     )
     .ok_or_else(|| ApiError::internal("no validity for this permit type"))?;
     let code = certificates::verification_code(&mut rand::thread_rng());
-    // Where the application's link may wait for its certificate (`links_ahead`), it is
-    // written before the serial is taken; a new application was written linked already.
+    // Where the application's link may wait for its certificate (`links_ahead`, PostgreSQL),
+    // it is written before the serial is taken; `create_submitted` wrote a new application
+    // linked already. On SQLite the link follows the certificate.
     let (certificate_id, app) = match app.certificate_id {
         Some(id) => (id, app.clone()),
         None => {

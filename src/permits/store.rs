@@ -11,7 +11,7 @@ use super::domain::{
     ApplicationStatus, CertificateStatus, FieldDef, PermitKind, PermitMode, PermitType,
 };
 use super::rules::{BaseCertificate, FINE_GRACE_DAYS, RuleInputs, TrainingFiling};
-use crate::audit::store::NewChain;
+use crate::audit::store::{NewChain, taken_is_conflict};
 use crate::db::{DbConn, prepared, prepared_returning, with_also};
 use crate::enterprises::domain::EnterpriseStatus;
 use crate::enterprises::store::EnterpriseRow;
@@ -135,7 +135,7 @@ impl ApplicationRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = applications, treat_none_as_default_value = false)]
 pub struct NewApplication<'a> {
-    /// From [`next_application_id`].
+    /// From [`next_ids`].
     pub id: i64,
     pub number: String,
     pub enterprise_id: i64,
@@ -231,24 +231,38 @@ pub fn links_ahead(conn: &DbConn) -> bool {
     matches!(conn, DbConn::Pg(_))
 }
 
-/// Writes an application (under the id from [`next_ids`]) and its first audit events: on
-/// PostgreSQL in one statement, on SQLite one after the other.
+/// Runs `$insert` (a diesel insert `RETURNING` the row) and writes `$events` (a
+/// `NewChain`) with it: one statement on PostgreSQL (`db::with_also`), one after the other on
+/// SQLite, which accepts no write inside `WITH`.
+macro_rules! insert_with_events {
+    ($conn:expr, $insert:expr, $events:expr $(,)?) => {{
+        let insert = $insert;
+        match $conn {
+            DbConn::Pg(pg) => with_also(insert, $events.insert())
+                .get_result(pg)
+                .map_err(taken_is_conflict)?,
+            DbConn::Sqlite(lite) => {
+                let row = insert.get_result(lite)?;
+                $events.append($conn)?;
+                row
+            }
+        }
+    }};
+}
+
+/// Writes an application (under the id from [`next_ids`]) and its first audit events.
 pub fn insert_application<const N: usize>(
     conn: &mut DbConn,
     row: NewApplication<'_>,
     events: &NewChain<N>,
 ) -> Result<ApplicationRow, ApiError> {
-    let insert = diesel::insert_into(applications::table)
-        .values(row)
-        .returning(applications::all_columns);
-    match conn {
-        DbConn::Pg(pg) => Ok(with_also(insert, events.insert()).get_result(pg)?),
-        DbConn::Sqlite(lite) => {
-            let app = insert.get_result(lite)?;
-            events.append(conn)?;
-            Ok(app)
-        }
-    }
+    Ok(insert_with_events!(
+        conn,
+        diesel::insert_into(applications::table)
+            .values(row)
+            .returning(applications::all_columns),
+        events,
+    ))
 }
 
 /// An update by id that this transaction depends on must have found its row.
@@ -415,7 +429,7 @@ impl CertificateRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = certificates, treat_none_as_default_value = false)]
 pub struct NewCertificate<'a> {
-    /// From [`next_certificate_id`].
+    /// From [`next_ids`] or [`next_certificate_id`].
     pub id: i64,
     pub number: &'a str,
     pub permit_type: &'a str,
@@ -436,25 +450,21 @@ pub struct NewCertificate<'a> {
     pub updated_at: NaiveDateTime,
 }
 
-/// Writes a certificate (under the id from [`next_certificate_id`]) and its first audit event:
-/// on PostgreSQL in one statement, so that the transaction holding the certificate serial's
-/// lock makes one round trip fewer before it commits; on SQLite one after the other.
+/// Writes a certificate (under an id drawn first: [`next_ids`] or [`next_certificate_id`]) and
+/// its first audit event; on PostgreSQL in one statement, so that the transaction holding the
+/// certificate serial's lock makes one round trip fewer before it commits.
 pub fn insert_certificate(
     conn: &mut DbConn,
     row: &NewCertificate<'_>,
     event: &NewChain<1>,
 ) -> Result<CertificateRow, ApiError> {
-    let insert = diesel::insert_into(certificates::table)
-        .values(row)
-        .returning(certificates::all_columns);
-    match conn {
-        DbConn::Pg(pg) => Ok(with_also(insert, event.insert()).get_result(pg)?),
-        DbConn::Sqlite(lite) => {
-            let cert = insert.get_result(lite)?;
-            event.append(conn)?;
-            Ok(cert)
-        }
-    }
+    Ok(insert_with_events!(
+        conn,
+        diesel::insert_into(certificates::table)
+            .values(row)
+            .returning(certificates::all_columns),
+        event,
+    ))
 }
 
 pub fn find_certificate(conn: &mut DbConn, id: i64) -> Result<Option<CertificateRow>, ApiError> {

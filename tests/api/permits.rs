@@ -1269,6 +1269,50 @@ async fn an_issued_certificate_is_made_durable_before_the_answer() {
     }
 }
 
+/// On PostgreSQL an application's link to its certificate is checked at commit (migration
+/// 000011: an approval writes the link before the certificate). A transaction that breaks it
+/// gets past its statements and is refused at `COMMIT`, which keeps nothing: a definite
+/// failure, not 503 `outcome_unknown`.
+#[tokio::test]
+async fn a_link_to_a_missing_certificate_is_refused_at_commit_and_nothing_is_kept() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let app = TestApp::spawn().await;
+    if !app.state.db.url().is_postgres() {
+        return;
+    }
+    let (_, token, approved) = licensed(&app, "k").await;
+    let id = approved["id"].as_i64().unwrap();
+    let written = Arc::new(AtomicBool::new(false));
+    let flag = written.clone();
+    let err = app
+        .state
+        .db
+        .write(move |conn| {
+            diesel::sql_query(
+                "UPDATE applications SET certificate_id = 999999999, decision_reason = 'x' \
+                 WHERE id = $1",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(conn)?;
+            flag.store(true, Ordering::SeqCst);
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        written.load(Ordering::SeqCst),
+        "the link is checked at commit, not at once"
+    );
+    assert!(
+        matches!(err, anjian::error::ApiError::Internal(_)),
+        "a refused COMMIT is a definite failure: {err:?}"
+    );
+    let stored = get_json(&app, &format!("/api/v1/applications/{id}"), Some(&token)).await;
+    assert_eq!(stored["certificate_id"], approved["certificate_id"]);
+    assert!(stored["decision_reason"].is_null(), "{stored}");
+}
+
 /// On PostgreSQL, when the durability write after the relaxed commit fails, the certificate is
 /// committed but not known to be on disk: the answer is 503 `outcome_unknown`, which tells the
 /// client to repeat the request with its Idempotency-Key; the repeat replays the approval.
