@@ -168,7 +168,6 @@ pub struct ApplicationChanges {
     pub decided_by: Option<Option<i64>>,
     pub decision_reason: Option<Option<String>>,
     pub rule_results: Option<Option<String>>,
-    pub certificate_id: Option<Option<i64>>,
     pub updated_at: Option<NaiveDateTime>,
 }
 
@@ -297,19 +296,6 @@ pub fn link_certificate(
     one_row(linked, "application", app.id)?;
     app.certificate_id = Some(certificate_id);
     Ok(app)
-}
-
-/// Applies `changes` to the application whatever its state (the caller's transaction has just
-/// created or moved it).
-pub fn update_application(
-    conn: &mut DbConn,
-    id: i64,
-    changes: &ApplicationChanges,
-) -> Result<ApplicationRow, ApiError> {
-    Ok(diesel::update(applications::table.find(id))
-        .set(changes)
-        .returning(applications::all_columns)
-        .get_result(conn)?)
 }
 
 pub fn find_application(conn: &mut DbConn, id: i64) -> Result<Option<ApplicationRow>, ApiError> {
