@@ -186,8 +186,8 @@ pub fn assess(
             t.code
         )));
     }
-    let enterprise = store::enterprise(conn, enterprise)?;
-    let inputs = store::rule_inputs(conn, &enterprise, t, form, commitment_accepted, today, now)?;
+    let (enterprise, inputs) =
+        store::rule_inputs(conn, enterprise, t, form, commitment_accepted, today, now)?;
     Ok(Assessment { enterprise, inputs })
 }
 

@@ -17,7 +17,9 @@ use crate::enterprises::domain::EnterpriseStatus;
 use crate::enterprises::store::EnterpriseRow;
 use crate::error::ApiError;
 use crate::ids::EnterpriseId;
-use crate::schema::{applications, certificates, hazards, orders, penalties, permit_types};
+use crate::schema::{
+    applications, certificates, enterprises, hazards, orders, penalties, permit_types,
+};
 
 /// Every column of `permit_types`, in table order.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -607,68 +609,115 @@ macro_rules! count {
     }};
 }
 
-/// Everything the rules read about `enterprise`, from its own records: orders, hazards and
-/// penalties (the campaign capability's tables), its filings (applications of the filing types
-/// that were filed) and its recent revocations. Its active certificates of the type and the
-/// certificate continued are left for the write transaction ([`certificate_inputs`]): the
-/// inputs returned are not complete until `lifecycle` has read those too.
+/// The enterprise's record and everything the rules read about it, from its own records:
+/// orders, hazards and penalties (the campaign capability's tables), its filings (applications
+/// of the filing types that were filed) and its recent revocations. Its active certificates of
+/// the type and the certificate continued are left for the write transaction
+/// ([`certificate_inputs`]): the inputs returned are not complete until `lifecycle` has read
+/// those too. A missing enterprise is a 404.
 pub(super) fn rule_inputs(
     conn: &mut DbConn,
-    enterprise: &EnterpriseRow,
+    enterprise: EnterpriseId,
     t: &PermitType,
     form: &Value,
     commitment_accepted: bool,
     today: NaiveDate,
     now: NaiveDateTime,
-) -> Result<RuleInputs, ApiError> {
-    let ent = enterprise.id;
+) -> Result<(EnterpriseRow, RuleInputs), ApiError> {
+    let ent = enterprise.0;
     let filed = ApplicationStatus::Filed.as_str();
-    // The four counts in one statement (one round trip, one plan on PostgreSQL).
-    let counts: (Option<i64>, Option<i64>, Option<i64>, Option<i64>) = diesel::select((
-        orders::table
-            .filter(orders::enterprise_id.eq(ent))
-            .filter(orders::lifted_on.is_null())
+    let year_ago = now.checked_sub_months(Months::new(12)).unwrap_or(now);
+    let licences = if t.kind.issues_certificate() {
+        t.licence_types()
+    } else {
+        Vec::new()
+    };
+    let revoked_since = |licence: &str| {
+        certificates::table
+            .filter(certificates::enterprise_id.eq(ent))
+            .filter(certificates::permit_type.eq(licence.to_owned()))
+            .filter(certificates::status.eq(CertificateStatus::Revoked.as_str()))
+            .filter(certificates::revoked_at.ge(year_ago))
             .count()
-            .single_value(),
-        hazards::table
-            .filter(hazards::enterprise_id.eq(ent))
-            .filter(hazards::level.eq("major"))
-            .filter(hazards::status.ne("verified"))
-            .count()
-            .single_value(),
-        hazards::table
-            .filter(hazards::enterprise_id.eq(ent))
-            .filter(hazards::status.eq("open"))
-            .filter(hazards::deadline.lt(today))
-            .count()
-            .single_value(),
-        penalties::table
-            .filter(penalties::enterprise_id.eq(ent))
-            .filter(penalties::paid_on.is_null())
-            .filter(penalties::fine_fen.gt(0))
-            .filter(penalties::decided_on.lt(today - chrono::Duration::days(FINE_GRACE_DAYS)))
-            .count()
-            .single_value(),
-    ))
-    .get_result(conn)?;
+    };
+    // One statement (one round trip, one plan on PostgreSQL): the record with the four counts
+    // and the revocations of the (usually only) licence type, once per filing of the
+    // enterprise (the filings joined on), or once with none. Without a licence type the count
+    // is of type "", which no certificate has.
+    type Counted = (
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let rows: Vec<(EnterpriseRow, Counted, Option<(String, String)>)> = enterprises::table
+        .left_join(
+            applications::table.on(applications::enterprise_id
+                .eq(enterprises::id)
+                // Two `=` rather than `IN (…)`: diesel does not keep an `IN` list's statement
+                // prepared.
+                .and(
+                    applications::permit_type
+                        .eq("safety_training_filing")
+                        .or(applications::permit_type.eq("emergency_plan_filing")),
+                )
+                .and(applications::status.eq(filed))),
+        )
+        .filter(enterprises::id.eq(ent))
+        .select((
+            EnterpriseRow::as_select(),
+            (
+                orders::table
+                    .filter(orders::enterprise_id.eq(ent))
+                    .filter(orders::lifted_on.is_null())
+                    .count()
+                    .single_value(),
+                hazards::table
+                    .filter(hazards::enterprise_id.eq(ent))
+                    .filter(hazards::level.eq("major"))
+                    .filter(hazards::status.ne("verified"))
+                    .count()
+                    .single_value(),
+                hazards::table
+                    .filter(hazards::enterprise_id.eq(ent))
+                    .filter(hazards::status.eq("open"))
+                    .filter(hazards::deadline.lt(today))
+                    .count()
+                    .single_value(),
+                penalties::table
+                    .filter(penalties::enterprise_id.eq(ent))
+                    .filter(penalties::paid_on.is_null())
+                    .filter(penalties::fine_fen.gt(0))
+                    .filter(
+                        penalties::decided_on.lt(today - chrono::Duration::days(FINE_GRACE_DAYS)),
+                    )
+                    .count()
+                    .single_value(),
+                revoked_since(licences.first().map_or("", String::as_str)).single_value(),
+            ),
+            (applications::permit_type, applications::form).nullable(),
+        ))
+        .load(conn)?;
+    let mut rows = rows.into_iter();
+    let (enterprise, counts, first_filing) = rows.next().ok_or(ApiError::NotFound)?;
     let small = |n: Option<i64>| u32::try_from(n.unwrap_or(0)).unwrap_or(u32::MAX);
-    let (orders_in_force, open_major_hazards, overdue_hazards, unpaid_overdue_fines) = (
+    let (orders_in_force, open_major_hazards, overdue_hazards, unpaid_overdue_fines, revoked) = (
         small(counts.0),
         small(counts.1),
         small(counts.2),
         small(counts.3),
+        small(counts.4),
     );
-    let filings: Vec<(String, String)> = applications::table
-        .filter(applications::enterprise_id.eq(ent))
-        // Two `=` rather than `IN (…)`: diesel does not keep an `IN` list's statement prepared.
-        .filter(
-            applications::permit_type
-                .eq("safety_training_filing")
-                .or(applications::permit_type.eq("emergency_plan_filing")),
-        )
-        .filter(applications::status.eq(filed))
-        .select((applications::permit_type, applications::form))
-        .load(conn)?;
+    let filings = first_filing
+        .into_iter()
+        .chain(rows.filter_map(|(_, _, filing)| filing));
+    let mut recent_revocations = revoked;
+    // A renewal, change or reissue that applies to more than one licence type: one prepared
+    // count per further type rather than an `IN (…)` list, which diesel never keeps prepared.
+    for licence in licences.iter().skip(1) {
+        recent_revocations += count!(revoked_since(licence), conn);
+    }
     let mut training_filings = Vec::new();
     let mut emergency_plans_filed = 0u32;
     for (permit_type, form) in filings {
@@ -690,25 +739,9 @@ pub(super) fn rule_inputs(
             });
         }
     }
-    let year_ago = now.checked_sub_months(Months::new(12)).unwrap_or(now);
-    let mut recent_revocations = 0;
-    if t.kind.issues_certificate() {
-        // One prepared count per licence type (usually one) rather than an `IN (…)` list.
-        for licence in t.licence_types() {
-            recent_revocations += count!(
-                certificates::table
-                    .filter(certificates::enterprise_id.eq(ent))
-                    .filter(certificates::permit_type.eq(licence))
-                    .filter(certificates::status.eq(CertificateStatus::Revoked.as_str()))
-                    .filter(certificates::revoked_at.ge(year_ago))
-                    .count(),
-                conn,
-            );
-        }
-    }
     let text = |k: &str| form.get(k).and_then(Value::as_str).map(str::to_owned);
     let flag = |k: &str| form.get(k).and_then(Value::as_bool);
-    Ok(RuleInputs {
+    let inputs = RuleInputs {
         today,
         enterprise_status: EnterpriseStatus::parse(&enterprise.status)
             .ok_or_else(|| ApiError::internal("unknown enterprise status stored"))?,
@@ -728,7 +761,8 @@ pub(super) fn rule_inputs(
         safety_manager_cert_no: text("safety_manager_cert_no"),
         includes_highly_toxic: flag("includes_highly_toxic"),
         includes_explosive_precursors: flag("includes_explosive_precursors"),
-    })
+    };
+    Ok((enterprise, inputs))
 }
 
 /// The two rule inputs that an approval itself changes: the enterprise's active, unexpired
