@@ -162,11 +162,30 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, String> {
     Ok(applied)
 }
 
+/// What a write transaction does first, beyond `BEGIN`. On PostgreSQL it is sent with `BEGIN`
+/// in one round trip; on SQLite there is nothing to send (see [`lock_key`] and
+/// [`release_locks_before_flush`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TxStart {
+    /// Takes this key first, as [`lock_key`] would; a later `lock_key` of it costs nothing.
+    pub lock: Option<i64>,
+    /// [`release_locks_before_flush`] from the start.
+    pub release_locks_before_flush: bool,
+}
+
 /// Runs `f` in one write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so that a
 /// read-then-write transaction takes the write lock up front instead of failing with
 /// "database is locked" when another writer got there first. Nested `conn.transaction` calls
 /// inside `f` become savepoints as usual.
 pub fn write_tx<T, F>(conn: &mut DbConn, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
+{
+    write_tx_from(conn, TxStart::default(), f)
+}
+
+/// [`write_tx`], starting as `start` says.
+pub fn write_tx_from<T, F>(conn: &mut DbConn, start: TxStart, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
 {
@@ -176,11 +195,15 @@ where
         DbConn::Sqlite(lite) => {
             AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")
         }
-        DbConn::Pg(_) => Tm::begin_transaction(conn),
+        DbConn::Pg(pg) => begin_pg(pg, start),
     }
     .map_err(ApiError::unavailable)?;
-    UNFLUSHED.set(false);
-    match f(conn) {
+    let is_pg = matches!(conn, DbConn::Pg(_));
+    UNFLUSHED.set(is_pg && start.release_locks_before_flush);
+    HELD_AT_START.set(start.lock.filter(|_| is_pg));
+    let done = f(conn);
+    HELD_AT_START.set(None);
+    match done {
         Ok(value) => {
             // A COMMIT the database refused (a deferred foreign key, a serialization failure)
             // rolled everything back. Any other failed COMMIT (a lost connection), or an
@@ -203,6 +226,25 @@ where
             Err(err)
         }
     }
+}
+
+/// `BEGIN` and what `start` adds, in one round trip (a simple query of several statements). If
+/// a statement after `BEGIN` fails, the transaction it opened is rolled back, so that the
+/// connection goes back to the pool clean.
+fn begin_pg(pg: &mut PgConnection, start: TxStart) -> QueryResult<()> {
+    let mut sql = String::from("BEGIN");
+    if start.release_locks_before_flush {
+        sql.push_str("; SET LOCAL synchronous_commit TO OFF");
+    }
+    if let Some(key) = start.lock {
+        // An integer written into the SQL, never text.
+        sql.push_str(&format!("; SELECT pg_advisory_xact_lock({key})"));
+    }
+    let begun = AnsiTransactionManager::begin_transaction_sql(pg, &sql);
+    if begun.is_err() && start != TxStart::default() {
+        let _ = pg.batch_execute("ROLLBACK");
+    }
+    begun
 }
 
 /// Whether a failed COMMIT was the database's answer that the transaction breaks a rule
@@ -228,6 +270,8 @@ fn refused_commit(e: &diesel::result::Error) -> bool {
 thread_local! {
     /// Set by [`release_locks_before_flush`] in the transaction running on this thread.
     static UNFLUSHED: Cell<bool> = const { Cell::new(false) };
+    /// The advisory key the PostgreSQL transaction running on this thread took as it started.
+    static HELD_AT_START: Cell<Option<i64>> = const { Cell::new(None) };
 }
 
 /// Inside a [`write_tx`] on PostgreSQL: lets this transaction's COMMIT return before its WAL
@@ -240,7 +284,9 @@ thread_local! {
 /// may read the committed rows during that flush. No effect on SQLite, whose write transactions
 /// are serial anyway.
 pub fn release_locks_before_flush(conn: &mut DbConn) -> QueryResult<()> {
-    if let DbConn::Pg(pg) = conn {
+    if let DbConn::Pg(pg) = conn
+        && !UNFLUSHED.get()
+    {
         pg.batch_execute("SET LOCAL synchronous_commit TO OFF")?;
         UNFLUSHED.set(true);
     }
@@ -334,24 +380,25 @@ impl Db {
     }
 
     /// Runs `read` on a pooled connection, then `write` with what it returned in one write
-    /// transaction ([`Db::write`]). On PostgreSQL both run in one blocking task on one
-    /// connection, the read before the transaction starts: one thread hop and one pool
-    /// checkout fewer than `run` then `write`. On SQLite `read` runs on the pool and `write`
-    /// goes to the writer thread, so the single writer never waits for the reads.
+    /// transaction ([`Db::write`]), which starts as `read` said ([`TxStart`]). On PostgreSQL
+    /// both run in one blocking task on one connection, the read before the transaction
+    /// starts: one thread hop and one pool checkout fewer than `run` then `write`. On SQLite
+    /// `read` runs on the pool and `write` goes to the writer thread, so the single writer
+    /// never waits for the reads.
     pub async fn read_then_write<R, T, FR, FW>(&self, read: FR, write: FW) -> Result<T, ApiError>
     where
-        FR: FnOnce(&mut DbConn) -> Result<R, ApiError> + Send + 'static,
+        FR: FnOnce(&mut DbConn) -> Result<(R, TxStart), ApiError> + Send + 'static,
         FW: FnOnce(&mut DbConn, R) -> Result<T, ApiError> + Send + 'static,
         R: Send + 'static,
         T: Send + 'static,
     {
         if self.writer.is_some() {
-            let r = self.run(read).await?;
+            let (r, _) = self.run(read).await?;
             return self.write(move |conn| write(conn, r)).await;
         }
         self.run(move |conn| {
-            let r = read(conn)?;
-            write_tx(conn, move |conn| write(conn, r))
+            let (r, start) = read(conn)?;
+            write_tx_from(conn, start, move |conn| write(conn, r))
         })
         .await
     }
@@ -389,6 +436,7 @@ pub(crate) use on_backend;
 /// database's write lock (`BEGIN IMMEDIATE`), so there is nothing more to take.
 pub fn lock_key(conn: &mut DbConn, key: i64) -> QueryResult<()> {
     match conn {
+        DbConn::Pg(_) if HELD_AT_START.get() == Some(key) => Ok(()),
         DbConn::Pg(_) => prepared(
             &["SELECT pg_advisory_xact_lock(", ")"],
             (key.into_sql::<diesel::sql_types::BigInt>(),),

@@ -19,7 +19,7 @@ use super::rules::RuleResult;
 use super::store::{self, ApplicationRow, CertificateRow, PermitTypeChanges, PermitTypeRow};
 use crate::audit::{self, TimelineEntry};
 use crate::auth::{Admin, Anyone, Auth, Caller, EnterpriseOnly, Reviewers, Staff};
-use crate::db::DbConn;
+use crate::db::{DbConn, TxStart};
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::extract::{ApiQuery, JsonBody};
 use crate::http::idempotency::{self, Idempotent};
@@ -450,7 +450,13 @@ pub async fn create_application(
                 } else {
                     None
                 };
-                Ok((t, form, assessment, input, auth.actor(), enterprise))
+                let start = assessment
+                    .as_ref()
+                    .map_or_else(TxStart::default, |a| a.tx_start(&t));
+                Ok((
+                    (t, form, assessment, input, auth.actor(), enterprise),
+                    start,
+                ))
             },
             move |conn, (t, form, assessment, input, actor, enterprise)| {
                 let ctx = Ctx {

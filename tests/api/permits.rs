@@ -1269,6 +1269,52 @@ async fn an_issued_certificate_is_made_durable_before_the_answer() {
     }
 }
 
+/// On PostgreSQL a decision's transaction takes the enterprise's lock with `BEGIN`, in one round
+/// trip. When the lock cannot be had, the transaction that `BEGIN` opened is rolled back: the
+/// connection goes back to the pool usable, not inside a failed transaction.
+#[tokio::test]
+async fn a_lock_refused_as_a_transaction_starts_leaves_the_connection_usable() {
+    use anjian::db::{TxStart, write_tx, write_tx_from};
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::spawn().await;
+    if !app.state.db.url().is_postgres() {
+        return;
+    }
+    let pool = app.state.db.pool().clone();
+    tokio::task::spawn_blocking(move || {
+        let mut holder = pool.get().unwrap();
+        let mut waiter = pool.get().unwrap();
+        let start = TxStart {
+            lock: Some(0x7e57_0001),
+            release_locks_before_flush: true,
+        };
+        write_tx_from(&mut holder, start, |_| {
+            // Another thread, as another request would be.
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    waiter.batch_execute("SET lock_timeout = '50ms'").unwrap();
+                    let refused = write_tx_from(&mut waiter, start, |_| Ok(())).unwrap_err();
+                    assert!(
+                        matches!(refused, anjian::error::ApiError::Unavailable(_)),
+                        "{refused:?}"
+                    );
+                    waiter.batch_execute("RESET lock_timeout").unwrap();
+                    write_tx(&mut waiter, |conn| {
+                        Ok(anjian::db::lock_key(conn, 0x7e57_0002)?)
+                    })
+                    .expect("the connection is usable again");
+                })
+                .join()
+                .unwrap();
+            });
+            Ok(())
+        })
+        .unwrap();
+    })
+    .await
+    .unwrap();
+}
+
 /// On PostgreSQL an application's link to its certificate is checked at commit (migration
 /// 000011: an approval writes the link before the certificate). A transaction that breaks it
 /// gets past its statements and is refused at `COMMIT`, which keeps nothing: a definite
@@ -1315,8 +1361,9 @@ async fn a_link_to_a_missing_certificate_is_refused_at_commit_and_nothing_is_kep
 
 /// On PostgreSQL, when the durability write after the relaxed commit fails, the certificate is
 /// committed but not known to be on disk: the answer is 503 `outcome_unknown`, which tells the
-/// client to repeat the request with its Idempotency-Key; the repeat replays the approval.
-/// (SQLite's commits are durable when they return: nothing to test there.)
+/// client to repeat the request with its Idempotency-Key. A repeat replays the approval only
+/// once it is known to be on disk: while the durability write still fails, the repeat is 503
+/// too. (SQLite's commits are durable when they return: nothing to test there.)
 #[tokio::test]
 async fn an_unconfirmed_flush_answers_outcome_unknown_and_the_key_replays_the_approval() {
     let app = TestApp::spawn().await;
@@ -1325,13 +1372,14 @@ async fn an_unconfirmed_flush_answers_outcome_unknown_and_the_key_replays_the_ap
     }
     let (_, token) = applicant(&app, "hazardous_chemicals").await;
     file_prerequisites(&app, &token, "u").await;
-    app.state
-        .db
-        .run(|conn| {
+    let rename = |from: &'static str, to: &'static str| {
+        app.state.db.run(move |conn| {
             use diesel::connection::SimpleConnection;
-            conn.batch_execute("DROP TABLE durability_marks")
+            conn.batch_execute(&format!("ALTER TABLE {from} RENAME TO {to}"))
                 .map_err(anjian::error::ApiError::from)
         })
+    };
+    rename("durability_marks", "durability_marks_away")
         .await
         .unwrap();
     let body = json!({"permit_type": HAZCHEM, "form": hazchem_form("u"), "submit": true,
@@ -1349,6 +1397,10 @@ async fn an_unconfirmed_flush_answers_outcome_unknown_and_the_key_replays_the_ap
         p["detail"].as_str().unwrap().contains("Idempotency-Key"),
         "{p}"
     );
+    problem(send().await.unwrap(), 503, "outcome_unknown").await;
+    rename("durability_marks_away", "durability_marks")
+        .await
+        .unwrap();
     let replay = send().await.unwrap();
     assert_eq!(replay.status(), 201);
     let approved: Value = replay.json().await.unwrap();
