@@ -179,6 +179,12 @@ impl PermitType {
         self.fields.iter().any(|f| f.key == key)
     }
 
+    /// Whether the rules may approve an application of this type as it is submitted, and so
+    /// issue its certificate in the same transaction.
+    pub fn issues_on_submit(&self) -> bool {
+        self.mode == PermitMode::InstantApproval && self.kind.issues_certificate()
+    }
+
     /// The licence types whose certificates this type concerns: itself for a new licence, the
     /// continued licences for a renewal, change or reissue.
     pub fn licence_types(&self) -> Vec<String> {

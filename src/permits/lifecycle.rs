@@ -60,7 +60,7 @@ pub fn create(
         .actor
         .user_id
         .ok_or_else(|| ApiError::internal("an application needs a signed-in applicant"))?;
-    let (id, _) = store::next_ids(conn, false)?;
+    let id = store::next_application_id(conn)?;
     let number = application_number(ctx.today.year(), id);
     let created = audit::store::new_chain(
         APPLICATION,
@@ -199,8 +199,7 @@ impl Assessment {
     pub fn tx_start(&self, t: &PermitType) -> TxStart {
         TxStart {
             lock: Some(DECISION_LOCK | self.enterprise.id),
-            release_locks_before_flush: t.mode == PermitMode::InstantApproval
-                && t.kind.issues_certificate(),
+            release_locks_before_flush: t.issues_on_submit(),
         }
     }
 }
@@ -209,19 +208,21 @@ impl Assessment {
 /// PostgreSQL (SQLite's write transactions are serial already), then reads the inputs that an
 /// approval itself changes, so that two concurrent applications can never both be
 /// licensed nor both continue one certificate. The other inputs (hazards, orders, fines,
-/// filings) stand as they were read when the request arrived.
+/// filings) stand as they were read when the request arrived. Returns the ids `draw` asked
+/// for, drawn in the same statement.
 fn complete_under_lock(
     conn: &mut DbConn,
     a: &mut Assessment,
     t: &PermitType,
     form: &Value,
     today: NaiveDate,
-) -> Result<(), ApiError> {
+    draw: store::Draw,
+) -> Result<(Option<i64>, Option<i64>), ApiError> {
     crate::db::lock_key(conn, DECISION_LOCK | a.enterprise.id)?;
-    let (active, base) = store::certificate_inputs(conn, a.enterprise.id, t, form, today)?;
-    a.inputs.active_certificates_of_type = active;
-    a.inputs.base_certificate = base;
-    Ok(())
+    let read = store::certificate_inputs(conn, a.enterprise.id, t, form, today, draw)?;
+    a.inputs.active_certificates_of_type = read.active_of_type;
+    a.inputs.base_certificate = read.base;
+    Ok((read.application_id, read.certificate_id))
 }
 
 /// The advisory-lock key space of permit decisions (`lock_key`), one key per enterprise.
@@ -307,7 +308,14 @@ pub fn submit(
         &form,
         commitment_accepted,
     )?;
-    complete_under_lock(conn, &mut assessment, &t, &form, ctx.today)?;
+    complete_under_lock(
+        conn,
+        &mut assessment,
+        &t,
+        &form,
+        ctx.today,
+        store::Draw::Nothing,
+    )?;
     let verdict = Verdict::of(&t, &assessment.inputs, ctx.today);
     let row = store::transition(
         conn,
@@ -381,14 +389,20 @@ pub fn create_submitted(
         .actor
         .user_id
         .ok_or_else(|| ApiError::internal("an application needs a signed-in applicant"))?;
-    complete_under_lock(conn, &mut assessment, t, form, ctx.today)?;
-    let verdict = Verdict::of(t, &assessment.inputs, ctx.today);
-    let enterprise = assessment.enterprise.id;
     // An approval's application is written linked to the certificate it is about to issue,
     // where the link may wait for it (see `links_ahead`): then nothing updates the application
-    // under the serial's lock.
+    // under the serial's lock. Both ids come with the reads under the lock.
+    let draw = if t.issues_on_submit() {
+        store::Draw::ApplicationAndCertificate
+    } else {
+        store::Draw::Application
+    };
     let (id, certificate_id) =
-        store::next_ids(conn, verdict.status == ApplicationStatus::Approved)?;
+        complete_under_lock(conn, &mut assessment, t, form, ctx.today, draw)?;
+    let id = id.ok_or_else(|| ApiError::internal("no application id was drawn"))?;
+    let verdict = Verdict::of(t, &assessment.inputs, ctx.today);
+    let certificate_id = certificate_id.filter(|_| verdict.status == ApplicationStatus::Approved);
+    let enterprise = assessment.enterprise.id;
     let number = application_number(ctx.today.year(), id);
     let (action, decision) = verdict.event(t);
     let events = audit::store::new_chain(

@@ -4,7 +4,7 @@
 
 use chrono::{Months, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Text};
+use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text};
 use serde_json::Value;
 
 use super::domain::{
@@ -173,29 +173,14 @@ pub struct ApplicationChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-/// The id the next application will have and, with `certificate` where [`links_ahead`], the
-/// id of the certificate its approval will issue (one statement). They are taken before the
-/// rows are written so that each row is written once: numbering the application afterwards
-/// (its number is made from its id) updates an indexed column, which on PostgreSQL writes a
-/// new entry into every index of the table.
-pub fn next_ids(conn: &mut DbConn, certificate: bool) -> Result<(i64, Option<i64>), ApiError> {
-    if certificate && links_ahead(conn) {
-        let (application, certificate) = prepared_returning::<(BigInt, BigInt), _>(
-            &[
-                "SELECT nextval(pg_get_serial_sequence('applications', 'id')), \
-               nextval(pg_get_serial_sequence('certificates', 'id'))",
-            ],
-            (),
-        )
-        .get_result(conn)?;
-        return Ok((application, Some(certificate)));
-    }
-    let application = next_id(
+/// The id the next application will have, for a draft (a decision draws it with its reads,
+/// [`certificate_inputs`]).
+pub fn next_application_id(conn: &mut DbConn) -> Result<i64, ApiError> {
+    next_id(
         conn,
         &["SELECT nextval(pg_get_serial_sequence('applications', 'id'))"],
         &["SELECT COALESCE(MAX(id), 0) + 1 FROM applications"],
-    )?;
-    Ok((application, None))
+    )
 }
 
 /// The id the next certificate will have, taken before the certificate is written (see
@@ -765,30 +750,92 @@ pub(super) fn rule_inputs(
     Ok((enterprise, inputs))
 }
 
-/// The two rule inputs that an approval itself changes: the enterprise's active, unexpired
-/// certificates of the type applied for (new licences), and the certificate a renewal, change
-/// or reissue continues. A decision reads these inside its write transaction (see
-/// `lifecycle::complete_under_lock`), after the other inputs were read before it.
+/// The ids a decision's reads inside its write transaction draw as well ([`certificate_inputs`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Draw {
+    /// None: the application exists.
+    Nothing,
+    /// The id of the application about to be written.
+    Application,
+    /// The application's and, where [`links_ahead`], the id of the certificate its approval
+    /// would issue, so that the application can be written linked to it.
+    ApplicationAndCertificate,
+}
+
+/// What a decision reads inside its write transaction: the rule inputs an approval itself
+/// changes, and the ids drawn with them.
+#[derive(Debug, Clone)]
+pub struct CertificateInputs {
+    /// The enterprise's active, unexpired certificates of the type applied for (new licences;
+    /// 0 for other kinds).
+    pub active_of_type: u32,
+    /// The certificate a renewal, change or reissue continues.
+    pub base: Option<BaseCertificate>,
+    pub application_id: Option<i64>,
+    pub certificate_id: Option<i64>,
+}
+
+/// The two rule inputs that an approval itself changes, and the ids that `draw` asks for, in
+/// one statement (the certificate continued, for the kinds that continue one, in a second). A
+/// decision reads these inside its write transaction (see `lifecycle::complete_under_lock`),
+/// after the other inputs were read before it.
+///
+/// The ids are taken before the rows are written so that each row is written once: numbering
+/// the application afterwards (its number is made from its id) updates an indexed column,
+/// which on PostgreSQL writes a new entry into every index of the table. PostgreSQL draws them
+/// from the tables' sequences; on SQLite this runs inside a write transaction, which holds the
+/// database's only write lock, and gives the rowid SQLite itself would give the next row
+/// (neither table ever loses a row).
 pub fn certificate_inputs(
     conn: &mut DbConn,
     ent: i64,
     t: &PermitType,
     form: &Value,
     today: NaiveDate,
-) -> Result<(u32, Option<BaseCertificate>), ApiError> {
-    let active = if t.kind == PermitKind::Licence {
-        count!(
-            certificates::table
-                .filter(certificates::enterprise_id.eq(ent))
-                .filter(certificates::permit_type.eq(&t.code))
-                .filter(certificates::status.eq(CertificateStatus::Active.as_str()))
-                .filter(certificates::valid_until.ge(today))
-                .count(),
-            conn,
-        )
+    draw: Draw,
+) -> Result<CertificateInputs, ApiError> {
+    // `'active'` is `CertificateStatus::Active`; a type that is not a new licence counts the
+    // certificates of type "", which no certificate has.
+    const COUNT: &str = "SELECT (SELECT COUNT(*) FROM certificates WHERE enterprise_id = ";
+    const PG: &[&str] = &[
+        COUNT,
+        " AND permit_type = ",
+        " AND status = 'active' AND valid_until >= ",
+        "), CASE WHEN ",
+        " THEN nextval(pg_get_serial_sequence('applications', 'id')) END, CASE WHEN ",
+        " THEN nextval(pg_get_serial_sequence('certificates', 'id')) END",
+    ];
+    const SQLITE: &[&str] = &[
+        COUNT,
+        " AND permit_type = ",
+        " AND status = 'active' AND valid_until >= ",
+        "), CASE WHEN ",
+        " THEN (SELECT COALESCE(MAX(id), 0) + 1 FROM applications) END, CASE WHEN ",
+        " THEN (SELECT COALESCE(MAX(id), 0) + 1 FROM certificates) END",
+    ];
+    debug_assert_eq!(CertificateStatus::Active.as_str(), "active");
+    let licence = if t.kind == PermitKind::Licence {
+        t.code.as_str()
     } else {
-        0
+        ""
     };
+    let certificate = draw == Draw::ApplicationAndCertificate && links_ahead(conn);
+    let sql = match conn {
+        DbConn::Pg(_) => PG,
+        DbConn::Sqlite(_) => SQLITE,
+    };
+    let (active, application_id, certificate_id) =
+        prepared_returning::<(BigInt, Nullable<BigInt>, Nullable<BigInt>), _>(
+            sql,
+            (
+                ent.into_sql::<BigInt>(),
+                licence.into_sql::<Text>(),
+                today.into_sql::<Date>(),
+                (draw != Draw::Nothing).into_sql::<Bool>(),
+                certificate.into_sql::<Bool>(),
+            ),
+        )
+        .get_result::<(i64, Option<i64>, Option<i64>)>(conn)?;
     let base = match form.get("certificate_no").and_then(Value::as_str) {
         Some(number) if t.kind.continues_licence() => certificates::table
             .filter(certificates::number.eq(number))
@@ -804,7 +851,12 @@ pub fn certificate_inputs(
             }),
         _ => None,
     };
-    Ok((active, base))
+    Ok(CertificateInputs {
+        active_of_type: u32::try_from(active).unwrap_or(u32::MAX),
+        base,
+        application_id,
+        certificate_id,
+    })
 }
 
 /// One application as the statistics read it.
