@@ -208,15 +208,18 @@ where
             // A COMMIT the database refused (a deferred foreign key, a serialization failure)
             // rolled everything back. Any other failed COMMIT (a lost connection), or an
             // unconfirmed flush after it, leaves the outcome unknown to us, and so to the client.
-            let unknown = |e: diesel::result::Error| ApiError::OutcomeUnknown(e.to_string());
-            Tm::commit_transaction(conn).map_err(|e| {
+            let answer = |e: diesel::result::Error| {
                 if refused_commit(&e) {
                     ApiError::from(e)
                 } else {
-                    unknown(e)
+                    ApiError::OutcomeUnknown(e.to_string())
                 }
-            })?;
-            flush_if_unflushed(conn).map_err(unknown)?;
+            };
+            match conn {
+                DbConn::Pg(pg) if UNFLUSHED.replace(false) => commit_and_flush(pg),
+                _ => Tm::commit_transaction(conn),
+            }
+            .map_err(answer)?;
             Ok(value)
         }
         Err(err) => {
@@ -293,27 +296,23 @@ pub fn release_locks_before_flush(conn: &mut DbConn) -> QueryResult<()> {
     Ok(())
 }
 
-/// After the commit of a transaction that [`release_locks_before_flush`]: a write committed
-/// synchronously flushes the WAL up to its own commit record, which lies after the relaxed one,
-/// so both are durable when this returns. The write goes to this connection's own row of
-/// `durability_marks`, so these flushes never wait for each other's locks (PostgreSQL groups
-/// their disk writes).
-fn flush_if_unflushed(conn: &mut DbConn) -> QueryResult<()> {
-    if !UNFLUSHED.replace(false) {
-        return Ok(());
-    }
-    if let DbConn::Pg(_) = conn {
-        // Prepared, so that PostgreSQL does not parse and plan it each time.
-        prepared(
-            &[
-                "INSERT INTO durability_marks (backend_pid, flushes) VALUES (pg_backend_pid(), 1) \
-               ON CONFLICT (backend_pid) DO UPDATE SET flushes = durability_marks.flushes + 1",
-            ],
-            (),
-        )
-        .execute(conn)?;
-    }
-    Ok(())
+/// Commits a transaction that [`release_locks_before_flush`], and makes it durable, in one
+/// round trip: a simple query of `COMMIT` and a synchronous write, which PostgreSQL runs in a
+/// transaction of its own after the commit, and not at all if the commit fails. That write's
+/// commit flushes the WAL up to its own commit record, which lies after the relaxed one, so both
+/// are on disk when this returns. It goes to this connection's own row of `durability_marks`,
+/// so these flushes never wait for each other's locks (PostgreSQL groups their disk writes).
+///
+/// An error is the commit's, or the write's after a commit that succeeded. The write can fail
+/// in none of the ways that [`refused_commit`] reads as a refused commit (it has no foreign key,
+/// check or deferred constraint, and its one unique key is resolved by `ON CONFLICT`), so a
+/// failed write answers "outcome unknown", as it must. diesel reads from the connection that
+/// no transaction is open any more, whatever the outcome.
+fn commit_and_flush(pg: &mut PgConnection) -> QueryResult<()> {
+    pg.batch_execute(
+        "COMMIT; INSERT INTO durability_marks (backend_pid, flushes) VALUES (pg_backend_pid(), 1) \
+         ON CONFLICT (backend_pid) DO UPDATE SET flushes = durability_marks.flushes + 1",
+    )
 }
 
 /// After a bulk write (the seeds): on SQLite, copies the write-ahead log into the database file

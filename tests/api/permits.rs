@@ -1237,16 +1237,18 @@ async fn approvals_are_stored_as_answered_with_application_and_certificate_linke
     assert_eq!(verify["ok"], true, "{verify}");
 }
 
+/// One number read back with `sql_query`.
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
 /// On PostgreSQL the issuing transaction releases the certificate sequence row before its WAL
 /// is flushed, and the answer waits for a synchronous write to the connection's own durability
 /// mark (which flushes the WAL past it). SQLite has nothing to wait for.
 #[tokio::test]
 async fn an_issued_certificate_is_made_durable_before_the_answer() {
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
     let app = TestApp::spawn().await;
     let (_, _, approved) = licensed(&app, "d").await;
     assert_eq!(approved["status"], "approved", "{approved}");
@@ -1354,6 +1356,38 @@ async fn a_link_to_a_missing_certificate_is_refused_at_commit_and_nothing_is_kep
         matches!(err, anjian::error::ApiError::Internal(_)),
         "a refused COMMIT is a definite failure: {err:?}"
     );
+    // The same with a relaxed commit, which goes with its durability write in one round trip:
+    // the refused COMMIT is still a definite failure, and the write after it never runs.
+    let pool = app.state.db.pool().clone();
+    let (relaxed, marks) = tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().unwrap();
+        let start = anjian::db::TxStart {
+            lock: None,
+            release_locks_before_flush: true,
+        };
+        let marks = |conn: &mut anjian::db::DbConn| {
+            diesel::sql_query("SELECT COALESCE(SUM(flushes), 0)::BIGINT AS n FROM durability_marks")
+                .get_result::<Count>(conn)
+                .unwrap()
+                .n
+        };
+        let before = marks(&mut conn);
+        let relaxed = anjian::db::write_tx_from(&mut conn, start, |conn| {
+            diesel::sql_query("UPDATE applications SET certificate_id = 999999999 WHERE id = $1")
+                .bind::<diesel::sql_types::BigInt, _>(id)
+                .execute(conn)?;
+            Ok(())
+        })
+        .unwrap_err();
+        (relaxed, marks(&mut conn) - before)
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(relaxed, anjian::error::ApiError::Internal(_)),
+        "a refused relaxed COMMIT is a definite failure: {relaxed:?}"
+    );
+    assert_eq!(marks, 0, "no durability write after a refused commit");
     let stored = get_json(&app, &format!("/api/v1/applications/{id}"), Some(&token)).await;
     assert_eq!(stored["certificate_id"], approved["certificate_id"]);
     assert!(stored["decision_reason"].is_null(), "{stored}");
