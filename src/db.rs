@@ -494,12 +494,6 @@ impl<Q, C> RunQueryDsl<C> for LiteralLimit<Q> {}
 /// "before today", true of nearly every open hazard, that planning cost more than running the
 /// statement. Behind a sub-select the value is unknown to every plan, both cost the same, and
 /// the generic plan is kept after the fifth run. SQLite evaluates the sub-select once.
-///
-/// SQLite has the same trap the other way round: when it plans `column = ?` on a table with a
-/// partial index whose condition names that column (`hazards … WHERE status = 'open'`), it
-/// compares the bound value with the index's, and then prepares the whole statement again
-/// every time a value is bound, which diesel does on every run. Behind a sub-select the value
-/// is not compared, and the statement stays prepared.
 #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
 pub struct Unplanned<E>(E);
 

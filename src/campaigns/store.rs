@@ -1021,9 +1021,12 @@ pub fn list_hazards(
 }
 
 /// `hazards.status = 'open'` with the value written in, as the partial indexes on open hazards
-/// need, without `diesel::dsl::sql` (which diesel never keeps prepared).
+/// need, without `diesel::dsl::sql` (which diesel never keeps prepared). Every statement that
+/// asks for open hazards should use it: with the value bound, SQLite compares it with the
+/// partial indexes' condition while planning, and then prepares the whole statement again each
+/// time a value is bound, which diesel does on every run.
 #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
-struct HazardIsOpen;
+pub(crate) struct HazardIsOpen;
 
 impl Expression for HazardIsOpen {
     type SqlType = diesel::sql_types::Bool;

@@ -12,7 +12,8 @@ use super::domain::{
 };
 use super::rules::{BaseCertificate, FINE_GRACE_DAYS, RuleInputs, TrainingFiling};
 use crate::audit::store::{NewChain, taken_is_conflict};
-use crate::db::{DbConn, prepared, prepared_returning, unplanned, with_also};
+use crate::campaigns::store::HazardIsOpen;
+use crate::db::{DbConn, prepared, prepared_returning, with_also};
 use crate::enterprises::domain::EnterpriseStatus;
 use crate::enterprises::store::EnterpriseRow;
 use crate::error::ApiError;
@@ -666,9 +667,9 @@ pub(super) fn rule_inputs(
                     .single_value(),
                 hazards::table
                     .filter(hazards::enterprise_id.eq(ent))
-                    // Behind a sub-select: SQLite would re-prepare the whole statement on every
-                    // run otherwise (`db::unplanned`).
-                    .filter(hazards::status.eq(unplanned("open".into_sql::<Text>())))
+                    // Written in: with the value bound, SQLite re-prepared the whole statement
+                    // on every run (see `HazardIsOpen`).
+                    .filter(HazardIsOpen)
                     .filter(hazards::deadline.lt(today))
                     .count()
                     .single_value(),
