@@ -637,7 +637,9 @@ pub(super) fn rule_inputs(
         Option<i64>,
         Option<i64>,
     );
-    let rows: Vec<(EnterpriseRow, Counted, Option<(String, String)>)> = enterprises::table
+    /// A filing's type and form.
+    type Filing = Option<(String, String)>;
+    let rows: Vec<(EnterpriseRow, Counted, Filing)> = enterprises::table
         .left_join(
             applications::table.on(applications::enterprise_id
                 .eq(enterprises::id)
