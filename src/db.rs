@@ -527,6 +527,45 @@ where
     }
 }
 
+/// A text constant of the code written into the SQL instead of bound, for the fixed values of
+/// a status or level column. Bound, such a value costs a plan on every run when the column's
+/// values are skewed (a city's hazards are nearly all `general`): PostgreSQL's plans for the
+/// actual value then look cheaper than its generic plan, which it never switches to; and SQLite
+/// prepares the statement again on every run when a partial index's condition names the
+/// column. Only for `&'static str` constants, never for input; a quote is doubled all the same.
+#[derive(Debug, Clone, Copy, diesel::expression::ValidGrouping)]
+pub struct Constant(&'static str);
+
+pub fn constant(value: &'static str) -> Constant {
+    Constant(value)
+}
+
+impl Expression for Constant {
+    type SqlType = diesel::sql_types::Text;
+}
+
+impl<QS> diesel::AppearsOnTable<QS> for Constant {}
+impl<QS> diesel::SelectableExpression<QS> for Constant {}
+
+/// The text is part of the SQL, so statements with different constants are different
+/// statements: no static query id, the statement cache keys them by their SQL.
+impl diesel::query_builder::QueryId for Constant {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for Constant {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql("'");
+        out.push_sql(&self.0.replace('\'', "''"));
+        out.push_sql("'");
+        Ok(())
+    }
+}
+
 /// `WITH also AS (<also>) <main>`: two writes in one PostgreSQL statement, one round trip.
 /// PostgreSQL runs a data-modifying `WITH` part to completion whether or not the main statement
 /// reads it, and both see the same snapshot, so `also` must not depend on what `main` writes

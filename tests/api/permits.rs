@@ -1237,6 +1237,80 @@ async fn approvals_are_stored_as_answered_with_application_and_certificate_linke
     assert_eq!(verify["ok"], true, "{verify}");
 }
 
+/// On PostgreSQL the one statement that reads a decision's rule inputs keeps its generic plan,
+/// also for an enterprise with thousands of open hazards, nearly all overdue, as a city's data
+/// has: PostgreSQL re-plans a prepared statement on every run while the plans for its actual
+/// values look cheaper than the generic one, and for this statement planning costs several
+/// times what running it does.
+#[tokio::test]
+async fn the_rule_inputs_keep_their_plan_on_postgresql() {
+    #[derive(QueryableByName)]
+    struct Plans {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        generic_plans: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        custom_plans: i64,
+    }
+    let app = TestApp::spawn().await;
+    if !app.state.db.url().is_postgres() {
+        return;
+    }
+    let (enterprise, token) = applicant(&app, "hazardous_chemicals").await;
+    let (today, now) = (
+        app.clock.today(app.state.config.timezone),
+        app.clock.now_naive(),
+    );
+    // The hazards and their statistics first: new statistics make PostgreSQL plan a prepared
+    // statement afresh, and it then compares with the plans it made before.
+    app.state
+        .db
+        .run(move |conn| {
+            use diesel::connection::SimpleConnection;
+            let user = some_user(conn)?;
+            Ok(conn.batch_execute(&format!(
+                "INSERT INTO hazards (enterprise_id, description, level, category, found_on, \
+                 deadline, status, supervised, reported_by, created_at, updated_at, district, \
+                 industry) SELECT {enterprise}, 'x', 'general', 'equipment', DATE '{today}' - 90, \
+                 DATE '{today}' - 30 + (n % 10 = 0)::int * 60, 'open', false, {user}, now(), now(), \
+                 'shinan', 'hazardous_chemicals' FROM generate_series(1, 4000) AS n; \
+                 ANALYZE"
+            ))?)
+        })
+        .await
+        .unwrap();
+    file_prerequisites(&app, &token, "p").await;
+    let plans = app
+        .state
+        .db
+        .run(move |conn| {
+            let t = anjian::permits::lifecycle::load_type(conn, HAZCHEM)?;
+            for _ in 0..10 {
+                anjian::permits::lifecycle::assess(
+                    conn,
+                    today,
+                    now,
+                    anjian::ids::EnterpriseId(enterprise),
+                    &t,
+                    &hazchem_form("p"),
+                    true,
+                )?;
+            }
+            Ok(diesel::sql_query(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
+                 WHERE statement LIKE '%LEFT OUTER JOIN \"applications\"%'",
+            )
+            .get_result::<Plans>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert!(
+        plans.generic_plans >= 5 && plans.custom_plans <= 5,
+        "generic {} custom {}",
+        plans.generic_plans,
+        plans.custom_plans
+    );
+}
+
 /// One number read back with `sql_query`.
 #[derive(QueryableByName)]
 struct Count {
