@@ -281,7 +281,7 @@ thread_local! {
 /// is flushed to disk, so that the row locks it holds are released at once instead of after the
 /// flush. For a lock every writer of a kind takes (the gap-free certificate sequence row), that
 /// is the difference between one writer per disk flush and many. `write_tx` then makes the
-/// transaction durable before it returns ([`flush_if_unflushed`]), so nothing is answered
+/// transaction durable before it returns (`commit_and_flush`), so nothing is answered
 /// before it is on disk; if the server crashes in between, the transaction is lost with every
 /// later one (the WAL is replayed in order), so a sequence never gets a gap. Other sessions
 /// may read the committed rows during that flush. No effect on SQLite, whose write transactions

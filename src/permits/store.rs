@@ -138,7 +138,8 @@ impl ApplicationRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = applications, treat_none_as_default_value = false)]
 pub struct NewApplication<'a> {
-    /// From [`next_ids`].
+    /// Drawn with the decision's reads ([`certificate_inputs`]) or, for a draft, by
+    /// [`next_application_id`].
     pub id: i64,
     pub number: String,
     pub enterprise_id: i64,
@@ -237,7 +238,8 @@ macro_rules! insert_with_events {
     }};
 }
 
-/// Writes an application (under the id from [`next_ids`]) and its first audit events.
+/// Writes an application (under an id drawn first: [`certificate_inputs`] or
+/// [`next_application_id`]) and its first audit events.
 pub fn insert_application<const N: usize>(
     conn: &mut DbConn,
     row: NewApplication<'_>,
@@ -403,7 +405,8 @@ impl CertificateRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = certificates, treat_none_as_default_value = false)]
 pub struct NewCertificate<'a> {
-    /// From [`next_ids`] or [`next_certificate_id`].
+    /// Drawn with the decision's reads ([`certificate_inputs`]) or by
+    /// [`next_certificate_id`].
     pub id: i64,
     pub number: &'a str,
     pub permit_type: &'a str,
@@ -424,9 +427,10 @@ pub struct NewCertificate<'a> {
     pub updated_at: NaiveDateTime,
 }
 
-/// Writes a certificate (under an id drawn first: [`next_ids`] or [`next_certificate_id`]) and
-/// its first audit event; on PostgreSQL in one statement, so that the transaction holding the
-/// certificate serial's lock makes one round trip fewer before it commits.
+/// Writes a certificate (under an id drawn first: [`certificate_inputs`] or
+/// [`next_certificate_id`]) and its first audit event; on PostgreSQL in one statement, so that
+/// the transaction holding the certificate serial's lock makes one round trip fewer before it
+/// commits.
 pub fn insert_certificate(
     conn: &mut DbConn,
     row: &NewCertificate<'_>,
