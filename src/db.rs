@@ -532,7 +532,9 @@ where
 /// values are skewed (a city's hazards are nearly all `general`): PostgreSQL's plans for the
 /// actual value then look cheaper than its generic plan, which it never switches to; and SQLite
 /// prepares the statement again on every run when a partial index's condition names the
-/// column. Only for `&'static str` constants, never for input; a quote is doubled all the same.
+/// column (every statement that asks for open hazards should write `'open'` in: the partial
+/// indexes on open hazards need the value written in to be used at all). Only for
+/// `&'static str` constants, never for input; a quote is doubled all the same.
 #[derive(Debug, Clone, Copy, diesel::expression::ValidGrouping)]
 pub struct Constant(&'static str);
 

@@ -985,11 +985,11 @@ pub fn list_hazards(
     if let Some(v) = &f.level {
         q = q.filter(hazards::level.eq(v.clone()));
     }
-    // `status = 'open'` is written as a literal so that both planners can use the partial
-    // index `hazards_open_id` (a bound parameter does not prove the index's condition).
+    // `status = 'open'` is written in (`db::constant`) so that both planners can use the
+    // partial index `hazards_open_id` (a bound parameter does not prove the index's condition).
     let open_only = f.overdue == Some(true) || f.status.as_deref() == Some("open");
     if open_only {
-        q = q.filter(HazardIsOpen);
+        q = q.filter(hazards::status.eq(crate::db::constant("open")));
     } else if let Some(v) = &f.status {
         q = q.filter(hazards::status.eq(v.clone()));
     }
@@ -1018,31 +1018,6 @@ pub fn list_hazards(
         q = q.filter(hazards::id.lt(b));
     }
     Ok(crate::db::literal_limit(q.order(hazards::id.desc()), fetch).load(conn)?)
-}
-
-/// `hazards.status = 'open'` with the value written in, as the partial indexes on open hazards
-/// need, without `diesel::dsl::sql` (which diesel never keeps prepared). Every statement that
-/// asks for open hazards should use it: with the value bound, SQLite compares it with the
-/// partial indexes' condition while planning, and then prepares the whole statement again each
-/// time a value is bound, which diesel does on every run.
-#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
-pub(crate) struct HazardIsOpen;
-
-impl Expression for HazardIsOpen {
-    type SqlType = diesel::sql_types::Bool;
-}
-
-impl<QS> diesel::AppearsOnTable<QS> for HazardIsOpen {}
-impl<QS> diesel::SelectableExpression<QS> for HazardIsOpen {}
-
-impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for HazardIsOpen {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
-    ) -> QueryResult<()> {
-        out.push_sql("hazards.status = 'open'");
-        Ok(())
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ use super::domain::{
 };
 use super::rules::{BaseCertificate, FINE_GRACE_DAYS, RuleInputs, TrainingFiling};
 use crate::audit::store::{NewChain, taken_is_conflict};
-use crate::campaigns::store::HazardIsOpen;
 use crate::db::{DbConn, constant, prepared, prepared_returning, unplanned, with_also};
 use crate::enterprises::domain::EnterpriseStatus;
 use crate::enterprises::store::EnterpriseRow;
@@ -683,9 +682,7 @@ pub(super) fn rule_inputs(
                     .single_value(),
                 hazards::table
                     .filter(hazards::enterprise_id.eq(ent_unplanned()))
-                    // Written in: with the value bound, SQLite re-prepared the whole statement
-                    // on every run (see `HazardIsOpen`).
-                    .filter(HazardIsOpen)
+                    .filter(hazards::status.eq(constant("open")))
                     .filter(hazards::deadline.lt(unplanned(today.into_sql::<Date>())))
                     .count()
                     .single_value(),

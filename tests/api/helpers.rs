@@ -398,3 +398,51 @@ impl std::io::Write for LogSink {
         Ok(())
     }
 }
+
+/// On PostgreSQL, asserts that the statement of this connection whose SQL matches `like` (a
+/// `LIKE` pattern) is run with its generic plan: at most the five custom plans PostgreSQL makes
+/// before it compares, then generic ones (`pg_prepared_statements`, which shows one session's
+/// statements).
+pub fn assert_generic_plan(
+    conn: &mut anjian::db::DbConn,
+    like: &str,
+) -> Result<(), anjian::error::ApiError> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Plans {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        generic_plans: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        custom_plans: i64,
+    }
+    let plans = diesel::sql_query(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE $1",
+    )
+    .bind::<diesel::sql_types::Text, _>(like)
+    .get_result::<Plans>(conn)?;
+    assert!(
+        plans.generic_plans >= 5 && plans.custom_plans <= 5,
+        "generic {} custom {}",
+        plans.generic_plans,
+        plans.custom_plans
+    );
+    Ok(())
+}
+
+/// 4,000 open hazards of one enterprise in `shinan`, nine in ten past their deadline (as in a
+/// city's year), with fresh statistics (`ANALYZE hazards`). PostgreSQL only.
+pub fn insert_overdue_hazards(
+    conn: &mut anjian::db::DbConn,
+    enterprise: i64,
+    reported_by: i64,
+    today: chrono::NaiveDate,
+) -> Result<(), anjian::error::ApiError> {
+    Ok(conn.batch_execute(&format!(
+        "INSERT INTO hazards (enterprise_id, description, level, category, found_on, \
+         deadline, status, supervised, reported_by, created_at, updated_at, district, \
+         industry) SELECT {enterprise}, 'x', 'general', 'equipment', DATE '{today}' - 90, \
+         DATE '{today}' - 30 + (n % 10 = 0)::int * 60, 'open', false, {reported_by}, now(), \
+         now(), 'shinan', 'hazardous_chemicals' FROM generate_series(1, 4000) AS n; \
+         ANALYZE hazards"
+    ))?)
+}
