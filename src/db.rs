@@ -108,8 +108,11 @@ impl ManageConnection for ConnectionManager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection given back by a thread that panicked, or inside a transaction, is closed
+    /// rather than pooled: a transaction left open would keep its locks (an enterprise's
+    /// decision lock, say) for as long as the connection lived.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 

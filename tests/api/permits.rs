@@ -1367,6 +1367,39 @@ async fn a_lock_refused_as_a_transaction_starts_leaves_the_connection_usable() {
     .unwrap();
 }
 
+/// A use case that panics inside its transaction does not hand its connection back to the
+/// pool: closed, the connection's session ends and its transaction with it, so the enterprise's
+/// decision lock it held is free again at once.
+#[tokio::test]
+async fn a_panic_inside_a_transaction_releases_its_locks() {
+    use anjian::db::{TxStart, write_tx, write_tx_from};
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::spawn().await;
+    if !app.state.db.url().is_postgres() {
+        return;
+    }
+    let pool = app.state.db.pool().clone();
+    tokio::task::spawn_blocking(move || {
+        let key = 0x7e57_0003;
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut conn = pool.get().unwrap();
+            let start = TxStart {
+                lock: Some(key),
+                release_locks_before_flush: false,
+            };
+            let _: Result<(), _> = write_tx_from(&mut conn, start, |_| panic!("a bug"));
+        }));
+        assert!(panicked.is_err());
+        let mut other = pool.get().unwrap();
+        other.batch_execute("SET lock_timeout = '2s'").unwrap();
+        write_tx(&mut other, |conn| Ok(anjian::db::lock_key(conn, key)?))
+            .expect("the panicked transaction's lock is free");
+        other.batch_execute("RESET lock_timeout").unwrap();
+    })
+    .await
+    .unwrap();
+}
+
 /// On PostgreSQL an application's link to its certificate is checked at commit (migration
 /// 000011: an approval writes the link before the certificate). A transaction that breaks it
 /// gets past its statements and is refused at `COMMIT`, which keeps nothing: a definite
