@@ -1779,10 +1779,9 @@ async fn the_city_year_is_deterministic_for_a_seed_value() {
 /// load). SQLite keeps its prepared statement either way.
 #[tokio::test]
 async fn the_overdue_hazard_list_keeps_its_plan_on_postgresql() {
-    let app = TestApp::spawn().await;
-    if !app.state.db.url().is_postgres() {
+    let Some(app) = TestApp::spawn_on_postgres().await else {
         return;
-    }
+    };
     let enterprise = app.enterprise("hazardous_chemicals", "shinan").await;
     let (user, _) = inspector(&app).await;
     let today = app.clock.today(app.state.config.timezone);

@@ -100,6 +100,13 @@ impl TestApp {
         Self::spawn_with(&[]).await
     }
 
+    /// The server on PostgreSQL, or `None` when the tests run on SQLite: for the tests of
+    /// PostgreSQL's own behaviour (plans, relaxed commits, locks held across statements).
+    pub async fn spawn_on_postgres() -> Option<Self> {
+        let app = Self::spawn().await;
+        app.state.db.url().is_postgres().then_some(app)
+    }
+
     /// Starts the server with configuration overrides, e.g. `[("ANJIAN_MAX_BODY_BYTES", "100")]`.
     pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
         let (url, db) = test_database();

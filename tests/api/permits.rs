@@ -1246,10 +1246,9 @@ async fn approvals_are_stored_as_answered_with_application_and_certificate_linke
 /// times what running it does.
 #[tokio::test]
 async fn the_rule_inputs_keep_their_plan_on_postgresql() {
-    let app = TestApp::spawn().await;
-    if !app.state.db.url().is_postgres() {
+    let Some(app) = TestApp::spawn_on_postgres().await else {
         return;
-    }
+    };
     let (enterprise, token) = applicant(&app, "hazardous_chemicals").await;
     let (today, now) = (
         app.clock.today(app.state.config.timezone),
@@ -1328,10 +1327,9 @@ async fn an_issued_certificate_is_made_durable_before_the_answer() {
 async fn a_lock_refused_as_a_transaction_starts_leaves_the_connection_usable() {
     use anjian::db::{TxStart, write_tx, write_tx_from};
     use diesel::connection::SimpleConnection;
-    let app = TestApp::spawn().await;
-    if !app.state.db.url().is_postgres() {
+    let Some(app) = TestApp::spawn_on_postgres().await else {
         return;
-    }
+    };
     let pool = app.state.db.pool().clone();
     tokio::task::spawn_blocking(move || {
         let mut holder = pool.get().unwrap();
@@ -1374,10 +1372,9 @@ async fn a_lock_refused_as_a_transaction_starts_leaves_the_connection_usable() {
 async fn a_panic_inside_a_transaction_releases_its_locks() {
     use anjian::db::{TxStart, write_tx, write_tx_from};
     use diesel::connection::SimpleConnection;
-    let app = TestApp::spawn().await;
-    if !app.state.db.url().is_postgres() {
+    let Some(app) = TestApp::spawn_on_postgres().await else {
         return;
-    }
+    };
     let pool = app.state.db.pool().clone();
     tokio::task::spawn_blocking(move || {
         let key = 0x7e57_0003;
@@ -1408,10 +1405,9 @@ async fn a_panic_inside_a_transaction_releases_its_locks() {
 async fn a_link_to_a_missing_certificate_is_refused_at_commit_and_nothing_is_kept() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    let app = TestApp::spawn().await;
-    if !app.state.db.url().is_postgres() {
+    let Some(app) = TestApp::spawn_on_postgres().await else {
         return;
-    }
+    };
     let (_, token, approved) = licensed(&app, "k").await;
     let id = approved["id"].as_i64().unwrap();
     let written = Arc::new(AtomicBool::new(false));
@@ -1483,10 +1479,9 @@ async fn a_link_to_a_missing_certificate_is_refused_at_commit_and_nothing_is_kep
 /// too. (SQLite's commits are durable when they return: nothing to test there.)
 #[tokio::test]
 async fn an_unconfirmed_flush_answers_outcome_unknown_and_the_key_replays_the_approval() {
-    let app = TestApp::spawn().await;
-    if !app.state.db.url().is_postgres() {
+    let Some(app) = TestApp::spawn_on_postgres().await else {
         return;
-    }
+    };
     let (_, token) = applicant(&app, "hazardous_chemicals").await;
     file_prerequisites(&app, &token, "u").await;
     let rename = |from: &'static str, to: &'static str| {
