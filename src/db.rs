@@ -420,8 +420,12 @@ impl Db {
     }
 }
 
-/// Runs the same expression against whichever concrete connection `conn` holds, for the few
-/// diesel features the multi-backend connection does not offer (multi-row inserts).
+/// Runs the same expression against whichever concrete connection `conn` holds: for the few
+/// diesel features the multi-backend connection does not offer (multi-row inserts), and for the
+/// statements every request or every decision runs. The multi-backend connection writes a
+/// statement's SQL out again on every execution, even a prepared one, and converts its binds
+/// from its own backend's; on the concrete connection a statement with a static query id is
+/// found in the statement cache by its type alone.
 macro_rules! on_backend {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {

@@ -1441,7 +1441,7 @@ async fn transition(
             let to = action.apply(from).map_err(ApiError::InvalidTransition)?;
             changes.status = Some(to.as_str().to_owned());
             changes.updated_at = Some(now);
-            let row = store::transition_hazard(conn, id, from.as_str(), &changes)?;
+            let row = store::transition_hazard(conn, id, from, &changes)?;
             audit::store::append(
                 conn,
                 "hazard",

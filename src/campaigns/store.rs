@@ -5,6 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::domain::HazardStatus;
 use crate::db::{DbConn, is_unique_violation};
 use crate::error::ApiError;
 use crate::schema::{
@@ -916,17 +917,18 @@ pub fn hazards_of_inspection(
         .load(conn)?)
 }
 
-/// Compare-and-set on the hazard's status: 0 rows → the transition lost (409).
+/// Compare-and-set on the hazard's status: 0 rows → the transition lost (409). The status is
+/// written in (`db::constant`): the partial indexes on open hazards name the column.
 pub fn transition_hazard(
     conn: &mut DbConn,
     id: i64,
-    from: &str,
+    from: HazardStatus,
     changes: &HazardChanges,
 ) -> Result<HazardRow, ApiError> {
     diesel::update(
         hazards::table
             .filter(hazards::id.eq(id))
-            .filter(hazards::status.eq(from)),
+            .filter(hazards::status.eq(crate::db::constant(from.as_str()))),
     )
     .set(changes)
     .returning(hazards::all_columns)
@@ -941,8 +943,8 @@ pub fn transition_hazard(
 pub fn open_major_hazards(conn: &mut DbConn, enterprise_id: i64) -> Result<Vec<i64>, ApiError> {
     Ok(hazards::table
         .filter(hazards::enterprise_id.eq(enterprise_id))
-        .filter(hazards::level.eq("major"))
-        .filter(hazards::status.ne("verified"))
+        .filter(hazards::level.eq(crate::db::constant("major")))
+        .filter(hazards::status.ne(crate::db::constant("verified")))
         .select(hazards::id)
         .order(hazards::id.asc())
         .load(conn)?)

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use super::domain::{Category, Flags, Item, Recorded, Severity};
-use crate::db::{DbConn, is_unique_violation};
+use crate::db::{DbConn, constant, is_unique_violation};
 use crate::error::ApiError;
 use crate::ids::EnterpriseId;
 use crate::schema::{
@@ -273,7 +273,7 @@ pub fn find_list(conn: &mut DbConn, id: i64) -> Result<Option<ListRow>, ApiError
 pub fn draft_of(conn: &mut DbConn, enterprise: EnterpriseId) -> Result<Option<ListRow>, ApiError> {
     Ok(negative_lists::table
         .filter(negative_lists::enterprise_id.eq(enterprise.0))
-        .filter(negative_lists::status.eq("draft"))
+        .filter(negative_lists::status.eq(constant("draft")))
         .select(negative_lists::all_columns)
         .get_result(conn)
         .optional()?)
@@ -285,7 +285,7 @@ pub fn current_of(
 ) -> Result<Option<ListRow>, ApiError> {
     Ok(negative_lists::table
         .filter(negative_lists::enterprise_id.eq(enterprise.0))
-        .filter(negative_lists::status.eq("current"))
+        .filter(negative_lists::status.eq(constant("current")))
         .select(negative_lists::all_columns)
         .get_result(conn)
         .optional()?)
@@ -311,7 +311,7 @@ pub fn touch_draft(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> Result<boo
     let n = diesel::update(
         negative_lists::table
             .filter(negative_lists::id.eq(id))
-            .filter(negative_lists::status.eq("draft")),
+            .filter(negative_lists::status.eq(constant("draft"))),
     )
     .set(negative_lists::updated_at.eq(now))
     .execute(conn)?;
@@ -323,7 +323,7 @@ pub fn supersede(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> Result<bool,
     let n = diesel::update(
         negative_lists::table
             .filter(negative_lists::id.eq(id))
-            .filter(negative_lists::status.eq("current")),
+            .filter(negative_lists::status.eq(constant("current"))),
     )
     .set((
         negative_lists::status.eq("superseded"),
@@ -343,7 +343,7 @@ pub fn publish(
     Ok(diesel::update(
         negative_lists::table
             .filter(negative_lists::id.eq(id))
-            .filter(negative_lists::status.eq("draft")),
+            .filter(negative_lists::status.eq(constant("draft"))),
     )
     .set((
         negative_lists::status.eq("current"),

@@ -12,7 +12,7 @@ use super::domain::{
 };
 use super::rules::{BaseCertificate, FINE_GRACE_DAYS, RuleInputs, TrainingFiling};
 use crate::audit::store::{NewChain, taken_is_conflict};
-use crate::db::{DbConn, constant, prepared, prepared_returning, unplanned, with_also};
+use crate::db::{DbConn, constant, on_backend, prepared, prepared_returning, unplanned, with_also};
 use crate::enterprises::domain::EnterpriseStatus;
 use crate::enterprises::store::EnterpriseRow;
 use crate::error::ApiError;
@@ -78,11 +78,11 @@ pub fn list_types(conn: &mut DbConn) -> Result<Vec<PermitTypeRow>, ApiError> {
 }
 
 pub fn find_type(conn: &mut DbConn, code: &str) -> Result<Option<PermitTypeRow>, ApiError> {
-    Ok(permit_types::table
+    Ok(on_backend!(conn, |c| permit_types::table
         .find(code)
         .select(PermitTypeRow::as_select())
-        .get_result(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 pub fn update_type(
@@ -561,16 +561,15 @@ pub fn list_certificates(
 /// serials have no gaps and no duplicates on either backend.
 pub fn next_serial(conn: &mut DbConn, prefix: &str, year: i32) -> Result<i64, ApiError> {
     for _ in 0..2 {
-        let bumped: Option<i64> = prepared_returning::<BigInt, _>(
+        let query = prepared_returning::<BigInt, _>(
             &[
                 "UPDATE number_sequences SET last = last + 1 WHERE prefix = ",
                 " AND year = ",
                 " RETURNING last",
             ],
             (prefix.into_sql::<Text>(), year.into_sql::<Integer>()),
-        )
-        .get_result(conn)
-        .optional()?;
+        );
+        let bumped: Option<i64> = on_backend!(conn, |c| query.get_result(c).optional())?;
         if let Some(n) = bumped {
             return Ok(n);
         }
@@ -652,7 +651,7 @@ pub(super) fn rule_inputs(
     );
     /// A filing's type and form.
     type Filing = Option<(String, String)>;
-    let rows: Vec<(EnterpriseRow, Counted, Filing)> = enterprises::table
+    let rows: Vec<(EnterpriseRow, Counted, Filing)> = on_backend!(conn, |c| enterprises::table
         .left_join(
             applications::table.on(applications::enterprise_id
                 .eq(enterprises::id)
@@ -699,7 +698,7 @@ pub(super) fn rule_inputs(
             ),
             (applications::permit_type, applications::form).nullable(),
         ))
-        .load(conn)?;
+        .load(c))?;
     let mut rows = rows.into_iter();
     let (enterprise, counts, first_filing) = rows.next().ok_or(ApiError::NotFound)?;
     let small = |n: Option<i64>| u32::try_from(n.unwrap_or(0)).unwrap_or(u32::MAX);
@@ -840,18 +839,18 @@ pub fn certificate_inputs(
         DbConn::Pg(_) => PG,
         DbConn::Sqlite(_) => SQLITE,
     };
-    let (active, application_id, certificate_id) =
-        prepared_returning::<(BigInt, Nullable<BigInt>, Nullable<BigInt>), _>(
-            sql,
-            (
-                ent.into_sql::<BigInt>(),
-                licence.into_sql::<Text>(),
-                today.into_sql::<Date>(),
-                (draw != Draw::Nothing).into_sql::<Bool>(),
-                certificate.into_sql::<Bool>(),
-            ),
-        )
-        .get_result::<(i64, Option<i64>, Option<i64>)>(conn)?;
+    let query = prepared_returning::<(BigInt, Nullable<BigInt>, Nullable<BigInt>), _>(
+        sql,
+        (
+            ent.into_sql::<BigInt>(),
+            licence.into_sql::<Text>(),
+            today.into_sql::<Date>(),
+            (draw != Draw::Nothing).into_sql::<Bool>(),
+            certificate.into_sql::<Bool>(),
+        ),
+    );
+    let (active, application_id, certificate_id): (i64, Option<i64>, Option<i64>) =
+        on_backend!(conn, |c| query.get_result(c))?;
     let base = match form.get("certificate_no").and_then(Value::as_str) {
         Some(number) if t.kind.continues_licence() => certificates::table
             .filter(certificates::number.eq(number))

@@ -51,11 +51,12 @@ pub struct UserChanges {
 }
 
 pub fn find(conn: &mut DbConn, id: UserId) -> Result<Option<UserRow>, ApiError> {
-    Ok(users::table
+    // Every authenticated request reads this: on the concrete connection (`db::on_backend`).
+    Ok(crate::db::on_backend!(conn, |c| users::table
         .find(id.0)
         .select(UserRow::as_select())
-        .get_result(conn)
-        .optional()?)
+        .get_result(c)
+        .optional())?)
 }
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> Result<Option<UserRow>, ApiError> {
