@@ -188,7 +188,10 @@ impl Config {
         if token_ttl == 0 {
             return Err(bad("ANJIAN_TOKEN_TTL_SECS", "must be at least 1"));
         }
-        let db_pool = number("ANJIAN_DB_POOL", (cpus * 4).clamp(4, 32))?;
+        let db_pool = number(
+            "ANJIAN_DB_POOL",
+            default_pool(cpus, database_url.is_postgres()),
+        )?;
         let db_timeout = number("ANJIAN_DB_TIMEOUT_SECS", 3)?;
         if !(1..=600).contains(&db_timeout) {
             return Err(bad("ANJIAN_DB_TIMEOUT_SECS", "must be 1 to 600"));
@@ -303,10 +306,29 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     std::fs::write(path, content)
 }
 
+/// The pool size when `ANJIAN_DB_POOL` is not set. On PostgreSQL every connection is a server
+/// process: 2 per CPU (at least 4) is the usual sizing, and on the two-core benchmark machine
+/// 4 served the most instant decisions (docs/BENCHMARKS.md; 8 made more context switches for
+/// the same work). On SQLite the pool only reads, in this process: 4 per CPU.
+fn default_pool(cpus: u64, postgres: bool) -> u64 {
+    let per_cpu = if postgres { 2 } else { 4 };
+    (cpus * per_cpu).clamp(4, 32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn the_default_pool_is_two_connections_per_cpu_on_postgresql_and_four_on_sqlite() {
+        assert_eq!(default_pool(2, true), 4);
+        assert_eq!(default_pool(8, true), 16);
+        assert_eq!(default_pool(64, true), 32);
+        assert_eq!(default_pool(1, true), 4);
+        assert_eq!(default_pool(2, false), 8);
+        assert_eq!(default_pool(16, false), 32);
+    }
 
     #[test]
     fn rates_parse_with_and_without_a_multiplier() {
