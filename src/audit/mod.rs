@@ -82,42 +82,70 @@ impl<'a> EventFields<'a> {
 }
 
 /// JSON with object keys sorted at every level and no insignificant white space.
+#[expect(
+    clippy::expect_used,
+    reason = "serde_json fails only on a map key that is not a string or a failing Serialize; a Value has neither"
+)]
 pub fn canonical_json(value: &Value) -> String {
-    fn sorted(value: &Value) -> Value {
-        match value {
-            Value::Object(map) => {
-                let mut entries: Vec<_> = map.iter().collect();
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-                // serde_json's default map keeps keys sorted; rebuilding in order also keeps
-                // insertion-ordered maps canonical if a dependency turns that feature on.
-                Value::Object(
-                    entries
-                        .into_iter()
-                        .map(|(k, v)| (k.clone(), sorted(v)))
-                        .collect(),
-                )
-            }
-            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-            other => other.clone(),
-        }
-    }
-    sorted(value).to_string()
+    serde_json::to_string(&SortedValue(value)).expect("a JSON value always serializes")
 }
 
+/// A `Value` written as [`canonical_json`] writes it, borrowed rather than copied. serde_json's
+/// default map keeps its keys sorted already; sorting the entries again keeps the output
+/// canonical if a dependency ever turns on insertion order.
+struct SortedValue<'a>(&'a Value);
+
+impl Serialize for SortedValue<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self.0 {
+            Value::Object(map) => {
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                let mut out = serializer.serialize_map(Some(entries.len()))?;
+                for (key, value) in entries {
+                    out.serialize_entry(key, &SortedValue(value))?;
+                }
+                out.end()
+            }
+            Value::Array(items) => serializer.collect_seq(items.iter().map(SortedValue)),
+            other => other.serialize(serializer),
+        }
+    }
+}
+
+#[expect(
+    clippy::expect_used,
+    reason = "serde_json fails only on a map key that is not a string or a failing Serialize; these fields have neither"
+)]
 pub fn event_hash(prev_hash: &str, fields: &EventFields<'_>) -> String {
-    let body = serde_json::json!({
-        "aggregate_type": fields.aggregate_type,
-        "aggregate_id": fields.aggregate_id,
-        "seq": fields.seq,
-        "action": fields.action,
-        "actor_user_id": fields.actor_user_id,
-        "actor_role": fields.actor_role,
-        "payload": fields.payload,
-        "at": crate::clock::rfc3339(fields.at),
-    });
+    /// The event as its hash covers it: the fields in the order of their names, which makes
+    /// this the event's canonical JSON, written without copying the payload.
+    #[derive(Serialize)]
+    struct Hashed<'a> {
+        action: &'a str,
+        actor_role: &'a str,
+        actor_user_id: Option<i64>,
+        aggregate_id: &'a str,
+        aggregate_type: &'a str,
+        at: String,
+        payload: SortedValue<'a>,
+        seq: i32,
+    }
+    let body = serde_json::to_string(&Hashed {
+        action: fields.action,
+        actor_role: fields.actor_role,
+        actor_user_id: fields.actor_user_id,
+        aggregate_id: fields.aggregate_id,
+        aggregate_type: fields.aggregate_type,
+        at: crate::clock::rfc3339(fields.at),
+        payload: SortedValue(fields.payload),
+        seq: fields.seq,
+    })
+    .expect("an event always serializes");
     let mut hasher = Sha256::new();
     hasher.update(prev_hash.as_bytes());
-    hasher.update(canonical_json(&body).as_bytes());
+    hasher.update(body.as_bytes());
     hex::encode(hasher.finalize())
 }
 
@@ -158,6 +186,19 @@ mod tests {
         assert_eq!(
             canonical_json(&v),
             r#"{"a":{"c":null,"d":[{"y":2,"z":1}]},"b":1}"#
+        );
+    }
+
+    /// The hash is SHA-256 over the previous hash and the event's canonical JSON, which any
+    /// other implementation can compute: the expected value was computed with Python's
+    /// `json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`. Stored
+    /// chains verify only while this holds.
+    #[test]
+    fn the_hash_is_sha256_of_the_previous_hash_and_the_canonical_json() {
+        let payload = json!({"name": "青岛港", "list": [{"z": 1, "y": null}]});
+        assert_eq!(
+            event_hash(GENESIS, &fields(&payload)),
+            "1d0ae9a09d1bc8edc66f62b86e64d0cbd5c3857f2241ead43d2f1ed228495293"
         );
     }
 
