@@ -1,6 +1,6 @@
-//! What every handler can reach: the database, the configuration, the clock, the keys and the
-//! per-process counters. Nothing here is the source of truth for anything: processes share only
-//! the database.
+//! What every handler can reach: the database, the configuration, the clock, the keys, the
+//! per-process counters and the permit types as last read. Nothing here is the source of truth
+//! for anything: processes share only the database.
 
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::http::limits::RateLimits;
 use crate::http::metrics::Metrics;
+use crate::permits::types::TypeCache;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -19,6 +20,8 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<RateLimits>,
+    /// The permit types as this process last read them, at most a second ago.
+    pub permit_types: Arc<TypeCache>,
 }
 
 impl AppState {
@@ -32,6 +35,7 @@ impl AppState {
             tokens,
             metrics: Arc::new(Metrics::new()),
             limits,
+            permit_types: Arc::default(),
         }
     }
 }

@@ -354,6 +354,8 @@ pub async fn update_permit_type(
             Ok(row)
         })
         .await?;
+    // Committed: this process's next application reads the type as it is now.
+    state.permit_types.forget();
     Ok(HttpResponse::Ok().json(type_view(&row)?))
 }
 
@@ -416,6 +418,7 @@ pub async fn create_application(
     )?;
     let input = body.value;
     let (now, today, seed) = ctx_parts(&state);
+    let types = state.permit_types.clone();
     // First, outside the write transaction: the caller's account, the type, the form, and for a
     // submission the rule inputs read from the enterprise's records. SQLite has one writer at a
     // time, so the write transaction below holds only the writes and the reads of what an
@@ -426,7 +429,7 @@ pub async fn create_application(
             move |conn| {
                 let auth = caller.confirm(conn)?;
                 let enterprise = auth.enterprise_id.ok_or(ApiError::Forbidden)?;
-                let t = lifecycle::load_type(conn, &input.permit_type)?;
+                let t = types.get(conn, &input.permit_type)?;
                 let mut v = Validator::new();
                 let form = domain::validate_form(&t.fields, &input.form, input.submit, &mut v);
                 if !t.active {

@@ -43,8 +43,13 @@ impl<'a> Ctx<'a> {
 /// The permit type, or a 422 on `permit_type` when there is none by that code.
 pub fn load_type(conn: &mut DbConn, code: &str) -> Result<PermitType, ApiError> {
     store::find_type(conn, code)?
-        .ok_or_else(|| ApiError::field("permit_type", "unknown_code", "is not a permit type code"))?
+        .ok_or_else(unknown_type)?
         .to_domain()
+}
+
+/// The 422 on `permit_type` for a code that names no permit type.
+pub fn unknown_type() -> ApiError {
+    ApiError::field("permit_type", "unknown_code", "is not a permit type code")
 }
 
 /// A new draft of `t` for the enterprise, its form already checked as a draft.

@@ -6,6 +6,7 @@
 //! - `rules`: the thirteen rules over a plain [`rules::RuleInputs`] (pure).
 //! - `certificates`: numbers, validity, verification codes, the signed payload (pure).
 //! - `store`: diesel, including the one function that gathers the rule inputs.
+//! - `types`: the permit types as the process last read them (at most a second old).
 //! - `lifecycle`: the use cases (create, submit, decide, withdraw, issue, revoke), each run
 //!   inside the caller's one transaction, shared by the handlers and the demo seed.
 //! - `handlers`: the HTTP routes.
@@ -19,3 +20,4 @@ pub mod lifecycle;
 pub mod rules;
 pub mod seed;
 pub mod store;
+pub mod types;

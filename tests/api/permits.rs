@@ -484,6 +484,43 @@ async fn an_admin_changes_statutory_days_validity_and_activity_of_a_type() {
     assert_eq!(fields(&body), ["permit_type"]);
 }
 
+/// The permit types are read at most once a second per process: a change made through this
+/// process applies to its next application at once, one made through another process (here,
+/// straight in the database) within a second.
+#[tokio::test]
+async fn a_changed_permit_type_applies_here_at_once_and_elsewhere_within_a_second() {
+    let app = TestApp::spawn().await;
+    let (_, token) = applicant(&app, "fireworks").await;
+    let draft = json!({"permit_type": "fireworks_retail", "form": {}});
+    assert_eq!(apply(&app, &token, draft.clone()).await.0, 201);
+    let res = app
+        .patch(
+            "/api/v1/permit-types/fireworks_retail",
+            Some(&app.admin_token),
+            &json!({"active": false}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let (status, body) = apply(&app, &token, draft.clone()).await;
+    assert_eq!(
+        (status, fields(&body)),
+        (422, vec!["permit_type".to_owned()])
+    );
+    app.state
+        .db
+        .write(|conn| {
+            use anjian::schema::permit_types;
+            Ok(diesel::update(permit_types::table.find("fireworks_retail"))
+                .set(permit_types::active.eq(true))
+                .execute(conn)?)
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(anjian::permits::types::FRESH_FOR + std::time::Duration::from_millis(50))
+        .await;
+    assert_eq!(apply(&app, &token, draft).await.0, 201);
+}
+
 #[tokio::test]
 async fn a_draft_may_be_incomplete_but_a_present_invalid_value_is_refused_at_once() {
     let app = TestApp::spawn().await;
