@@ -21,7 +21,7 @@ use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::ids::{EnterpriseId, UserId};
 use crate::state::AppState;
-use crate::users::store as user_store;
+use crate::users::store::{self as user_store, Account};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -161,6 +161,7 @@ fn verified_claims(req: &HttpRequest) -> Result<(web::Data<AppState>, TokenClaim
         TokenClaims {
             user_id: UserId(user_id),
             role,
+            enterprise_id: claims.ent.map(EnterpriseId),
             version: claims.ver,
         },
     ))
@@ -171,21 +172,35 @@ fn verified_claims(req: &HttpRequest) -> Result<(web::Data<AppState>, TokenClaim
 struct TokenClaims {
     user_id: UserId,
     role: Role,
+    enterprise_id: Option<EnterpriseId>,
     version: i32,
 }
 
 /// The token's holder as the database knows it now: disabled accounts and tokens older than
 /// the account's token version are refused (401).
 fn current_user(conn: &mut DbConn, claims: TokenClaims) -> Result<CurrentUser, ApiError> {
-    match user_store::find(conn, claims.user_id)? {
-        Some(user) if !user.disabled && claims.version >= user.token_version => Ok(CurrentUser {
-            id: UserId(user.id),
-            role: Role::parse(&user.role)
-                .ok_or_else(|| ApiError::internal("unknown role stored"))?,
-            enterprise_id: user.enterprise_id.map(EnterpriseId),
-            username: user.username,
-            display_name: user.display_name,
-        }),
+    admit(user_store::account(conn, claims.user_id)?, claims)
+}
+
+/// The token's holder as `account`, read just now by the token's user id, stands: a missing or
+/// disabled account, another account, or a token older than the account's token version is
+/// refused (401). An account's role or enterprise changing ends its tokens (a new version).
+fn admit(account: Option<Account>, claims: TokenClaims) -> Result<CurrentUser, ApiError> {
+    match account {
+        Some(user)
+            if user.id == claims.user_id.0
+                && !user.disabled
+                && claims.version >= user.token_version =>
+        {
+            Ok(CurrentUser {
+                id: UserId(user.id),
+                role: Role::parse(&user.role)
+                    .ok_or_else(|| ApiError::internal("unknown role stored"))?,
+                enterprise_id: user.enterprise_id.map(EnterpriseId),
+                username: user.username,
+                display_name: user.display_name,
+            })
+        }
         _ => Err(ApiError::Unauthorized),
     }
 }
@@ -244,6 +259,18 @@ impl<P: Policy> Caller<P> {
     /// 401 for a disabled account or a revoked token, 403 for a role the route does not admit.
     pub fn confirm(&self, conn: &mut DbConn) -> Result<Auth<P>, ApiError> {
         admitted(current_user(conn, self.claims)?)
+    }
+
+    /// The enterprise the token was issued for, not yet confirmed: fit for a read that also
+    /// reads the caller's account ([`Caller::confirm_read`]), never for deciding anything.
+    pub fn unconfirmed_enterprise_id(&self) -> Option<EnterpriseId> {
+        self.claims.enterprise_id
+    }
+
+    /// [`Caller::confirm`] from the caller's account as a read of the request's own just read
+    /// it, by [`Caller::unconfirmed_user_id`]: the same answers, without a read of its own.
+    pub fn confirm_read(&self, account: Option<Account>) -> Result<Auth<P>, ApiError> {
+        admitted(admit(account, self.claims)?)
     }
 }
 

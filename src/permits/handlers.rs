@@ -427,8 +427,9 @@ pub async fn create_application(
         .db
         .read_then_write(
             move |conn| {
-                let auth = caller.confirm(conn)?;
-                let enterprise = auth.enterprise_id.ok_or(ApiError::Forbidden)?;
+                // The request's own errors come before the caller's account is read (as
+                // `Caller` documents), so that a submission reads the account along with its
+                // rule inputs: one round trip fewer.
                 let t = types.get(conn, &input.permit_type)?;
                 let mut v = Validator::new();
                 let form = domain::validate_form(&t.fields, &input.form, input.submit, &mut v);
@@ -440,18 +441,54 @@ pub async fn create_application(
                     );
                 }
                 v.finish()?;
-                let assessment = if input.submit {
-                    Some(lifecycle::assess(
-                        conn,
-                        today,
-                        now,
-                        enterprise,
-                        &t,
-                        &form,
-                        input.commitment_accepted,
-                    )?)
-                } else {
-                    None
+                let (auth, assessment) = match caller.unconfirmed_enterprise_id() {
+                    Some(claimed) if input.submit => {
+                        let read = lifecycle::assess(
+                            conn,
+                            today,
+                            now,
+                            claimed,
+                            Some(caller.unconfirmed_user_id()),
+                            &t,
+                            &form,
+                            input.commitment_accepted,
+                        );
+                        match read {
+                            Ok((account, assessment)) => {
+                                let auth = caller.confirm_read(account)?;
+                                // A change of an account's enterprise ends its tokens, so a
+                                // confirmed token names its account's enterprise.
+                                if auth.enterprise_id != Some(claimed) {
+                                    return Err(ApiError::Unauthorized);
+                                }
+                                (auth, Some(assessment))
+                            }
+                            // The caller first: a revoked token is a 401 whatever the
+                            // enterprise's records say.
+                            Err(e) => {
+                                caller.confirm(conn)?;
+                                return Err(e);
+                            }
+                        }
+                    }
+                    _ => (caller.confirm(conn)?, None),
+                };
+                let enterprise = auth.enterprise_id.ok_or(ApiError::Forbidden)?;
+                let assessment = match assessment {
+                    None if input.submit => Some(
+                        lifecycle::assess(
+                            conn,
+                            today,
+                            now,
+                            enterprise,
+                            None,
+                            &t,
+                            &form,
+                            input.commitment_accepted,
+                        )?
+                        .1,
+                    ),
+                    assessment => assessment,
                 };
                 let start = assessment
                     .as_ref()

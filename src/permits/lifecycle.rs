@@ -16,7 +16,8 @@ use crate::audit::{self, Actor, TimelineEntry};
 use crate::db::{DbConn, TxStart};
 use crate::enterprises::store::EnterpriseRow;
 use crate::error::{ApiError, Validator};
-use crate::ids::EnterpriseId;
+use crate::ids::{EnterpriseId, UserId};
+use crate::users::store::Account;
 
 pub const APPLICATION: &str = "application";
 pub const CERTIFICATE: &str = "certificate";
@@ -171,17 +172,23 @@ pub struct Assessment {
 }
 
 /// Checks that the form is complete (422 listing every missing field otherwise) and the type
-/// open, then reads the enterprise's records for the rules. Writes nothing, so an instant
-/// application can run it before its write transaction.
+/// open, then reads the enterprise's records for the rules, and with them the account of
+/// `caller` if given (for `Caller::confirm_read`). Writes nothing, so an instant application
+/// can run it before its write transaction.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the moment, the applicant and the application"
+)]
 pub fn assess(
     conn: &mut DbConn,
     today: NaiveDate,
     now: NaiveDateTime,
     enterprise: EnterpriseId,
+    caller: Option<UserId>,
     t: &PermitType,
     form: &Value,
     commitment_accepted: bool,
-) -> Result<Assessment, ApiError> {
+) -> Result<(Option<Account>, Assessment), ApiError> {
     let mut v = Validator::new();
     domain::validate_form(&t.fields, form, true, &mut v);
     v.finish()?;
@@ -191,9 +198,17 @@ pub fn assess(
             t.code
         )));
     }
-    let (enterprise, inputs) =
-        store::rule_inputs(conn, enterprise, t, form, commitment_accepted, today, now)?;
-    Ok(Assessment { enterprise, inputs })
+    let (account, enterprise, inputs) = store::rule_inputs(
+        conn,
+        enterprise,
+        caller,
+        t,
+        form,
+        commitment_accepted,
+        today,
+        now,
+    )?;
+    Ok((account, Assessment { enterprise, inputs }))
 }
 
 impl Assessment {
@@ -304,11 +319,12 @@ pub fn submit(
     let t = load_type(conn, &app.permit_type)?;
     let form = app.form_value()?;
     let enterprise = EnterpriseId(app.enterprise_id);
-    let mut assessment = assess(
+    let (_, mut assessment) = assess(
         conn,
         ctx.today,
         ctx.now,
         enterprise,
+        None,
         &t,
         &form,
         commitment_accepted,

@@ -16,10 +16,11 @@ use crate::db::{DbConn, constant, on_backend, prepared, prepared_returning, unpl
 use crate::enterprises::domain::EnterpriseStatus;
 use crate::enterprises::store::EnterpriseRow;
 use crate::error::ApiError;
-use crate::ids::EnterpriseId;
+use crate::ids::{EnterpriseId, UserId};
 use crate::schema::{
-    applications, certificates, enterprises, hazards, orders, penalties, permit_types,
+    applications, certificates, enterprises, hazards, orders, penalties, permit_types, users,
 };
+use crate::users::store::Account;
 
 /// Every column of `permit_types`, in table order.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -603,15 +604,20 @@ macro_rules! count {
 /// the type and the certificate continued are left for the write transaction
 /// ([`certificate_inputs`]): the inputs returned are not complete until `lifecycle` has read
 /// those too. A missing enterprise is a 404.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the moment, the applicant and the application"
+)]
 pub(super) fn rule_inputs(
     conn: &mut DbConn,
     enterprise: EnterpriseId,
+    caller: Option<UserId>,
     t: &PermitType,
     form: &Value,
     commitment_accepted: bool,
     today: NaiveDate,
     now: NaiveDateTime,
-) -> Result<(EnterpriseRow, RuleInputs), ApiError> {
+) -> Result<(Option<Account>, EnterpriseRow, RuleInputs), ApiError> {
     let ent = enterprise.0;
     let filed = ApplicationStatus::Filed.as_str();
     let year_ago = now.checked_sub_months(Months::new(12)).unwrap_or(now);
@@ -651,56 +657,61 @@ pub(super) fn rule_inputs(
     );
     /// A filing's type and form.
     type Filing = Option<(String, String)>;
-    let rows: Vec<(EnterpriseRow, Counted, Filing)> = on_backend!(conn, |c| enterprises::table
-        .left_join(
-            applications::table.on(applications::enterprise_id
-                .eq(enterprises::id)
-                // Two `=` rather than `IN (…)`: diesel does not keep an `IN` list's statement
-                // prepared.
-                .and(
-                    applications::permit_type
-                        .eq(constant("safety_training_filing"))
-                        .or(applications::permit_type.eq(constant("emergency_plan_filing"))),
-                )
-                .and(applications::status.eq(constant(filed)))),
-        )
-        .filter(enterprises::id.eq(ent))
-        .select((
-            EnterpriseRow::as_select(),
-            (
-                orders::table
-                    .filter(orders::enterprise_id.eq(ent_unplanned()))
-                    .filter(orders::lifted_on.is_null())
-                    .count()
-                    .single_value(),
-                hazards::table
-                    .filter(hazards::enterprise_id.eq(ent_unplanned()))
-                    .filter(hazards::level.eq(constant("major")))
-                    .filter(hazards::status.ne(constant("verified")))
-                    .count()
-                    .single_value(),
-                hazards::table
-                    .filter(hazards::enterprise_id.eq(ent_unplanned()))
-                    .filter(hazards::status.eq(constant("open")))
-                    .filter(hazards::deadline.lt(unplanned(today.into_sql::<Date>())))
-                    .count()
-                    .single_value(),
-                penalties::table
-                    .filter(penalties::enterprise_id.eq(ent_unplanned()))
-                    .filter(penalties::paid_on.is_null())
-                    .filter(penalties::fine_fen.gt(0))
-                    .filter(penalties::decided_on.lt(unplanned(
-                        (today - chrono::Duration::days(FINE_GRACE_DAYS)).into_sql::<Date>(),
-                    )))
-                    .count()
-                    .single_value(),
-                revoked_since(licences.first().map_or("", String::as_str)).single_value(),
-            ),
-            (applications::permit_type, applications::form).nullable(),
-        ))
-        .load(c))?;
+    // The caller's account rides along (`Caller::confirm_read`): one round trip fewer for an
+    // instant application, whose caller has to be confirmed anyway.
+    let rows: Vec<(EnterpriseRow, Counted, Filing, Option<Account>)> =
+        on_backend!(conn, |c| enterprises::table
+            .left_join(users::table.on(users::id.nullable().eq(caller.map(|u| u.0))))
+            .left_join(
+                applications::table.on(applications::enterprise_id
+                    .eq(enterprises::id)
+                    // Two `=` rather than `IN (…)`: diesel does not keep an `IN` list's statement
+                    // prepared.
+                    .and(
+                        applications::permit_type
+                            .eq(constant("safety_training_filing"))
+                            .or(applications::permit_type.eq(constant("emergency_plan_filing"))),
+                    )
+                    .and(applications::status.eq(constant(filed)))),
+            )
+            .filter(enterprises::id.eq(ent))
+            .select((
+                EnterpriseRow::as_select(),
+                (
+                    orders::table
+                        .filter(orders::enterprise_id.eq(ent_unplanned()))
+                        .filter(orders::lifted_on.is_null())
+                        .count()
+                        .single_value(),
+                    hazards::table
+                        .filter(hazards::enterprise_id.eq(ent_unplanned()))
+                        .filter(hazards::level.eq(constant("major")))
+                        .filter(hazards::status.ne(constant("verified")))
+                        .count()
+                        .single_value(),
+                    hazards::table
+                        .filter(hazards::enterprise_id.eq(ent_unplanned()))
+                        .filter(hazards::status.eq(constant("open")))
+                        .filter(hazards::deadline.lt(unplanned(today.into_sql::<Date>())))
+                        .count()
+                        .single_value(),
+                    penalties::table
+                        .filter(penalties::enterprise_id.eq(ent_unplanned()))
+                        .filter(penalties::paid_on.is_null())
+                        .filter(penalties::fine_fen.gt(0))
+                        .filter(penalties::decided_on.lt(unplanned(
+                            (today - chrono::Duration::days(FINE_GRACE_DAYS)).into_sql::<Date>(),
+                        )))
+                        .count()
+                        .single_value(),
+                    revoked_since(licences.first().map_or("", String::as_str)).single_value(),
+                ),
+                (applications::permit_type, applications::form).nullable(),
+                Option::<Account>::as_select(),
+            ))
+            .load(c))?;
     let mut rows = rows.into_iter();
-    let (enterprise, counts, first_filing) = rows.next().ok_or(ApiError::NotFound)?;
+    let (enterprise, counts, first_filing, account) = rows.next().ok_or(ApiError::NotFound)?;
     let small = |n: Option<i64>| u32::try_from(n.unwrap_or(0)).unwrap_or(u32::MAX);
     let (orders_in_force, open_major_hazards, overdue_hazards, unpaid_overdue_fines, revoked) = (
         small(counts.0),
@@ -711,7 +722,7 @@ pub(super) fn rule_inputs(
     );
     let filings = first_filing
         .into_iter()
-        .chain(rows.filter_map(|(_, _, filing)| filing));
+        .chain(rows.filter_map(|(_, _, filing, _)| filing));
     let mut recent_revocations = revoked;
     // A renewal, change or reissue that applies to more than one licence type: one prepared
     // count per further type rather than an `IN (…)` list, which diesel never keeps prepared.
@@ -762,7 +773,7 @@ pub(super) fn rule_inputs(
         includes_highly_toxic: flag("includes_highly_toxic"),
         includes_explosive_precursors: flag("includes_explosive_precursors"),
     };
-    Ok((enterprise, inputs))
+    Ok((account, enterprise, inputs))
 }
 
 /// The ids a decision's reads inside its write transaction draw as well ([`certificate_inputs`]).

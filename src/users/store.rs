@@ -51,10 +51,33 @@ pub struct UserChanges {
 }
 
 pub fn find(conn: &mut DbConn, id: UserId) -> Result<Option<UserRow>, ApiError> {
-    // Every authenticated request reads this: on the concrete connection (`db::on_backend`).
-    Ok(crate::db::on_backend!(conn, |c| users::table
+    Ok(users::table
         .find(id.0)
         .select(UserRow::as_select())
+        .get_result(conn)
+        .optional()?)
+}
+
+/// What admitting a token needs of its account: never the password hash.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub role: String,
+    pub enterprise_id: Option<i64>,
+    pub display_name: String,
+    pub disabled: bool,
+    pub token_version: i32,
+}
+
+/// The account `id` as admitting its tokens reads it. Every authenticated request reads this
+/// (unless a read of its own reads it along, as an instant application's rule inputs do): on
+/// the concrete connection (`db::on_backend`).
+pub fn account(conn: &mut DbConn, id: UserId) -> Result<Option<Account>, ApiError> {
+    Ok(crate::db::on_backend!(conn, |c| users::table
+        .find(id.0)
+        .select(Account::as_select())
         .get_result(c)
         .optional())?)
 }

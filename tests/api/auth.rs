@@ -401,8 +401,25 @@ async fn patch_user(app: &TestApp, id: i64, changes: Value) {
 
 /// `token` is refused (401) by the instant application and by the hazard list.
 async fn refused_by_the_busiest_routes(app: &TestApp, token: &str, draft: &Value) {
+    // A complete submission too: its account is read along with its rule inputs.
+    let submission = json!({
+        "permit_type": "hazchem_business_no_storage",
+        "submit": true,
+        "commitment_accepted": true,
+        "form": {
+            "premises_address": "市南区香港中路100号",
+            "premises_area_m2": 86.5,
+            "principal_cert_no": "AQP-1",
+            "safety_manager_cert_no": "AQS-1",
+            "chemicals": [{"name": "乙醇", "cas_no": "64-17-5"}],
+            "includes_highly_toxic": false,
+            "includes_explosive_precursors": false
+        }
+    });
     for res in [
         app.post("/api/v1/applications", Some(token), draft).await,
+        app.post("/api/v1/applications", Some(token), &submission)
+            .await,
         app.get("/api/v1/hazards?limit=5", Some(token)).await,
     ] {
         problem(res, 401, "unauthorized").await;

@@ -1306,12 +1306,14 @@ async fn the_rule_inputs_keep_their_plan_on_postgresql() {
         .db
         .run(move |conn| {
             let t = anjian::permits::lifecycle::load_type(conn, HAZCHEM)?;
+            let caller = Some(anjian::ids::UserId(some_user(conn)?));
             for _ in 0..10 {
                 anjian::permits::lifecycle::assess(
                     conn,
                     today,
                     now,
                     anjian::ids::EnterpriseId(enterprise),
+                    caller,
                     &t,
                     &hazchem_form("p"),
                     true,
