@@ -190,15 +190,23 @@ mod tests {
     }
 
     /// The hash is SHA-256 over the previous hash and the event's canonical JSON, which any
-    /// other implementation can compute: the expected value was computed with Python's
-    /// `json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`. Stored
-    /// chains verify only while this holds.
+    /// other implementation can compute: the expected values were computed with Python's
+    /// `json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`, which
+    /// writes these values (nested keys, `null`, escapes, a fraction, a negative number) as
+    /// serde_json does. Stored chains verify only while this holds.
     #[test]
     fn the_hash_is_sha256_of_the_previous_hash_and_the_canonical_json() {
         let payload = json!({"name": "青岛港", "list": [{"z": 1, "y": null}]});
         assert_eq!(
             event_hash(GENESIS, &fields(&payload)),
             "1d0ae9a09d1bc8edc66f62b86e64d0cbd5c3857f2241ead43d2f1ed228495293"
+        );
+        let payload = json!({"note": "引号\"\\\n\t\u{1}", "area": 86.5, "delta": -3});
+        let mut system = fields(&payload);
+        system.actor_user_id = None;
+        assert_eq!(
+            event_hash(GENESIS, &system),
+            "a211f41c331ddb9db26dc6bef3f2980818bccaf7173f4bf6f9632def6a5d7cc6"
         );
     }
 

@@ -233,8 +233,10 @@ impl<P: Policy + 'static> FromRequest for Auth<P> {
 }
 
 /// A caller whose token is verified but whose account is not read yet, for the busiest routes:
-/// the handler confirms it ([`Caller::confirm`]) first thing in its own database call, which
-/// saves each request a trip to the blocking pool and a statement's round trip of its own.
+/// the handler confirms it in its own database call ([`Caller::confirm`]), or from its own read
+/// of the account ([`Caller::confirm_read`], an instant application's rule inputs), before it
+/// writes or answers anything, which saves each request a trip to the blocking pool and a
+/// round trip of its own.
 ///
 /// The answers are those of [`Auth`]: 401 without a valid token, for a disabled account or a
 /// revoked token, 403 for another role. A token whose role is admitted goes on to the handler

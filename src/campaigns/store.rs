@@ -1007,7 +1007,13 @@ pub fn list_hazards(
                 today.into_sql::<diesel::sql_types::Date>(),
             )))
         }
-        Some(false) => q = q.filter(hazards::status.ne("open").or(hazards::deadline.ge(today))),
+        Some(false) => {
+            q = q.filter(
+                hazards::status
+                    .ne(crate::db::constant("open"))
+                    .or(hazards::deadline.ge(today)),
+            )
+        }
         None => {}
     }
     if let Some(v) = &f.district {

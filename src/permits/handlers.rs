@@ -441,8 +441,8 @@ pub async fn create_application(
                     );
                 }
                 v.finish()?;
-                let (auth, assessment) = match caller.unconfirmed_enterprise_id() {
-                    Some(claimed) if input.submit => {
+                let (auth, assessment) = match (input.submit, caller.unconfirmed_enterprise_id()) {
+                    (true, Some(claimed)) => {
                         let read = lifecycle::assess(
                             conn,
                             today,
@@ -466,30 +466,23 @@ pub async fn create_application(
                             // The caller first: a revoked token is a 401 whatever the
                             // enterprise's records say.
                             Err(e) => {
-                                caller.confirm(conn)?;
+                                let auth = caller.confirm(conn)?;
+                                if auth.enterprise_id != Some(claimed) {
+                                    return Err(ApiError::Unauthorized);
+                                }
                                 return Err(e);
                             }
                         }
                     }
-                    _ => (caller.confirm(conn)?, None),
+                    // An enterprise's token names its enterprise (login writes it from the
+                    // account): one that names none is not one this service issued lately.
+                    (true, None) => {
+                        caller.confirm(conn)?;
+                        return Err(ApiError::Unauthorized);
+                    }
+                    (false, _) => (caller.confirm(conn)?, None),
                 };
                 let enterprise = auth.enterprise_id.ok_or(ApiError::Forbidden)?;
-                let assessment = match assessment {
-                    None if input.submit => Some(
-                        lifecycle::assess(
-                            conn,
-                            today,
-                            now,
-                            enterprise,
-                            None,
-                            &t,
-                            &form,
-                            input.commitment_accepted,
-                        )?
-                        .1,
-                    ),
-                    assessment => assessment,
-                };
                 let start = assessment
                     .as_ref()
                     .map_or_else(TxStart::default, |a| a.tx_start(&t));

@@ -2,8 +2,9 @@
 //! anything else; reading all twelve at most once a second saves that round trip (and the
 //! parsing of the type's field list) on nearly every application.
 //!
-//! A change made through this process applies at once ([`TypeCache::forget`], called by the
-//! `PATCH` of a type once it is committed); a change made through another process, within
+//! A change made through this process applies to every application that arrives after its
+//! `PATCH` was answered ([`TypeCache::forget`], called once it is committed); a change made
+//! through another process (or by a `PATCH` whose client left before the answer), within
 //! [`FRESH_FOR`]. Forms and rules are fixed; what may change is a type's statutory days, its
 //! validity and whether it is active.
 
@@ -19,7 +20,8 @@ use crate::error::ApiError;
 /// How long one read of the permit types serves this process.
 pub const FRESH_FOR: Duration = Duration::from_secs(1);
 
-type Types = Arc<HashMap<String, Arc<PermitType>>>;
+/// Each type as read, or why its stored row could not be read (a 500 for that type alone).
+type Types = Arc<HashMap<String, Result<Arc<PermitType>, String>>>;
 
 #[derive(Default)]
 pub struct TypeCache(Mutex<Inner>);
@@ -34,10 +36,11 @@ struct Inner {
 impl TypeCache {
     /// The permit type `code`, or a 422 on `permit_type` when there is none by that code.
     pub fn get(&self, conn: &mut DbConn, code: &str) -> Result<Arc<PermitType>, ApiError> {
-        self.all(conn)?
-            .get(code)
-            .cloned()
-            .ok_or_else(super::lifecycle::unknown_type)
+        match self.all(conn)?.get(code) {
+            Some(Ok(t)) => Ok(Arc::clone(t)),
+            Some(Err(why)) => Err(ApiError::internal(why.clone())),
+            None => Err(super::lifecycle::unknown_type()),
+        }
     }
 
     /// Drops what was read: the next request reads the types again.
@@ -61,8 +64,11 @@ impl TypeCache {
         let types: Types = Arc::new(
             store::list_types(conn)?
                 .iter()
-                .map(|row| Ok((row.code.clone(), Arc::new(row.to_domain()?))))
-                .collect::<Result<_, ApiError>>()?,
+                .map(|row| {
+                    let t = row.to_domain().map(Arc::new).map_err(|e| e.to_string());
+                    (row.code.clone(), t)
+                })
+                .collect(),
         );
         let mut inner = self.lock();
         if inner.generation == generation {

@@ -400,9 +400,9 @@ async fn patch_user(app: &TestApp, id: i64, changes: Value) {
 }
 
 /// `token` is refused (401) by the instant application and by the hazard list.
-async fn refused_by_the_busiest_routes(app: &TestApp, token: &str, draft: &Value) {
-    // A complete submission too: its account is read along with its rule inputs.
-    let submission = json!({
+/// A complete instant submission (its account is read along with its rule inputs).
+fn instant_submission() -> Value {
+    json!({
         "permit_type": "hazchem_business_no_storage",
         "submit": true,
         "commitment_accepted": true,
@@ -415,15 +415,69 @@ async fn refused_by_the_busiest_routes(app: &TestApp, token: &str, draft: &Value
             "includes_highly_toxic": false,
             "includes_explosive_precursors": false
         }
-    });
+    })
+}
+
+async fn refused_by_the_busiest_routes(app: &TestApp, token: &str, draft: &Value) {
     for res in [
         app.post("/api/v1/applications", Some(token), draft).await,
-        app.post("/api/v1/applications", Some(token), &submission)
+        app.post("/api/v1/applications", Some(token), &instant_submission())
             .await,
         app.get("/api/v1/hazards?limit=5", Some(token)).await,
     ] {
         problem(res, 401, "unauthorized").await;
     }
+}
+
+/// An instant submission reads its caller's account with the rule inputs of the enterprise its
+/// token names. When that read fails, or finds another enterprise than the account's, the
+/// caller is still answered as every route answers it: here a token (signed with the service's
+/// key, as no client could) naming an enterprise that does not exist gets 401, not 404, for an
+/// account in order and for a disabled one.
+#[tokio::test]
+async fn a_submission_naming_another_enterprise_than_its_account_is_401() {
+    let app = TestApp::spawn().await;
+    let enterprise = app.enterprise("hazardous_chemicals", "shinan").await;
+    let id = app
+        .create_user_direct("wang.applicant", Role::Enterprise, Some(enterprise))
+        .await;
+    let forged = |version| {
+        app.state
+            .tokens
+            .issue(
+                id,
+                Role::Enterprise,
+                Some(999_999),
+                version,
+                app.clock.now(),
+                3600,
+            )
+            .unwrap()
+    };
+    let res = app
+        .post(
+            "/api/v1/applications",
+            Some(&forged(1)),
+            &instant_submission(),
+        )
+        .await;
+    problem(res, 401, "unauthorized").await;
+    patch_user(&app, id, json!({"disabled": true})).await;
+    let res = app
+        .post(
+            "/api/v1/applications",
+            Some(&forged(2)),
+            &instant_submission(),
+        )
+        .await;
+    problem(res, 401, "unauthorized").await;
+    // The account's own token works (once enabled again), so the refusals were the token's.
+    patch_user(&app, id, json!({"disabled": false})).await;
+    let token = app.login("wang.applicant", PASSWORD).await;
+    let res = app
+        .post("/api/v1/applications", Some(&token), &instant_submission())
+        .await;
+    assert_eq!(res.status(), 201);
 }
 
 /// The instant application and the hazard list confirm the caller's account inside their own
