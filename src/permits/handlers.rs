@@ -419,10 +419,10 @@ pub async fn create_application(
     let input = body.value;
     let (now, today, seed) = ctx_parts(&state);
     let types = state.permit_types.clone();
-    // First, outside the write transaction: the caller's account, the type, the form, and for a
-    // submission the rule inputs read from the enterprise's records. SQLite has one writer at a
-    // time, so the write transaction below holds only the writes and the reads of what an
-    // approval itself changes.
+    // First, outside the write transaction: the type (`TypeCache`), the form, and the caller's
+    // account, for a submission read with the rule inputs from the enterprise's records. SQLite
+    // has one writer at a time, so the write transaction below holds only the writes and the
+    // reads of what an approval itself changes.
     let (result, decided) = state
         .db
         .read_then_write(
@@ -453,26 +453,20 @@ pub async fn create_application(
                             &form,
                             input.commitment_accepted,
                         );
-                        match read {
+                        // The caller first: a revoked token is a 401 whatever the enterprise's
+                        // records say.
+                        let (auth, read) = match read {
                             Ok((account, assessment)) => {
-                                let auth = caller.confirm_read(account)?;
-                                // A change of an account's enterprise ends its tokens, so a
-                                // confirmed token names its account's enterprise.
-                                if auth.enterprise_id != Some(claimed) {
-                                    return Err(ApiError::Unauthorized);
-                                }
-                                (auth, Some(assessment))
+                                (caller.confirm_read(account)?, Ok(assessment))
                             }
-                            // The caller first: a revoked token is a 401 whatever the
-                            // enterprise's records say.
-                            Err(e) => {
-                                let auth = caller.confirm(conn)?;
-                                if auth.enterprise_id != Some(claimed) {
-                                    return Err(ApiError::Unauthorized);
-                                }
-                                return Err(e);
-                            }
+                            Err(e) => (caller.confirm(conn)?, Err(e)),
+                        };
+                        // A change of an account's enterprise ends its tokens, so a confirmed
+                        // token names its account's enterprise.
+                        if auth.enterprise_id != Some(claimed) {
+                            return Err(ApiError::Unauthorized);
                         }
+                        (auth, Some(read?))
                     }
                     // An enterprise's token names its enterprise (login writes it from the
                     // account): one that names none is not one this service issued lately.

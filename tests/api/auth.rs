@@ -454,30 +454,18 @@ async fn a_submission_naming_another_enterprise_than_its_account_is_401() {
             )
             .unwrap()
     };
-    let res = app
-        .post(
-            "/api/v1/applications",
-            Some(&forged(1)),
-            &instant_submission(),
-        )
-        .await;
-    problem(res, 401, "unauthorized").await;
-    patch_user(&app, id, json!({"disabled": true})).await;
-    let res = app
-        .post(
-            "/api/v1/applications",
-            Some(&forged(2)),
-            &instant_submission(),
-        )
-        .await;
-    problem(res, 401, "unauthorized").await;
+    let app = &app;
+    let submit = |token: String| async move {
+        app.post("/api/v1/applications", Some(&token), &instant_submission())
+            .await
+    };
+    problem(submit(forged(1)).await, 401, "unauthorized").await;
+    patch_user(app, id, json!({"disabled": true})).await;
+    problem(submit(forged(2)).await, 401, "unauthorized").await;
     // The account's own token works (once enabled again), so the refusals were the token's.
-    patch_user(&app, id, json!({"disabled": false})).await;
+    patch_user(app, id, json!({"disabled": false})).await;
     let token = app.login("wang.applicant", PASSWORD).await;
-    let res = app
-        .post("/api/v1/applications", Some(&token), &instant_submission())
-        .await;
-    assert_eq!(res.status(), 201);
+    assert_eq!(submit(token).await.status(), 201);
 }
 
 /// The instant application and the hazard list confirm the caller's account inside their own
