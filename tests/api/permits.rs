@@ -1276,6 +1276,117 @@ async fn approvals_are_stored_as_answered_with_application_and_certificate_linke
     assert_eq!(verify["ok"], true, "{verify}");
 }
 
+/// Sets an enterprise's holder fields straight in the database (binds, not SQL text).
+async fn rename_holder(app: &TestApp, id: i64, name: &str, address: &str, representative: &str) {
+    let (name, address, representative) = (
+        name.to_owned(),
+        address.to_owned(),
+        representative.to_owned(),
+    );
+    app.state
+        .db
+        .run(move |conn| {
+            use diesel::sql_types::{BigInt, Text};
+            diesel::sql_query(
+                "UPDATE enterprises SET name = $1, address = $2, legal_representative = $3 WHERE id = $4",
+            )
+            .bind::<Text, _>(name)
+            .bind::<Text, _>(address)
+            .bind::<Text, _>(representative)
+            .bind::<BigInt, _>(id)
+            .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+/// Every character of the holder's record and of the scope, quotes, backslashes and dollar
+/// signs included, is stored as answered, signed as stored, verifiable in public, and chained
+/// into the audit trail as hashed.
+#[tokio::test]
+async fn a_certificate_keeps_every_character_of_its_holder_and_scope_as_answered() {
+    let app = TestApp::spawn().await;
+    let (enterprise, token) = applicant(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "q").await;
+    let name = "青岛'; DROP TABLE certificates; --化工有限公司";
+    let address = r"市南区\路'1'号 $$ $q$ \' E'\\'";
+    let representative = r"O'Brien \ 张 ''";
+    rename_holder(&app, enterprise, name, address, representative).await;
+    let mut form = hazchem_form("q");
+    form["premises_address"] = json!(r#"香港中路'100'号 \ "引号" $$ \u0000"#);
+    form["chemicals"][0]["name"] = json!(r"乙醇'\");
+    let approved = submit_new(&app, &token, HAZCHEM, form.clone()).await;
+    assert_eq!(approved["status"], "approved", "{approved}");
+    let cert = &approved["certificate"];
+    assert_eq!(cert["holder"]["name"], name, "{cert}");
+    assert_eq!(cert["holder"]["address"], address);
+    assert_eq!(cert["holder"]["legal_representative"], representative);
+    assert_eq!(cert["scope"]["premises_address"], form["premises_address"]);
+    assert_eq!(cert["scope"]["chemicals"], form["chemicals"]);
+
+    let stored = get_json(
+        &app,
+        &format!("/api/v1/certificates/{}", cert["id"]),
+        Some(&token),
+    )
+    .await;
+    for field in [
+        "id",
+        "number",
+        "holder",
+        "scope",
+        "issued_at",
+        "valid_from",
+        "valid_until",
+        "status",
+        "verification_code",
+        "signed_payload",
+        "signature",
+        "application_id",
+    ] {
+        assert_eq!(stored[field], cert[field], "{field}");
+    }
+    let public = get_json(
+        &app,
+        &format!(
+            "/api/v1/public/certificates/{}?code={}",
+            cert["number"].as_str().unwrap(),
+            cert["verification_code"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(public["valid"], true, "{public}");
+    assert_eq!(public["holder_name"], name);
+    let key = get_json(&app, "/api/v1/public/certificate-key", None).await;
+    let key: [u8; 32] = STANDARD
+        .decode(key["public_key"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let signature: [u8; 64] = STANDARD
+        .decode(public["signature"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let payload = public["signed_payload"].as_str().unwrap();
+    assert!(
+        VerifyingKey::from_bytes(&key)
+            .unwrap()
+            .verify(payload.as_bytes(), &Signature::from_bytes(&signature))
+            .is_ok()
+    );
+    let signed: Value = serde_json::from_str(payload).unwrap();
+    assert_eq!(signed["holder"]["address"], address);
+    assert_eq!(
+        signed["scope"]["premises_address"],
+        form["premises_address"]
+    );
+    let verify = get_json(&app, "/api/v1/audit/verify", Some(&app.admin_token)).await;
+    assert_eq!(verify["ok"], true, "{verify}");
+}
+
 /// On PostgreSQL the one statement that reads a decision's rule inputs keeps its generic plan,
 /// also for an enterprise with thousands of open hazards, nearly all overdue, as a city's data
 /// has: PostgreSQL re-plans a prepared statement on every run while the plans for its actual
