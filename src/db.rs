@@ -165,30 +165,20 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<Vec<String>, String> {
     Ok(applied)
 }
 
-/// What a write transaction does first, beyond `BEGIN`. On PostgreSQL it is sent with `BEGIN`
-/// in one round trip; on SQLite there is nothing to send (see [`lock_key`] and
-/// [`release_locks_before_flush`]).
+/// What a write use case takes as its transaction starts: on PostgreSQL the writer sends the
+/// advisory lock with the job's savepoint, in one round trip ([`writer`]); on SQLite every
+/// write already holds the database's only write lock (see [`lock_key`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TxStart {
     /// Takes this key first, as [`lock_key`] would; a later `lock_key` of it costs nothing.
     pub lock: Option<i64>,
-    /// [`release_locks_before_flush`] from the start.
-    pub release_locks_before_flush: bool,
 }
 
-/// Runs `f` in one write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, so that a
-/// read-then-write transaction takes the write lock up front instead of failing with
-/// "database is locked" when another writer got there first. Nested `conn.transaction` calls
-/// inside `f` become savepoints as usual.
+/// Runs `f` in one write transaction, outside the writer (the command line, the seeds). On
+/// SQLite it starts with `BEGIN IMMEDIATE`, so that a read-then-write transaction takes the
+/// write lock up front instead of failing with "database is locked" when another writer got
+/// there first. Nested `conn.transaction` calls inside `f` become savepoints as usual.
 pub fn write_tx<T, F>(conn: &mut DbConn, f: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
-{
-    write_tx_from(conn, TxStart::default(), f)
-}
-
-/// [`write_tx`], starting as `start` says.
-pub fn write_tx_from<T, F>(conn: &mut DbConn, start: TxStart, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
 {
@@ -198,35 +188,15 @@ where
         DbConn::Sqlite(lite) => {
             AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")
         }
-        DbConn::Pg(pg) => begin_pg(pg, start),
+        DbConn::Pg(pg) => AnsiTransactionManager::begin_transaction_sql(pg, "BEGIN"),
     }
     .map_err(ApiError::unavailable)?;
-    let is_pg = matches!(conn, DbConn::Pg(_));
-    UNFLUSHED.set(is_pg && start.release_locks_before_flush);
-    HELD_AT_START.set(start.lock.filter(|_| is_pg));
-    let done = f(conn);
-    HELD_AT_START.set(None);
-    match done {
+    match f(conn) {
         Ok(value) => {
-            // A COMMIT the database refused (a deferred foreign key, a serialization failure)
-            // rolled everything back. Any other failed COMMIT (a lost connection), or an
-            // unconfirmed flush after it, leaves the outcome unknown to us, and so to the client.
-            let answer = |e: diesel::result::Error| {
-                if refused_commit(&e) {
-                    ApiError::from(e)
-                } else {
-                    ApiError::OutcomeUnknown(e.to_string())
-                }
-            };
-            match conn {
-                DbConn::Pg(pg) if UNFLUSHED.replace(false) => commit_and_flush(pg),
-                _ => Tm::commit_transaction(conn),
-            }
-            .map_err(answer)?;
+            Tm::commit_transaction(conn).map_err(failed_commit)?;
             Ok(value)
         }
         Err(err) => {
-            UNFLUSHED.set(false);
             // The error that caused the rollback is the one worth reporting.
             let _ = Tm::rollback_transaction(conn);
             Err(err)
@@ -234,29 +204,21 @@ where
     }
 }
 
-/// `BEGIN` and what `start` adds, in one round trip (a simple query of several statements). If
-/// a statement after `BEGIN` fails, the transaction it opened is rolled back, so that the
-/// connection goes back to the pool clean.
-fn begin_pg(pg: &mut PgConnection, start: TxStart) -> QueryResult<()> {
-    let mut sql = String::from("BEGIN");
-    if start.release_locks_before_flush {
-        sql.push_str("; SET LOCAL synchronous_commit TO OFF");
+/// The answer to a failed `COMMIT`. One the database refused (a deferred foreign key, a
+/// serialization failure) rolled everything back: an ordinary error. Any other (a lost
+/// connection) leaves the outcome unknown to us, and so to the client.
+pub(crate) fn failed_commit(e: diesel::result::Error) -> ApiError {
+    if refused_commit(&e) {
+        ApiError::from(e)
+    } else {
+        ApiError::OutcomeUnknown(e.to_string())
     }
-    if let Some(key) = start.lock {
-        // An integer written into the SQL, never text.
-        sql.push_str(&format!("; SELECT pg_advisory_xact_lock({key})"));
-    }
-    let begun = AnsiTransactionManager::begin_transaction_sql(pg, &sql);
-    if begun.is_err() && start != TxStart::default() {
-        let _ = pg.batch_execute("ROLLBACK");
-    }
-    begun
 }
 
 /// Whether a failed COMMIT was the database's answer that the transaction breaks a rule
 /// checked at commit: then nothing of it was kept. Such errors come only with a reply from the
 /// database, never from a lost connection.
-fn refused_commit(e: &diesel::result::Error) -> bool {
+pub(crate) fn refused_commit(e: &diesel::result::Error) -> bool {
     use diesel::result::DatabaseErrorKind as Kind;
     matches!(
         e,
@@ -274,48 +236,8 @@ fn refused_commit(e: &diesel::result::Error) -> bool {
 }
 
 thread_local! {
-    /// Set by [`release_locks_before_flush`] in the transaction running on this thread.
-    static UNFLUSHED: Cell<bool> = const { Cell::new(false) };
-    /// The advisory key the PostgreSQL transaction running on this thread took as it started.
+    /// The advisory key the writer's job running on this thread took as it started.
     static HELD_AT_START: Cell<Option<i64>> = const { Cell::new(None) };
-}
-
-/// Inside a [`write_tx`] on PostgreSQL: lets this transaction's COMMIT return before its WAL
-/// is flushed to disk, so that the row locks it holds are released at once instead of after the
-/// flush. For a lock every writer of a kind takes (the gap-free certificate sequence row), that
-/// is the difference between one writer per disk flush and many. `write_tx` then makes the
-/// transaction durable before it returns (`commit_and_flush`), so nothing is answered
-/// before it is on disk; if the server crashes in between, the transaction is lost with every
-/// later one (the WAL is replayed in order), so a sequence never gets a gap. Other sessions
-/// may read the committed rows during that flush. No effect on SQLite, whose write transactions
-/// are serial anyway.
-pub fn release_locks_before_flush(conn: &mut DbConn) -> QueryResult<()> {
-    if let DbConn::Pg(pg) = conn
-        && !UNFLUSHED.get()
-    {
-        pg.batch_execute("SET LOCAL synchronous_commit TO OFF")?;
-        UNFLUSHED.set(true);
-    }
-    Ok(())
-}
-
-/// Commits a transaction that [`release_locks_before_flush`], and makes it durable, in one
-/// round trip: a simple query of `COMMIT` and a synchronous write, which PostgreSQL runs in a
-/// transaction of its own after the commit, and not at all if the commit fails. That write's
-/// commit flushes the WAL up to its own commit record, which lies after the relaxed one, so both
-/// are on disk when this returns. It goes to this connection's own row of `durability_marks`,
-/// so these flushes never wait for each other's locks (PostgreSQL groups their disk writes).
-///
-/// An error is the commit's, or the write's after a commit that succeeded. The write can fail
-/// in none of the ways that [`refused_commit`] reads as a refused commit (it has no foreign key,
-/// check or deferred constraint, and its one unique key is resolved by `ON CONFLICT`), so a
-/// failed write answers "outcome unknown", as it must. diesel reads from the connection that
-/// no transaction is open any more, whatever the outcome.
-fn commit_and_flush(pg: &mut PgConnection) -> QueryResult<()> {
-    pg.batch_execute(
-        "COMMIT; INSERT INTO durability_marks (backend_pid, flushes) VALUES (pg_backend_pid(), 1) \
-         ON CONFLICT (backend_pid) DO UPDATE SET flushes = durability_marks.flushes + 1",
-    )
 }
 
 /// After a bulk write (the seeds): on SQLite, copies the write-ahead log into the database file
@@ -330,29 +252,27 @@ pub fn checkpoint(conn: &mut DbConn) -> QueryResult<()> {
 }
 
 /// The pool plus the way to use it from async code: every database call runs on the blocking
-/// thread pool or the SQLite writer thread, never on an async worker.
+/// thread pool or the writer thread, never on an async worker.
 ///
-/// On SQLite, write use cases go to one writer thread with its own connection, which commits
-/// the jobs waiting for it together (see [`writer`]): SQLite has a single writer, and handing
-/// the write lock from one request's blocking task to the next left it idle most of the time.
-/// Reads run on the pool alongside. Other processes writing the same file (the CLI) meet
-/// SQLite's busy handler.
+/// Write use cases go to one writer thread with its own connection, which commits the jobs
+/// waiting for it together (see [`writer`]); reads run on the pool alongside. On SQLite, which
+/// has a single writer, handing the write lock from one request's blocking task to the next
+/// left it idle most of the time. On PostgreSQL a decision's `BEGIN`, `COMMIT` and the WAL
+/// flush of its commit were a third of its work, and every issuer queued for the certificate
+/// serial's row: one writer pays them once per group and never waits for that row. Other
+/// processes writing the same database (the command line, a second server) meet SQLite's busy
+/// handler or PostgreSQL's row and advisory locks.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
     url: DatabaseUrl,
-    writer: Option<writer::Writer>,
+    writer: writer::Writer,
 }
 
 impl Db {
-    /// On SQLite, this also opens the writer's connection and starts its thread.
+    /// This also opens the writer's connection and starts its thread.
     pub fn new(pool: Pool, url: DatabaseUrl) -> Result<Self, String> {
-        let writer = match &url {
-            DatabaseUrl::Sqlite(_) => {
-                Some(writer::Writer::start(ConnectionManager::new(url.clone()))?)
-            }
-            DatabaseUrl::Postgres(_) => None,
-        };
+        let writer = writer::Writer::start(ConnectionManager::new(url.clone()))?;
         Ok(Self { pool, url, writer })
     }
 
@@ -381,12 +301,9 @@ impl Db {
         .map_err(ApiError::internal)?
     }
 
-    /// Runs `read` on a pooled connection, then `write` with what it returned in one write
-    /// transaction ([`Db::write`]), which starts as `read` said ([`TxStart`]). On PostgreSQL
-    /// both run in one blocking task on one connection, the read before the transaction
-    /// starts: one thread hop and one pool checkout fewer than `run` then `write`. On SQLite
-    /// `read` runs on the pool and `write` goes to the writer thread, so the single writer
-    /// never waits for the reads.
+    /// Runs `read` on a pooled connection, then `write` with what it returned as a write job
+    /// ([`Db::write`]) that starts as `read` said ([`TxStart`]). The writer never waits for
+    /// the reads.
     pub async fn read_then_write<R, T, FR, FW>(&self, read: FR, write: FW) -> Result<T, ApiError>
     where
         FR: FnOnce(&mut DbConn) -> Result<(R, TxStart), ApiError> + Send + 'static,
@@ -394,29 +311,21 @@ impl Db {
         R: Send + 'static,
         T: Send + 'static,
     {
-        if self.writer.is_some() {
-            let (r, _) = self.run(read).await?;
-            return self.write(move |conn| write(conn, r)).await;
-        }
-        self.run(move |conn| {
-            let (r, start) = read(conn)?;
-            write_tx_from(conn, start, move |conn| write(conn, r))
-        })
-        .await
+        let (r, start) = self.run(read).await?;
+        self.writer
+            .submit(start.lock, move |conn| write(conn, r))
+            .await
     }
 
-    /// Runs `f` in one write transaction: on PostgreSQL [`write_tx`] on the blocking pool, on
-    /// SQLite a savepoint in the writer thread's next group commit. Either way `f`'s writes
-    /// are all committed or none, and the answer comes after the commit.
+    /// Runs `f` as a job of the writer thread: inside a savepoint of its next group's
+    /// transaction. `f`'s writes are all committed or none, and the answer comes after the
+    /// commit.
     pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        match &self.writer {
-            Some(writer) => writer.submit(f).await,
-            None => self.run(move |conn| write_tx(conn, f)).await,
-        }
+        self.writer.submit(None, f).await
     }
 }
 

@@ -73,8 +73,8 @@ pub enum ApiError {
         retry_after_secs: u64,
     },
     Unavailable(String),
-    /// The change was committed but the database did not confirm that it is on disk (the
-    /// durability write after a relaxed commit failed): it may or may not survive a crash.
+    /// The commit was sent but no answer came back (a lost connection): the change may or may
+    /// not have been kept.
     OutcomeUnknown(String),
     Internal(String),
 }

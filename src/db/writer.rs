@@ -1,32 +1,47 @@
-//! SQLite's single writer, as one thread that owns one connection and commits in groups.
+//! The single writer: one thread that owns one connection and commits in groups, on both
+//! backends.
 //!
 //! SQLite lets one transaction write at a time. When every request ran its own write
 //! transaction on the blocking pool, one after another, most of the time between two commits
 //! went to handing the turn on (waking the next request's task, then a blocking thread for it),
 //! and with two cores the database sat idle: 650 decisions a second with 60 % of the CPU idle.
+//! PostgreSQL lets transactions write at once, but an instant approval's `BEGIN`, `COMMIT` and
+//! the WAL flush of its commit cost about a third of its work, and every approval queued for
+//! the certificate serial's row until the one before it had committed (see
+//! `docs/BENCHMARKS.md`, step 27).
 //!
 //! Here the write use cases are queued to one thread. It takes every job that is waiting (up to
-//! [`MAX_GROUP`]), runs them in one `BEGIN IMMEDIATE` transaction, each inside its own
-//! savepoint, commits once, and only then answers them all:
+//! [`MAX_GROUP`]), runs them in one transaction (`BEGIN IMMEDIATE` on SQLite), each inside its
+//! own savepoint, commits once, and only then answers them all:
 //!
 //! * a job that fails is rolled back to its savepoint and answers its own error; the others
 //!   are unaffected (its writes never happened);
 //! * a job sees the writes of the jobs before it in the group, exactly as if they had been
 //!   committed one by one in that order: compare-and-set transitions keep their one winner;
 //! * nothing is answered before the commit: if the commit fails, every job of the group
-//!   answers that failure and none of their writes exist;
+//!   answers that failure and none of their writes exist (on PostgreSQL a commit that may
+//!   have happened, a lost connection, answers "outcome unknown");
 //! * a job that panics is rolled back and answers 500; the thread goes on.
 //!
 //! With one job waiting this is one ordinary transaction. Under load the commit, the WAL write
 //! of shared pages and the hand-over are paid once per group instead of once per request.
 //!
-//! WAL checkpoints are mostly done beside the writer, not in it. SQLite's automatic checkpoint
-//! copies pages into the database file and `fsync`s it inside a commit, while every write
-//! waits. Instead, after commits (at most every [`CHECKPOINT_PAUSE`]) a second thread with its
-//! own connection runs `PASSIVE` checkpoints, which wait for no one, until little of the WAL is
-//! left to copy. The writer then, between two groups, checkpoints the few frames left, so
-//! that the WAL is wholly copied and SQLite starts it afresh with the next write: a checkpoint
-//! that runs beside a busy writer never catches up alone, and the WAL would grow without end.
+//! On PostgreSQL a job's savepoint, the release of the one before it and the advisory lock the
+//! job asked for ([`super::TxStart`]) go in one round trip; the first job's with `BEGIN`. A
+//! lock taken in a job that fails is released with its savepoint; one taken in a job that
+//! succeeds is held until the group commits. Constraints PostgreSQL checks at commit (an
+//! application's link to its certificate, migration 000011) are checked for the whole group:
+//! a job that broke one makes the group's commit fail, which keeps nothing and answers every
+//! job of the group 503, so that a client may simply retry.
+//!
+//! SQLite's WAL checkpoints are mostly done beside the writer, not in it. SQLite's automatic
+//! checkpoint copies pages into the database file and `fsync`s it inside a commit, while every
+//! write waits. Instead, after commits (at most every [`CHECKPOINT_PAUSE`]) a second thread with
+//! its own connection runs `PASSIVE` checkpoints, which wait for no one, until little of the
+//! WAL is left to copy. The writer then, between two groups, checkpoints the few frames left,
+//! so that the WAL is wholly copied and SQLite starts it afresh with the next write: a
+//! checkpoint that runs beside a busy writer never catches up alone, and the WAL would grow
+//! without end.
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -56,12 +71,17 @@ trait Job: Send {
     /// Runs the use case inside the group's transaction; `true` if it succeeded (and its
     /// savepoint is to be kept).
     fn run(&mut self, conn: &mut DbConn) -> bool;
+    /// Records `error` as the job's result without running it.
+    fn refuse(&mut self, error: ApiError);
     /// Answers the waiting request: its own result, or `failure` if its group did not commit.
-    fn answer(self: Box<Self>, failure: Option<&str>);
+    fn answer(self: Box<Self>, failure: Option<&GroupFailure>);
+    /// The advisory key the job takes as it starts (PostgreSQL; see `db::TxStart`).
+    fn lock(&self) -> Option<i64>;
 }
 
 struct TypedJob<T, F> {
     f: Option<F>,
+    lock: Option<i64>,
     result: Option<Result<T, ApiError>>,
     reply: oneshot::Sender<Result<T, ApiError>>,
     span: tracing::Span,
@@ -84,14 +104,29 @@ where
         ok
     }
 
-    fn answer(self: Box<Self>, failure: Option<&str>) {
+    fn refuse(&mut self, error: ApiError) {
+        self.f = None;
+        self.result = Some(Err(error));
+    }
+
+    fn answer(self: Box<Self>, failure: Option<&GroupFailure>) {
         let answer = match (failure, self.result) {
-            (Some(why), _) => Err(ApiError::unavailable(format!("write not committed: {why}"))),
+            (Some(failed), _) if failed.outcome_unknown => {
+                Err(ApiError::OutcomeUnknown(failed.why.clone()))
+            }
+            (Some(failed), _) => Err(ApiError::unavailable(format!(
+                "write not committed: {}",
+                failed.why
+            ))),
             (None, Some(result)) => result,
             (None, None) => Err(ApiError::internal("write job never ran")),
         };
         // The request may have gone (client disconnected); its answer is then dropped.
         let _ = self.reply.send(answer);
+    }
+
+    fn lock(&self) -> Option<i64> {
+        self.lock
     }
 }
 
@@ -115,27 +150,29 @@ impl Writer {
     /// Opens the writer's own SQLite connection and starts its thread, and the checkpointer's.
     pub fn start(manager: ConnectionManager) -> Result<Self, String> {
         let conn = open(&manager)?;
-        let checkpointer = manager.connect_now().map_err(|e| e.to_string())?;
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         let (due, checkpoint_due) = mpsc::sync_channel::<()>(1);
         let checkpoint = Checkpoint {
             due,
             copied: Arc::new(AtomicBool::new(false)),
         };
-        let copied = Arc::clone(&checkpoint.copied);
+        if matches!(conn, DbConn::Sqlite(_)) {
+            let checkpointer = manager.connect_now().map_err(|e| e.to_string())?;
+            let copied = Arc::clone(&checkpoint.copied);
+            std::thread::Builder::new()
+                .name("sqlite-checkpoint".into())
+                .spawn(move || run_checkpoints(checkpointer, &checkpoint_due, &copied))
+                .map_err(|e| e.to_string())?;
+        }
         std::thread::Builder::new()
-            .name("sqlite-checkpoint".into())
-            .spawn(move || run_checkpoints(checkpointer, &checkpoint_due, &copied))
-            .map_err(|e| e.to_string())?;
-        std::thread::Builder::new()
-            .name("sqlite-writer".into())
+            .name("db-writer".into())
             .spawn(move || run_queue(&manager, conn, &queue, &checkpoint))
             .map_err(|e| e.to_string())?;
         Ok(Self { jobs })
     }
 
     /// Queues `f` and waits for its answer, given after its group has committed.
-    pub async fn submit<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn submit<T, F>(&self, lock: Option<i64>, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
@@ -143,6 +180,7 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         let job = TypedJob {
             f: Some(f),
+            lock,
             result: None,
             reply,
             span: tracing::Span::current(),
@@ -159,8 +197,10 @@ impl Writer {
 /// The writer's connection: automatic checkpoints off (the checkpointer thread does them).
 fn open(manager: &ConnectionManager) -> Result<DbConn, String> {
     let mut conn = manager.connect_now().map_err(|e| e.to_string())?;
-    conn.batch_execute("PRAGMA wal_autocheckpoint = 0")
-        .map_err(|e| e.to_string())?;
+    if matches!(conn, DbConn::Sqlite(_)) {
+        conn.batch_execute("PRAGMA wal_autocheckpoint = 0")
+            .map_err(|e| e.to_string())?;
+    }
     Ok(conn)
 }
 
@@ -240,7 +280,7 @@ fn run_queue(
             let _ = checkpoint.due.try_send(());
         }
         if let Some(why) = &failure {
-            tracing::error!(error = %why, jobs = group.len(), "write group not committed");
+            tracing::error!(error = %why.why, jobs = group.len(), "write group not committed");
             if !at_rest(&mut conn) {
                 // The transaction could not even be rolled back: start afresh.
                 match open(manager) {
@@ -250,7 +290,7 @@ fn run_queue(
             }
         }
         for job in group {
-            job.answer(failure.as_deref());
+            job.answer(failure.as_ref());
         }
         if checkpoint.copied.swap(false, Ordering::Acquire) {
             // Only the frames written since the checkpointer's pass are left to copy.
@@ -263,33 +303,93 @@ fn run_queue(
     }
 }
 
-/// Runs the group in one transaction, each job in a savepoint; `Err` if nothing was committed.
-fn run_group(conn: &mut DbConn, group: &mut [Box<dyn Job>]) -> Result<(), String> {
-    let DbConn::Sqlite(lite) = &mut *conn else {
-        return Err("the writer thread is for SQLite".into());
+/// Why a group was not committed.
+#[derive(Debug)]
+struct GroupFailure {
+    why: String,
+    /// The commit was sent and no answer came back (PostgreSQL): it may have happened.
+    outcome_unknown: bool,
+}
+
+/// Runs the group in one transaction, each job in a savepoint; `Err` if nothing was committed,
+/// or if that is not known.
+fn run_group(conn: &mut DbConn, group: &mut [Box<dyn Job>]) -> Result<(), GroupFailure> {
+    let definite = |e: diesel::result::Error| GroupFailure {
+        why: e.to_string(),
+        outcome_unknown: false,
     };
-    AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")
-        .map_err(|e| e.to_string())?;
-    let ran = group.iter_mut().try_for_each(|job| {
-        Tm::begin_transaction(conn)?;
-        if job.run(conn) {
-            Tm::commit_transaction(conn)
-        } else {
-            Tm::rollback_transaction(conn)
+    let ran = match conn {
+        DbConn::Sqlite(lite) => {
+            AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE").and_then(|()| {
+                group.iter_mut().try_for_each(|job| {
+                    Tm::begin_transaction(conn)?;
+                    if job.run(conn) {
+                        Tm::commit_transaction(conn)
+                    } else {
+                        Tm::rollback_transaction(conn)
+                    }
+                })
+            })
         }
-    });
-    match ran.and_then(|()| Tm::commit_transaction(conn)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            // Savepoint or commit trouble: the whole group goes, nothing half-written stays.
-            while in_transaction(conn) {
-                if Tm::rollback_transaction(conn).is_err() {
-                    break;
-                }
-            }
-            Err(e.to_string())
+        DbConn::Pg(pg) => AnsiTransactionManager::begin_transaction_sql(pg, "BEGIN")
+            .and_then(|()| run_pg_jobs(conn, group)),
+    };
+    let failed = match ran {
+        Ok(()) => match Tm::commit_transaction(conn) {
+            Ok(()) => return Ok(()),
+            // A commit PostgreSQL refused (a constraint checked at commit) kept nothing; one
+            // that got no answer may have been kept.
+            Err(e) => GroupFailure {
+                outcome_unknown: matches!(conn, DbConn::Pg(_)) && !super::refused_commit(&e),
+                why: e.to_string(),
+            },
+        },
+        // Savepoint trouble: the whole group goes, nothing half-written stays.
+        Err(e) => definite(e),
+    };
+    while in_transaction(conn) {
+        if Tm::rollback_transaction(conn).is_err() {
+            break;
         }
     }
+    Err(failed)
+}
+
+/// PostgreSQL, inside the group's transaction: each job in a savepoint of its own, set in the
+/// same round trip as the release of the one before it and the job's advisory lock. diesel's
+/// transaction manager sees the group's transaction only, so a job's own nested transactions
+/// become savepoints inside the job's. A job whose start fails (its lock refused: a
+/// `lock_timeout`) is rolled back to its savepoint and answers 503 without running; a job that
+/// fails is rolled back to its savepoint. `Err` only where the group's transaction cannot go on.
+fn run_pg_jobs(conn: &mut DbConn, group: &mut [Box<dyn Job>]) -> diesel::QueryResult<()> {
+    let mut release_before = false;
+    for job in group.iter_mut() {
+        let mut start = String::new();
+        if release_before {
+            start.push_str("RELEASE SAVEPOINT job; ");
+        }
+        start.push_str("SAVEPOINT job");
+        let lock = job.lock();
+        if let Some(key) = lock {
+            // An integer written into the SQL, never text.
+            start.push_str(&format!("; SELECT pg_advisory_xact_lock({key})"));
+        }
+        if let Err(e) = conn.batch_execute(&start) {
+            // If even the savepoint was not set, the rollback to it fails too.
+            conn.batch_execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")?;
+            job.refuse(ApiError::unavailable(e));
+            release_before = false;
+            continue;
+        }
+        super::HELD_AT_START.set(lock);
+        let ok = job.run(conn);
+        super::HELD_AT_START.set(None);
+        release_before = ok;
+        if !ok {
+            conn.batch_execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")?;
+        }
+    }
+    Ok(())
 }
 
 fn in_transaction(conn: &mut DbConn) -> bool {
@@ -366,7 +466,7 @@ mod tests {
         let (release, wait) = std_mpsc::channel::<()>();
         let w = writer.clone();
         let held = tokio::spawn(async move {
-            w.submit(move |_| {
+            w.submit(None, move |_| {
                 let _ = wait.recv_timeout(Duration::from_secs(10));
                 Ok(())
             })
@@ -382,11 +482,11 @@ mod tests {
         let (release, held) = hold(&writer);
         tokio::time::sleep(Duration::from_millis(50)).await;
         let (w1, w2, w3) = (writer.clone(), writer.clone(), writer.clone());
-        let a = tokio::spawn(async move { w1.submit(|c| insert(c, "a")).await });
+        let a = tokio::spawn(async move { w1.submit(None, |c| insert(c, "a")).await });
         tokio::time::sleep(Duration::from_millis(20)).await;
         // Writes, then fails: its row must not survive.
         let b = tokio::spawn(async move {
-            w2.submit(|c| {
+            w2.submit(None, |c| {
                 insert(c, "b")?;
                 Err::<(), _>(ApiError::Conflict("no".into()))
             })
@@ -395,7 +495,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(20)).await;
         // Sees `a` (same group, not yet committed), which no other connection can see yet.
         let c = tokio::spawn(async move {
-            w3.submit(|c| {
+            w3.submit(None, |c| {
                 let seen = names(c);
                 insert(c, "c")?;
                 Ok(seen)
@@ -423,11 +523,11 @@ mod tests {
         let (release, held) = hold(&writer);
         tokio::time::sleep(Duration::from_millis(50)).await;
         let (w1, w2) = (writer.clone(), writer.clone());
-        let good = tokio::spawn(async move { w1.submit(|c| insert(c, "good")).await });
+        let good = tokio::spawn(async move { w1.submit(None, |c| insert(c, "good")).await });
         tokio::time::sleep(Duration::from_millis(20)).await;
         // A dangling child: the deferred foreign key fails the group's COMMIT.
         let bad = tokio::spawn(async move {
-            w2.submit(|c| {
+            w2.submit(None, |c| {
                 diesel::sql_query("INSERT INTO child (parent) VALUES ('nobody')").execute(c)?;
                 Ok(())
             })
@@ -449,7 +549,7 @@ mod tests {
         assert!(names(&mut reader).is_empty());
         // The writer goes on.
         writer
-            .submit(|c| insert(c, "later"))
+            .submit(None, |c| insert(c, "later"))
             .await
             .map_err(|e| e.to_string())?;
         assert_eq!(names(&mut reader), vec!["later".to_owned()]);
@@ -461,14 +561,14 @@ mod tests {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let (writer, mut reader) = setup(&dir)?;
         let panicked = writer
-            .submit(|c| -> Result<(), ApiError> {
+            .submit(None, |c| -> Result<(), ApiError> {
                 insert(c, "half")?;
                 panic!("boom")
             })
             .await;
         assert!(matches!(panicked, Err(ApiError::Internal(_))));
         writer
-            .submit(|c| insert(c, "next"))
+            .submit(None, |c| insert(c, "next"))
             .await
             .map_err(|e| e.to_string())?;
         assert_eq!(names(&mut reader), vec!["next".to_owned()]);
@@ -480,7 +580,7 @@ mod tests {
     async fn write_rows(writer: &Writer, round: &str, rows: usize) -> Result<(), String> {
         let jobs = (0..rows).map(|i| {
             let name = format!("{round}-{i:05}-{}", "x".repeat(4096));
-            writer.submit(move |c| insert(c, &name))
+            writer.submit(None, move |c| insert(c, &name))
         });
         for done in futures_util::future::join_all(jobs).await {
             done.map_err(|e| e.to_string())?;

@@ -479,7 +479,7 @@ pub async fn create_application(
                 let enterprise = auth.enterprise_id.ok_or(ApiError::Forbidden)?;
                 let start = assessment
                     .as_ref()
-                    .map_or_else(TxStart::default, |a| a.tx_start(&t));
+                    .map_or_else(TxStart::default, lifecycle::Assessment::tx_start);
                 Ok((
                     (t, form, assessment, input, auth.actor(), enterprise),
                     start,

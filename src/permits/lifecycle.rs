@@ -212,14 +212,11 @@ pub fn assess(
 }
 
 impl Assessment {
-    /// How the decision's write transaction starts: holding the enterprise's decision lock and,
-    /// where the rules may issue a certificate at once, releasing the certificate serial's lock
-    /// before the commit's flush (`db::release_locks_before_flush`). Both go with `BEGIN` on
-    /// PostgreSQL, one round trip for the three.
-    pub fn tx_start(&self, t: &PermitType) -> TxStart {
+    /// How the decision's write job starts: holding the enterprise's decision lock, which on
+    /// PostgreSQL goes with the job's savepoint in one round trip.
+    pub fn tx_start(&self) -> TxStart {
         TxStart {
             lock: Some(DECISION_LOCK | self.enterprise.id),
-            release_locks_before_flush: t.issues_on_submit(),
         }
     }
 }
@@ -683,9 +680,7 @@ fn issue(
             }
         }
     };
-    // The serial's row stays locked until commit; on PostgreSQL, not until the commit's disk
-    // flush as well (`write_tx` waits for that after releasing it).
-    crate::db::release_locks_before_flush(conn)?;
+    // The serial's row stays locked until commit.
     let serial = store::next_serial(conn, &prefix, ctx.today.year())?;
     let number = domain::CertificateNumber::format(&prefix, ctx.today.year(), serial);
     let payload = certificates::signed_payload(&PublicFields {

@@ -1437,120 +1437,121 @@ async fn the_rule_inputs_keep_their_plan_on_postgresql() {
 }
 
 /// One number read back with `sql_query`.
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-/// On PostgreSQL the issuing transaction releases the certificate sequence row before its WAL
-/// is flushed, and the answer waits for a synchronous write to the connection's own durability
-/// mark (which flushes the WAL past it). SQLite has nothing to wait for.
-#[tokio::test]
-async fn an_issued_certificate_is_made_durable_before_the_answer() {
-    let app = TestApp::spawn().await;
-    let (_, _, approved) = licensed(&app, "d").await;
-    assert_eq!(approved["status"], "approved", "{approved}");
-    let marks = app
-        .state
+/// Runs `write` as a write job that takes advisory lock `key` as it starts.
+async fn locked_job<T: Send + 'static>(
+    app: &TestApp,
+    key: i64,
+    write: impl FnOnce(&mut anjian::db::DbConn) -> Result<T, anjian::error::ApiError> + Send + 'static,
+) -> Result<T, anjian::error::ApiError> {
+    app.state
         .db
-        .run(|conn| {
-            Ok(
-                diesel::sql_query("SELECT COUNT(*) AS n FROM durability_marks")
-                    .get_result::<Count>(conn)?
-                    .n,
-            )
-        })
+        .read_then_write(
+            move |_| Ok(((), anjian::db::TxStart { lock: Some(key) })),
+            move |conn, ()| write(conn),
+        )
         .await
-        .unwrap();
-    if app.state.db.url().is_postgres() {
-        assert!(marks >= 1, "no synchronous flush after the relaxed commit");
-    } else {
-        assert_eq!(marks, 0);
-    }
 }
 
-/// On PostgreSQL a decision's transaction takes the enterprise's lock with `BEGIN`, in one round
-/// trip. When the lock cannot be had, the transaction that `BEGIN` opened is rolled back: the
-/// connection goes back to the pool usable, not inside a failed transaction.
+/// On PostgreSQL a write job takes the advisory lock it asked for with its savepoint, in one
+/// round trip. A job whose lock is refused (here by a `lock_timeout`, while another connection
+/// holds the key) answers 503 without running, and the writer goes on: other keys at once, the
+/// same key once it is free.
 #[tokio::test]
-async fn a_lock_refused_as_a_transaction_starts_leaves_the_connection_usable() {
-    use anjian::db::{TxStart, write_tx, write_tx_from};
+async fn a_lock_refused_as_a_job_starts_answers_503_and_the_writer_goes_on() {
     use diesel::connection::SimpleConnection;
     let Some(app) = TestApp::spawn_on_postgres().await else {
         return;
     };
+    let key = 0x7e57_0001;
+    let (held, is_held) = tokio::sync::oneshot::channel();
+    let (let_go, go) = std::sync::mpsc::channel::<()>();
     let pool = app.state.db.pool().clone();
-    tokio::task::spawn_blocking(move || {
-        let mut holder = pool.get().unwrap();
-        let mut waiter = pool.get().unwrap();
-        let start = TxStart {
-            lock: Some(0x7e57_0001),
-            release_locks_before_flush: true,
-        };
-        write_tx_from(&mut holder, start, |_| {
-            // Another thread, as another request would be.
-            std::thread::scope(|s| {
-                s.spawn(|| {
-                    waiter.batch_execute("SET lock_timeout = '50ms'").unwrap();
-                    let refused = write_tx_from(&mut waiter, start, |_| Ok(())).unwrap_err();
-                    assert!(
-                        matches!(refused, anjian::error::ApiError::Unavailable(_)),
-                        "{refused:?}"
-                    );
-                    waiter.batch_execute("RESET lock_timeout").unwrap();
-                    write_tx(&mut waiter, |conn| {
-                        Ok(anjian::db::lock_key(conn, 0x7e57_0002)?)
-                    })
-                    .expect("the connection is usable again");
-                })
-                .join()
-                .unwrap();
-            });
+    let holder = tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().unwrap();
+        anjian::db::write_tx(&mut conn, |conn| {
+            anjian::db::lock_key(conn, key)?;
+            held.send(()).unwrap();
+            let _ = go.recv();
             Ok(())
         })
         .unwrap();
-    })
-    .await
-    .unwrap();
+    });
+    is_held.await.unwrap();
+    let set = |sql: &'static str| app.state.db.write(move |conn| Ok(conn.batch_execute(sql)?));
+    set("SET lock_timeout = '100ms'").await.unwrap();
+    let refused = locked_job(&app, key, |_| Ok("ran")).await.unwrap_err();
+    assert!(
+        matches!(refused, anjian::error::ApiError::Unavailable(_)),
+        "{refused:?}"
+    );
+    assert_eq!(
+        locked_job(&app, key + 1, |_| Ok("ran")).await.unwrap(),
+        "ran"
+    );
+    let_go.send(()).unwrap();
+    holder.await.unwrap();
+    set("RESET lock_timeout").await.unwrap();
+    assert_eq!(locked_job(&app, key, |_| Ok("ran")).await.unwrap(), "ran");
 }
 
-/// A use case that panics inside its transaction does not hand its connection back to the
-/// pool: closed, the connection's session ends and its transaction with it, so the enterprise's
-/// decision lock it held is free again at once.
+/// A write job that panics is rolled back to its savepoint and answers 500; its advisory lock
+/// goes with it, and the writer goes on.
 #[tokio::test]
-async fn a_panic_inside_a_transaction_releases_its_locks() {
-    use anjian::db::{TxStart, write_tx, write_tx_from};
-    use diesel::connection::SimpleConnection;
+async fn a_write_job_that_panics_answers_500_and_releases_its_lock() {
     let Some(app) = TestApp::spawn_on_postgres().await else {
         return;
     };
+    let key = 0x7e57_0003;
+    let panicked = locked_job(&app, key, |_| -> Result<(), _> { panic!("a bug") })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(panicked, anjian::error::ApiError::Internal(_)),
+        "{panicked:?}"
+    );
     let pool = app.state.db.pool().clone();
     tokio::task::spawn_blocking(move || {
-        let key = 0x7e57_0003;
-        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut conn = pool.get().unwrap();
-            let start = TxStart {
-                lock: Some(key),
-                release_locks_before_flush: false,
-            };
-            let _: Result<(), _> = write_tx_from(&mut conn, start, |_| panic!("a bug"));
-        }));
-        assert!(panicked.is_err());
+        use diesel::connection::SimpleConnection;
         let mut other = pool.get().unwrap();
         other.batch_execute("SET lock_timeout = '2s'").unwrap();
-        write_tx(&mut other, |conn| Ok(anjian::db::lock_key(conn, key)?))
-            .expect("the panicked transaction's lock is free");
+        anjian::db::write_tx(&mut other, |conn| Ok(anjian::db::lock_key(conn, key)?))
+            .expect("the panicked job's lock is free");
         other.batch_execute("RESET lock_timeout").unwrap();
     })
     .await
     .unwrap();
+    assert_eq!(locked_job(&app, key, |_| Ok("ran")).await.unwrap(), "ran");
+}
+
+/// When the writer's PostgreSQL connection dies inside a group, the group answers 503: its
+/// commit was never sent, so nothing of it was kept. The writer opens a new connection, and
+/// the next approval goes through.
+#[tokio::test]
+async fn a_writer_whose_connection_dies_answers_503_and_reconnects() {
+    let Some(app) = TestApp::spawn_on_postgres().await else {
+        return;
+    };
+    let lost = app
+        .state
+        .db
+        .write(|conn| {
+            diesel::sql_query("SELECT pg_terminate_backend(pg_backend_pid())").execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(lost, anjian::error::ApiError::Unavailable(_)),
+        "{lost:?}"
+    );
+    let (_, _, approved) = licensed(&app, "reconnect").await;
+    assert_eq!(approved["status"], "approved", "{approved}");
 }
 
 /// On PostgreSQL an application's link to its certificate is checked at commit (migration
-/// 000011: an approval writes the link before the certificate). A transaction that breaks it
-/// gets past its statements and is refused at `COMMIT`, which keeps nothing: a definite
-/// failure, not 503 `outcome_unknown`.
+/// 000011: an approval writes the link before the certificate). A write job that breaks it
+/// gets past its statements, and its group's `COMMIT` is refused, which keeps nothing: a
+/// definite failure (503, not committed), not `outcome_unknown`.
 #[tokio::test]
 async fn a_link_to_a_missing_certificate_is_refused_at_commit_and_nothing_is_kept() {
     use std::sync::Arc;
@@ -1582,98 +1583,30 @@ async fn a_link_to_a_missing_certificate_is_refused_at_commit_and_nothing_is_kep
         "the link is checked at commit, not at once"
     );
     assert!(
-        matches!(err, anjian::error::ApiError::Internal(_)),
+        matches!(err, anjian::error::ApiError::Unavailable(_)),
         "a refused COMMIT is a definite failure: {err:?}"
     );
-    // The same with a relaxed commit, which goes with its durability write in one round trip:
-    // the refused COMMIT is still a definite failure, and the write after it never runs.
+    // The same outside the writer (the command line): an ordinary error, not outcome unknown.
     let pool = app.state.db.pool().clone();
-    let (relaxed, marks) = tokio::task::spawn_blocking(move || {
+    let direct = tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().unwrap();
-        let start = anjian::db::TxStart {
-            lock: None,
-            release_locks_before_flush: true,
-        };
-        let marks = |conn: &mut anjian::db::DbConn| {
-            diesel::sql_query("SELECT COALESCE(SUM(flushes), 0)::BIGINT AS n FROM durability_marks")
-                .get_result::<Count>(conn)
-                .unwrap()
-                .n
-        };
-        let before = marks(&mut conn);
-        let relaxed = anjian::db::write_tx_from(&mut conn, start, |conn| {
+        anjian::db::write_tx(&mut conn, |conn| {
             diesel::sql_query("UPDATE applications SET certificate_id = 999999999 WHERE id = $1")
                 .bind::<diesel::sql_types::BigInt, _>(id)
                 .execute(conn)?;
             Ok(())
         })
-        .unwrap_err();
-        (relaxed, marks(&mut conn) - before)
+        .unwrap_err()
     })
     .await
     .unwrap();
     assert!(
-        matches!(relaxed, anjian::error::ApiError::Internal(_)),
-        "a refused relaxed COMMIT is a definite failure: {relaxed:?}"
+        matches!(direct, anjian::error::ApiError::Internal(_)),
+        "a refused COMMIT is a definite failure: {direct:?}"
     );
-    assert_eq!(marks, 0, "no durability write after a refused commit");
     let stored = get_json(&app, &format!("/api/v1/applications/{id}"), Some(&token)).await;
     assert_eq!(stored["certificate_id"], approved["certificate_id"]);
     assert!(stored["decision_reason"].is_null(), "{stored}");
-}
-
-/// On PostgreSQL, when the durability write after the relaxed commit fails, the certificate is
-/// committed but not known to be on disk: the answer is 503 `outcome_unknown`, which tells the
-/// client to repeat the request with its Idempotency-Key. A repeat replays the approval only
-/// once it is known to be on disk: while the durability write still fails, the repeat is 503
-/// too. (SQLite's commits are durable when they return: nothing to test there.)
-#[tokio::test]
-async fn an_unconfirmed_flush_answers_outcome_unknown_and_the_key_replays_the_approval() {
-    let Some(app) = TestApp::spawn_on_postgres().await else {
-        return;
-    };
-    let (_, token) = applicant(&app, "hazardous_chemicals").await;
-    file_prerequisites(&app, &token, "u").await;
-    let rename = |from: &'static str, to: &'static str| {
-        app.state.db.run(move |conn| {
-            use diesel::connection::SimpleConnection;
-            conn.batch_execute(&format!("ALTER TABLE {from} RENAME TO {to}"))
-                .map_err(anjian::error::ApiError::from)
-        })
-    };
-    rename("durability_marks", "durability_marks_away")
-        .await
-        .unwrap();
-    let body = json!({"permit_type": HAZCHEM, "form": hazchem_form("u"), "submit": true,
-                      "commitment_accepted": true});
-    let send = || {
-        app.client
-            .post(app.url("/api/v1/applications"))
-            .bearer_auth(&token)
-            .header("idempotency-key", "outcome-unknown-1")
-            .json(&body)
-            .send()
-    };
-    let p = problem(send().await.unwrap(), 503, "outcome_unknown").await;
-    assert!(
-        p["detail"].as_str().unwrap().contains("Idempotency-Key"),
-        "{p}"
-    );
-    problem(send().await.unwrap(), 503, "outcome_unknown").await;
-    rename("durability_marks_away", "durability_marks")
-        .await
-        .unwrap();
-    let replay = send().await.unwrap();
-    assert_eq!(replay.status(), 201);
-    let approved: Value = replay.json().await.unwrap();
-    assert_eq!(approved["status"], "approved", "{approved}");
-    let mine = get_json(
-        &app,
-        "/api/v1/applications?permit_type=hazchem_business_no_storage",
-        Some(&token),
-    )
-    .await;
-    assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
 }
 
 #[tokio::test]
