@@ -306,10 +306,10 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     std::fs::write(path, content)
 }
 
-/// The pool size when `ANJIAN_DB_POOL` is not set. On PostgreSQL every connection is a server
-/// process: 2 per CPU (at least 4) is the usual sizing, and on the two-core benchmark machine
-/// 4 served the most instant decisions (docs/BENCHMARKS.md; 8 made more context switches for
-/// the same work). On SQLite the pool only reads, in this process: 4 per CPU.
+/// The pool size when `ANJIAN_DB_POOL` is not set. The pool serves the reads (and the command
+/// line's writes); the writer thread has a connection of its own. On PostgreSQL every
+/// connection is a server process: 2 per CPU (at least 4) is the usual sizing
+/// (docs/BENCHMARKS.md). On SQLite the reads are in this process: 4 per CPU.
 fn default_pool(cpus: u64, postgres: bool) -> u64 {
     let per_cpu = if postgres { 2 } else { 4 };
     (cpus * per_cpu).clamp(4, 32)

@@ -147,7 +147,8 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Opens the writer's own SQLite connection and starts its thread, and the checkpointer's.
+    /// Opens the writer's own connection and starts its thread, and on SQLite the
+    /// checkpointer's.
     pub fn start(manager: ConnectionManager) -> Result<Self, String> {
         let conn = open(&manager)?;
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
@@ -194,7 +195,8 @@ impl Writer {
     }
 }
 
-/// The writer's connection: automatic checkpoints off (the checkpointer thread does them).
+/// The writer's connection: on SQLite with automatic checkpoints off (the checkpointer thread
+/// does them).
 fn open(manager: &ConnectionManager) -> Result<DbConn, String> {
     let mut conn = manager.connect_now().map_err(|e| e.to_string())?;
     if matches!(conn, DbConn::Sqlite(_)) {

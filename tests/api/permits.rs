@@ -1523,6 +1523,88 @@ async fn a_write_job_that_panics_answers_500_and_releases_its_lock() {
     assert_eq!(locked_job(&app, key, |_| Ok("ran")).await.unwrap(), "ran");
 }
 
+/// On PostgreSQL, too, the writer commits the jobs waiting for it in one transaction, and a job
+/// that fails loses only its own writes. A failing statement (here a duplicate key) aborts
+/// PostgreSQL's whole transaction: the job is rolled back to its savepoint, and the jobs before
+/// and after it in the group commit.
+#[tokio::test]
+async fn a_failed_write_job_loses_only_its_own_writes_and_its_group_commits() {
+    use diesel::sql_types::{BigInt, Text};
+    let Some(app) = TestApp::spawn_on_postgres().await else {
+        return;
+    };
+    #[derive(QueryableByName)]
+    struct Tx {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let db = app.state.db.clone();
+    db.write(|conn| {
+        diesel::sql_query("CREATE TABLE writer_test (name TEXT PRIMARY KEY)").execute(conn)?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    // Keeps the writer busy while the three jobs queue behind it, in this order.
+    let holder = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            db.write(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(400));
+                Ok(())
+            })
+            .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let mut jobs = Vec::new();
+    for name in ["a", "a", "b"] {
+        let db = db.clone();
+        jobs.push(tokio::spawn(async move {
+            db.write(move |conn| {
+                diesel::sql_query("INSERT INTO writer_test (name) VALUES ($1)")
+                    .bind::<Text, _>(name)
+                    .execute(conn)?;
+                Ok(diesel::sql_query("SELECT txid_current() AS id")
+                    .get_result::<Tx>(conn)?
+                    .id)
+            })
+            .await
+        }));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    holder.await.unwrap().unwrap();
+    let mut answers = Vec::new();
+    for job in jobs {
+        answers.push(job.await.unwrap());
+    }
+    let [first, duplicate, last] = <[_; 3]>::try_from(answers).unwrap();
+    assert!(duplicate.is_err(), "{duplicate:?}");
+    assert_eq!(
+        first.unwrap(),
+        last.unwrap(),
+        "one transaction for the group"
+    );
+    let names: Vec<String> = db
+        .run(|conn| {
+            #[derive(QueryableByName)]
+            struct Name {
+                #[diesel(sql_type = Text)]
+                name: String,
+            }
+            Ok(
+                diesel::sql_query("SELECT name FROM writer_test ORDER BY name")
+                    .load::<Name>(conn)?
+                    .into_iter()
+                    .map(|n| n.name)
+                    .collect(),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(names, ["a", "b"]);
+}
+
 /// When the writer's PostgreSQL connection dies inside a group, the group answers 503: its
 /// commit was never sent, so nothing of it was kept. The writer opens a new connection, and
 /// the next approval goes through.
