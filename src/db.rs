@@ -1,8 +1,10 @@
 //! The database layer: one connection type for PostgreSQL and SQLite chosen at run time, an r2d2
-//! pool, embedded migrations, and the transaction helper every write goes through.
+//! pool for the reads, the writer thread every write of the service goes through ([`writer`]),
+//! embedded migrations, and `write_tx` for the command line's writes.
 //!
-//! Backend differences live here and nowhere else: SQLite pragmas, `BEGIN IMMEDIATE` for write
-//! transactions on SQLite, the advisory lock around PostgreSQL migrations.
+//! Backend differences live here and in [`writer`]: SQLite pragmas, `BEGIN IMMEDIATE` for write
+//! transactions on SQLite, the writer's savepoints and `lock_timeout` on PostgreSQL, the
+//! advisory lock around PostgreSQL migrations.
 
 use std::cell::Cell;
 use std::path::PathBuf;

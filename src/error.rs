@@ -242,6 +242,17 @@ impl From<diesel::result::Error> for ApiError {
     fn from(err: diesel::result::Error) -> Self {
         match err {
             diesel::result::Error::NotFound => Self::NotFound,
+            // PostgreSQL gave up waiting for a lock (the writer's `lock_timeout`) or broke a
+            // deadlock: nothing of the transaction is kept, and a retry may well succeed.
+            // (diesel has no kind for these; the messages are PostgreSQL's, in English.)
+            diesel::result::Error::DatabaseError(_, ref info)
+                if info
+                    .message()
+                    .starts_with("canceling statement due to lock timeout")
+                    || info.message().starts_with("deadlock detected") =>
+            {
+                Self::Unavailable(format!("database: {}", info.message()))
+            }
             other => Self::Internal(format!("database: {other}")),
         }
     }

@@ -27,12 +27,12 @@
 //! of shared pages and the hand-over are paid once per group instead of once per request.
 //!
 //! On PostgreSQL a job's savepoint, the release of the one before it and the advisory lock the
-//! job asked for ([`super::TxStart`]) go in one round trip; the first job's with `BEGIN`. A
-//! lock taken in a job that fails is released with its savepoint; one taken in a job that
-//! succeeds is held until the group commits. Constraints PostgreSQL checks at commit (an
-//! application's link to its certificate, migration 000011) are checked for the whole group:
-//! a job that broke one makes the group's commit fail, which keeps nothing and answers every
-//! job of the group 503, so that a client may simply retry.
+//! job asked for ([`super::TxStart`]) go in one round trip, and the last job's release goes
+//! with the `COMMIT`. A lock taken in a job that fails is released with its savepoint; one
+//! taken in a job that succeeds is held until the group commits. Constraints PostgreSQL checks
+//! at commit (an application's link to its certificate, migration 000011) are checked for the
+//! whole group: a job that broke one makes the group's commit fail, which keeps nothing and
+//! answers every job of the group 503, so that a client may simply retry.
 //!
 //! SQLite's WAL checkpoints are mostly done beside the writer, not in it. SQLite's automatic
 //! checkpoint copies pages into the database file and `fsync`s it inside a commit, while every
@@ -71,8 +71,9 @@ trait Job: Send {
     /// Runs the use case inside the group's transaction; `true` if it succeeded (and its
     /// savepoint is to be kept).
     fn run(&mut self, conn: &mut DbConn) -> bool;
-    /// Records `error` as the job's result without running it.
-    fn refuse(&mut self, error: ApiError);
+    /// Records `error` as the job's answer in place of its own result: for a job that never
+    /// ran, or whose writes were undone after it returned.
+    fn fail(&mut self, error: ApiError);
     /// Answers the waiting request: its own result, or `failure` if its group did not commit.
     fn answer(self: Box<Self>, failure: Option<&GroupFailure>);
     /// The advisory key the job takes as it starts (PostgreSQL; see `db::TxStart`).
@@ -104,7 +105,7 @@ where
         ok
     }
 
-    fn refuse(&mut self, error: ApiError) {
+    fn fail(&mut self, error: ApiError) {
         self.f = None;
         self.result = Some(Err(error));
     }
@@ -196,13 +197,17 @@ impl Writer {
 }
 
 /// The writer's connection: on SQLite with automatic checkpoints off (the checkpointer thread
-/// does them).
+/// does them), on PostgreSQL with a `lock_timeout` of 5 s.
 fn open(manager: &ConnectionManager) -> Result<DbConn, String> {
     let mut conn = manager.connect_now().map_err(|e| e.to_string())?;
-    if matches!(conn, DbConn::Sqlite(_)) {
-        conn.batch_execute("PRAGMA wal_autocheckpoint = 0")
-            .map_err(|e| e.to_string())?;
-    }
+    let setup = match conn {
+        DbConn::Sqlite(_) => "PRAGMA wal_autocheckpoint = 0",
+        // Every write of the process waits while a job waits for a lock: one that another
+        // session holds for longer (the command line, another server, a person at `psql`)
+        // fails the job that waits, with 503, instead.
+        DbConn::Pg(_) => "SET lock_timeout = '5s'",
+    };
+    conn.batch_execute(setup).map_err(|e| e.to_string())?;
     Ok(conn)
 }
 
@@ -316,82 +321,163 @@ struct GroupFailure {
 /// Runs the group in one transaction, each job in a savepoint; `Err` if nothing was committed,
 /// or if that is not known.
 fn run_group(conn: &mut DbConn, group: &mut [Box<dyn Job>]) -> Result<(), GroupFailure> {
-    let definite = |e: diesel::result::Error| GroupFailure {
+    let done = match conn {
+        DbConn::Sqlite(_) => run_sqlite_group(conn, group),
+        DbConn::Pg(_) => run_pg_group(conn, group),
+    };
+    if done.is_err() {
+        // Savepoint or commit trouble: the whole group goes, nothing half-written stays.
+        while in_transaction(conn) {
+            if Tm::rollback_transaction(conn).is_err() {
+                break;
+            }
+        }
+    }
+    done
+}
+
+/// A failure before the commit was sent: nothing was kept.
+fn definite(e: diesel::result::Error) -> GroupFailure {
+    GroupFailure {
         why: e.to_string(),
         outcome_unknown: false,
+    }
+}
+
+fn run_sqlite_group(conn: &mut DbConn, group: &mut [Box<dyn Job>]) -> Result<(), GroupFailure> {
+    let DbConn::Sqlite(lite) = &mut *conn else {
+        unreachable!("SQLite's group")
     };
-    let ran = match conn {
-        DbConn::Sqlite(lite) => {
-            AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE").and_then(|()| {
-                group.iter_mut().try_for_each(|job| {
-                    Tm::begin_transaction(conn)?;
-                    if job.run(conn) {
-                        Tm::commit_transaction(conn)
-                    } else {
-                        Tm::rollback_transaction(conn)
-                    }
-                })
-            })
+    AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE").map_err(definite)?;
+    for job in group.iter_mut() {
+        Tm::begin_transaction(conn).map_err(definite)?;
+        if run_job(conn, job, 2) {
+            Tm::commit_transaction(conn)
+        } else {
+            Tm::rollback_transaction(conn)
         }
-        DbConn::Pg(pg) => AnsiTransactionManager::begin_transaction_sql(pg, "BEGIN")
-            .and_then(|()| run_pg_jobs(conn, group)),
-    };
-    let failed = match ran {
-        Ok(()) => match Tm::commit_transaction(conn) {
-            Ok(()) => return Ok(()),
-            // A commit PostgreSQL refused (a constraint checked at commit) kept nothing; one
-            // that got no answer may have been kept.
-            Err(e) => GroupFailure {
-                outcome_unknown: matches!(conn, DbConn::Pg(_)) && !super::refused_commit(&e),
-                why: e.to_string(),
-            },
-        },
-        // Savepoint trouble: the whole group goes, nothing half-written stays.
-        Err(e) => definite(e),
-    };
-    while in_transaction(conn) {
+        .map_err(definite)?;
+    }
+    Tm::commit_transaction(conn).map_err(definite)
+}
+
+/// Runs `job` at diesel's transaction depth `depth`. A job that leaves a nested transaction of
+/// its own open (a panic inside `conn.transaction`) is rolled back to `depth` and fails.
+fn run_job(conn: &mut DbConn, job: &mut Box<dyn Job>, depth: u32) -> bool {
+    let ok = job.run(conn);
+    let mut left_open = false;
+    while let Ok(Some(d)) = Tm::transaction_manager_status_mut(conn).transaction_depth() {
+        if d.get() <= depth {
+            break;
+        }
+        left_open = true;
         if Tm::rollback_transaction(conn).is_err() {
             break;
         }
     }
-    Err(failed)
+    if left_open {
+        job.fail(ApiError::internal(
+            "a write job left a transaction of its own open",
+        ));
+    }
+    ok && !left_open
 }
 
-/// PostgreSQL, inside the group's transaction: each job in a savepoint of its own, set in the
-/// same round trip as the release of the one before it and the job's advisory lock. diesel's
-/// transaction manager sees the group's transaction only, so a job's own nested transactions
-/// become savepoints inside the job's. A job whose start fails (its lock refused: a
-/// `lock_timeout`) is rolled back to its savepoint and answers 503 without running; a job that
-/// fails is rolled back to its savepoint. `Err` only where the group's transaction cannot go on.
-fn run_pg_jobs(conn: &mut DbConn, group: &mut [Box<dyn Job>]) -> diesel::QueryResult<()> {
-    let mut release_before = false;
-    for job in group.iter_mut() {
-        let mut start = String::new();
-        if release_before {
-            start.push_str("RELEASE SAVEPOINT job; ");
-        }
-        start.push_str("SAVEPOINT job");
-        let lock = job.lock();
+/// PostgreSQL: the group's transaction, each job in a savepoint of its own (`job_<i>`), set in
+/// the same round trip as the release of the one before it and the job's advisory lock, and
+/// the last job's released with the `COMMIT`. diesel's transaction manager sees the group's
+/// transaction only, so a job's own nested transactions become savepoints inside the job's.
+///
+/// - A job that fails is rolled back to its savepoint.
+/// - A job whose start fails (its lock refused after `lock_timeout`) is rolled back to its
+///   savepoint and answers 503 without running.
+/// - A job that returned `Ok` after a statement of its own failed (PostgreSQL then refuses
+///   everything but a rollback) is found when its savepoint's release fails: it is rolled
+///   back and answers 500, and the group goes on without it. Without this, the group's
+///   `COMMIT` would quietly roll everything back.
+fn run_pg_group(conn: &mut DbConn, group: &mut [Box<dyn Job>]) -> Result<(), GroupFailure> {
+    let DbConn::Pg(pg) = &mut *conn else {
+        unreachable!("PostgreSQL's group")
+    };
+    AnsiTransactionManager::begin_transaction_sql(pg, "BEGIN").map_err(definite)?;
+    let undo = |conn: &mut DbConn, i: usize| {
+        conn.batch_execute(&format!(
+            "ROLLBACK TO SAVEPOINT job_{i}; RELEASE SAVEPOINT job_{i}"
+        ))
+    };
+    let went_on = |e: &diesel::result::Error| {
+        ApiError::internal(format!("a write job went on after a failed statement: {e}"))
+    };
+    // The last job that succeeded, while its savepoint is not released yet.
+    let mut kept: Option<usize> = None;
+    for i in 0..group.len() {
+        let lock = group[i].lock();
+        let mut set = format!("SAVEPOINT job_{i}");
         if let Some(key) = lock {
             // An integer written into the SQL, never text.
-            start.push_str(&format!("; SELECT pg_advisory_xact_lock({key})"));
+            set.push_str(&format!("; SELECT pg_advisory_xact_lock({key})"));
         }
+        let start = match kept {
+            Some(k) => format!("RELEASE SAVEPOINT job_{k}; {set}"),
+            None => set.clone(),
+        };
         if let Err(e) = conn.batch_execute(&start) {
-            // If even the savepoint was not set, the rollback to it fails too.
-            conn.batch_execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")?;
-            job.refuse(ApiError::unavailable(e));
-            release_before = false;
-            continue;
+            if undo(conn, i).is_ok() {
+                // The savepoint was set: the lock was refused. The release before it, if
+                // any, went through.
+                group[i].fail(ApiError::unavailable(e));
+                kept = None;
+                continue;
+            }
+            // The savepoint was never set: the release failed, so the job before failed.
+            let Some(k) = kept.take() else {
+                return Err(definite(e));
+            };
+            undo(conn, k).map_err(definite)?;
+            group[k].fail(went_on(&e));
+            if let Err(e) = conn.batch_execute(&set) {
+                undo(conn, i).map_err(definite)?;
+                group[i].fail(ApiError::unavailable(e));
+                continue;
+            }
         }
         super::HELD_AT_START.set(lock);
-        let ok = job.run(conn);
+        let ok = run_job(conn, &mut group[i], 1);
         super::HELD_AT_START.set(None);
-        release_before = ok;
-        if !ok {
-            conn.batch_execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")?;
+        if ok {
+            kept = Some(i);
+        } else {
+            undo(conn, i).map_err(definite)?;
+            kept = None;
         }
     }
-    Ok(())
+    loop {
+        let commit = match kept {
+            Some(k) => format!("RELEASE SAVEPOINT job_{k}; COMMIT"),
+            None => "COMMIT".to_owned(),
+        };
+        let Err(e) = conn.batch_execute(&commit) else {
+            return Ok(());
+        };
+        match Tm::transaction_manager_status_mut(conn).transaction_depth() {
+            // Still inside the transaction: the release failed, so the last job failed.
+            Ok(Some(_)) => {
+                let Some(k) = kept.take() else {
+                    return Err(definite(e));
+                };
+                undo(conn, k).map_err(definite)?;
+                group[k].fail(went_on(&e));
+            }
+            // The commit ran and PostgreSQL refused it (a constraint checked at commit), or
+            // it got no answer and may have happened.
+            Ok(None) | Err(_) => {
+                return Err(GroupFailure {
+                    outcome_unknown: !super::refused_commit(&e),
+                    why: e.to_string(),
+                });
+            }
+        }
+    }
 }
 
 fn in_transaction(conn: &mut DbConn) -> bool {

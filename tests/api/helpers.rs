@@ -101,7 +101,7 @@ impl TestApp {
     }
 
     /// The server on PostgreSQL, or `None` when the tests run on SQLite: for the tests of
-    /// PostgreSQL's own behaviour (plans, relaxed commits, locks held across statements).
+    /// PostgreSQL's own behaviour (plans, the writer's savepoints, locks held across statements).
     pub async fn spawn_on_postgres() -> Option<Self> {
         let app = Self::spawn().await;
         app.state.db.url().is_postgres().then_some(app)

@@ -1490,7 +1490,6 @@ async fn a_lock_refused_as_a_job_starts_answers_503_and_the_writer_goes_on() {
     );
     let_go.send(()).unwrap();
     holder.await.unwrap();
-    set("RESET lock_timeout").await.unwrap();
     assert_eq!(locked_job(&app, key, |_| Ok("ran")).await.unwrap(), "ran");
 }
 
@@ -1526,7 +1525,9 @@ async fn a_write_job_that_panics_answers_500_and_releases_its_lock() {
 /// On PostgreSQL, too, the writer commits the jobs waiting for it in one transaction, and a job
 /// that fails loses only its own writes. A failing statement (here a duplicate key) aborts
 /// PostgreSQL's whole transaction: the job is rolled back to its savepoint, and the jobs before
-/// and after it in the group commit.
+/// and after it in the group commit. A job that ignores its failed statement and returns `Ok`
+/// (a bug) is found and rolled back too, in the middle of the group or last, instead of
+/// turning the group's `COMMIT` into a silent rollback.
 #[tokio::test]
 async fn a_failed_write_job_loses_only_its_own_writes_and_its_group_commits() {
     use diesel::sql_types::{BigInt, Text};
@@ -1545,12 +1546,12 @@ async fn a_failed_write_job_loses_only_its_own_writes_and_its_group_commits() {
     })
     .await
     .unwrap();
-    // Keeps the writer busy while the three jobs queue behind it, in this order.
+    // Keeps the writer busy while the jobs queue behind it, in this order.
     let holder = {
         let db = db.clone();
         tokio::spawn(async move {
             db.write(|_| {
-                std::thread::sleep(std::time::Duration::from_millis(400));
+                std::thread::sleep(std::time::Duration::from_millis(500));
                 Ok(())
             })
             .await
@@ -1558,13 +1559,28 @@ async fn a_failed_write_job_loses_only_its_own_writes_and_its_group_commits() {
     };
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let mut jobs = Vec::new();
-    for name in ["a", "a", "b"] {
+    // (name, whether the job then inserts "a" again and ignores the failure)
+    for (name, ignores_failure) in [
+        ("a", false),
+        ("a", false),
+        ("b", false),
+        ("c", true),
+        ("d", false),
+        ("e", true),
+    ] {
         let db = db.clone();
         jobs.push(tokio::spawn(async move {
             db.write(move |conn| {
-                diesel::sql_query("INSERT INTO writer_test (name) VALUES ($1)")
-                    .bind::<Text, _>(name)
-                    .execute(conn)?;
+                let insert = |conn: &mut anjian::db::DbConn, name: &str| {
+                    diesel::sql_query("INSERT INTO writer_test (name) VALUES ($1)")
+                        .bind::<Text, _>(name.to_owned())
+                        .execute(conn)
+                };
+                insert(conn, name)?;
+                if ignores_failure {
+                    let _ = insert(conn, "a");
+                    return Ok(0);
+                }
                 Ok(diesel::sql_query("SELECT txid_current() AS id")
                     .get_result::<Tx>(conn)?
                     .id)
@@ -1578,13 +1594,15 @@ async fn a_failed_write_job_loses_only_its_own_writes_and_its_group_commits() {
     for job in jobs {
         answers.push(job.await.unwrap());
     }
-    let [first, duplicate, last] = <[_; 3]>::try_from(answers).unwrap();
-    assert!(duplicate.is_err(), "{duplicate:?}");
-    assert_eq!(
-        first.unwrap(),
-        last.unwrap(),
-        "one transaction for the group"
+    let [a, duplicate, b, c, d, e] = <[_; 6]>::try_from(answers).unwrap();
+    let (a, b, d) = (a.unwrap(), b.unwrap(), d.unwrap());
+    assert!(
+        (a == b) && (b == d),
+        "one transaction for the group: {a} {b} {d}"
     );
+    for failed in [duplicate, c, e] {
+        assert!(failed.is_err(), "{failed:?}");
+    }
     let names: Vec<String> = db
         .run(|conn| {
             #[derive(QueryableByName)]
@@ -1602,7 +1620,7 @@ async fn a_failed_write_job_loses_only_its_own_writes_and_its_group_commits() {
         })
         .await
         .unwrap();
-    assert_eq!(names, ["a", "b"]);
+    assert_eq!(names, ["a", "b", "d"]);
 }
 
 /// When the writer's PostgreSQL connection dies inside a group, the group answers 503: its
