@@ -524,6 +524,52 @@ impl<M: diesel::query_builder::Query, A> diesel::query_builder::Query for WithAl
 
 impl<M, A, C> RunQueryDsl<C> for WithAlso<M, A> {}
 
+/// `WITH also1 AS (<a>), also2 AS (<b>), also3 AS (<c>) <main>`: [`WithAlso`] with three more
+/// writes, four in one PostgreSQL statement. The same rules hold: no part may depend on what
+/// another writes (a foreign key checked at the end of the statement sees them all).
+#[derive(Debug, Clone, diesel::query_builder::QueryId)]
+pub struct WithAlsoThree<M, A, B, C> {
+    main: M,
+    a: A,
+    b: B,
+    c: C,
+}
+
+/// See [`WithAlsoThree`]. PostgreSQL only.
+pub fn with_also_three<M, A, B, C>(main: M, a: A, b: B, c: C) -> WithAlsoThree<M, A, B, C> {
+    WithAlsoThree { main, a, b, c }
+}
+
+impl<M, A, B, C> diesel::query_builder::QueryFragment<diesel::pg::Pg> for WithAlsoThree<M, A, B, C>
+where
+    M: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+    A: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+    B: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+    C: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        out.push_sql("WITH also1 AS (");
+        self.a.walk_ast(out.reborrow())?;
+        out.push_sql("), also2 AS (");
+        self.b.walk_ast(out.reborrow())?;
+        out.push_sql("), also3 AS (");
+        self.c.walk_ast(out.reborrow())?;
+        out.push_sql(") ");
+        self.main.walk_ast(out.reborrow())
+    }
+}
+
+impl<M: diesel::query_builder::Query, A, B, C> diesel::query_builder::Query
+    for WithAlsoThree<M, A, B, C>
+{
+    type SqlType = M::SqlType;
+}
+
+impl<M, A, B, C, Conn> RunQueryDsl<Conn> for WithAlsoThree<M, A, B, C> {}
+
 /// A statement written as SQL around its bind parameters, which diesel's statement cache keeps
 /// prepared: diesel never keeps its own `UPDATE`, multi-row `INSERT` or `sql_query` statements,
 /// so on the hot paths those were parsed and planned again on every run. `sql` holds the text

@@ -12,6 +12,7 @@ use super::rules::{self, Outcome, RuleInputs, RuleResult};
 use super::store::{
     self, ApplicationChanges, ApplicationRow, CertificateRow, NewApplication, NewCertificate,
 };
+use crate::audit::store::NewChain;
 use crate::audit::{self, Actor, TimelineEntry};
 use crate::db::{DbConn, TxStart};
 use crate::enterprises::store::EnterpriseRow;
@@ -441,38 +442,52 @@ pub fn create_submitted(
         ],
         ctx.now,
     );
-    let row = store::insert_application(
-        conn,
-        NewApplication {
-            id,
-            number,
-            enterprise_id: enterprise,
-            permit_type: &t.code,
-            mode: t.mode.as_str(),
-            form: form.to_string(),
-            commitment_accepted,
-            status: verdict.status.as_str(),
-            submitted_at: Some(ctx.now),
-            decided_at: verdict.decided().then_some(ctx.now),
-            due_on: verdict.due_on,
-            rule_results: Some(verdict.results_json()?),
-            certificate_id,
-            created_by: created_by.0,
-            created_at: ctx.now,
-            updated_at: ctx.now,
-        },
-        &events,
-    )?;
-    // The certificate last: its serial is taken in `issue`, and held until commit.
-    let (application, certificate) = issue_if_approved(
-        conn,
-        ctx,
-        verdict.status,
-        &row,
-        t,
-        form,
-        &assessment.enterprise,
-    )?;
+    let new = NewApplication {
+        id,
+        number,
+        enterprise_id: enterprise,
+        permit_type: &t.code,
+        mode: t.mode.as_str(),
+        form: form.to_string(),
+        commitment_accepted,
+        status: verdict.status.as_str(),
+        submitted_at: Some(ctx.now),
+        decided_at: verdict.decided().then_some(ctx.now),
+        due_on: verdict.due_on,
+        rule_results: Some(verdict.results_json()?),
+        certificate_id,
+        created_by: created_by.0,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+    };
+    // The certificate last: its serial is taken in `issue`, and held until commit. A new
+    // licence's application linked ahead to it (PostgreSQL) is written with it, in one
+    // statement; otherwise the application is written first.
+    let (application, certificate) = if new.certificate_id.is_some() && !t.kind.continues_licence()
+    {
+        let row = new.as_written();
+        let (linked, cert) = issue(
+            conn,
+            &ctx.as_system(),
+            &row,
+            t,
+            form,
+            &assessment.enterprise,
+            Issuing::WithApplication(new, &events),
+        )?;
+        (linked, Some(cert))
+    } else {
+        let row = store::insert_application(conn, new, &events)?;
+        issue_if_approved(
+            conn,
+            ctx,
+            verdict.status,
+            &row,
+            t,
+            form,
+            &assessment.enterprise,
+        )?
+    };
     Ok(Submitted {
         application,
         certificate,
@@ -530,7 +545,15 @@ pub fn decide(
         let t = load_type(conn, &app.permit_type)?;
         let form = app.form_value()?;
         let enterprise = store::enterprise(conn, EnterpriseId(app.enterprise_id))?;
-        let (row, cert) = issue(conn, ctx, &row, &t, &form, &enterprise)?;
+        let (row, cert) = issue(
+            conn,
+            ctx,
+            &row,
+            &t,
+            &form,
+            &enterprise,
+            Issuing::Certificate,
+        )?;
         Ok((row, Some(cert)))
     } else {
         Ok((row, None))
@@ -600,11 +623,29 @@ fn issue_if_approved(
     enterprise: &EnterpriseRow,
 ) -> Result<(ApplicationRow, Option<CertificateRow>), ApiError> {
     if status == ApplicationStatus::Approved {
-        let (linked, cert) = issue(conn, &ctx.as_system(), app, t, form, enterprise)?;
+        let (linked, cert) = issue(
+            conn,
+            &ctx.as_system(),
+            app,
+            t,
+            form,
+            enterprise,
+            Issuing::Certificate,
+        )?;
         Ok((linked, Some(cert)))
     } else {
         Ok((app.clone(), None))
     }
+}
+
+/// What [`issue`] writes.
+enum Issuing<'a> {
+    /// The certificate: its application is written already.
+    Certificate,
+    /// An instant approval's application, linked ahead to the certificate
+    /// (`store::links_ahead`), with its first audit events, and the certificate, in one
+    /// statement (`store::insert_approval`).
+    WithApplication(NewApplication<'a>, &'a NewChain<3>),
 }
 
 /// Issues the certificate of an approved application and links it; a renewal, change or
@@ -626,6 +667,7 @@ fn issue(
     t: &PermitType,
     form: &Value,
     enterprise: &EnterpriseRow,
+    issuing: Issuing<'_>,
 ) -> Result<(ApplicationRow, CertificateRow), ApiError> {
     let base = if t.kind.continues_licence() {
         let number = form
@@ -708,30 +750,32 @@ fn issue(
         )],
         ctx.now,
     );
-    let cert = store::insert_certificate(
-        conn,
-        &NewCertificate {
-            id: certificate_id,
-            number: &number,
-            permit_type: &licence.code,
-            enterprise_id: app.enterprise_id,
-            application_id: app.id,
-            holder_name: &enterprise.name,
-            holder_credit_code: &enterprise.credit_code,
-            holder_address: &enterprise.address,
-            holder_legal_representative: &enterprise.legal_representative,
-            scope: scope.to_string(),
-            issued_at: ctx.now,
-            valid_from,
-            valid_until,
-            status: domain::CertificateStatus::Active.as_str(),
-            verification_code: &code,
-            signed_payload: &payload,
-            signature: &signature,
-            updated_at: ctx.now,
-        },
-        &event,
-    )?;
+    let new_certificate = NewCertificate {
+        id: certificate_id,
+        number: &number,
+        permit_type: &licence.code,
+        enterprise_id: app.enterprise_id,
+        application_id: app.id,
+        holder_name: &enterprise.name,
+        holder_credit_code: &enterprise.credit_code,
+        holder_address: &enterprise.address,
+        holder_legal_representative: &enterprise.legal_representative,
+        scope: scope.to_string(),
+        issued_at: ctx.now,
+        valid_from,
+        valid_until,
+        status: domain::CertificateStatus::Active.as_str(),
+        verification_code: &code,
+        signed_payload: &payload,
+        signature: &signature,
+        updated_at: ctx.now,
+    };
+    let cert = match issuing {
+        Issuing::Certificate => store::insert_certificate(conn, &new_certificate, &event)?,
+        Issuing::WithApplication(application, events) => {
+            store::insert_approval(conn, application, events, &new_certificate, &event)?
+        }
+    };
     let app = if app.certificate_id == Some(cert.id) {
         app
     } else {

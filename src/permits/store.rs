@@ -12,7 +12,10 @@ use super::domain::{
 };
 use super::rules::{BaseCertificate, FINE_GRACE_DAYS, RuleInputs, TrainingFiling};
 use crate::audit::store::{NewChain, taken_is_conflict};
-use crate::db::{DbConn, constant, on_backend, prepared, prepared_returning, unplanned, with_also};
+use crate::db::{
+    DbConn, constant, on_backend, prepared, prepared_returning, unplanned, with_also,
+    with_also_three,
+};
 use crate::enterprises::domain::EnterpriseStatus;
 use crate::enterprises::store::EnterpriseRow;
 use crate::error::ApiError;
@@ -261,6 +264,60 @@ fn one_row(updated: usize, what: &str, id: i64) -> Result<(), ApiError> {
     } else {
         Err(ApiError::internal(format!("{what} {id} was not updated")))
     }
+}
+
+impl NewApplication<'_> {
+    /// The row as this writes it.
+    pub fn as_written(&self) -> ApplicationRow {
+        ApplicationRow {
+            id: self.id,
+            number: self.number.clone(),
+            enterprise_id: self.enterprise_id,
+            permit_type: self.permit_type.to_owned(),
+            mode: self.mode.to_owned(),
+            form: self.form.clone(),
+            commitment_accepted: self.commitment_accepted,
+            status: self.status.to_owned(),
+            submitted_at: self.submitted_at,
+            decided_at: self.decided_at,
+            due_on: self.due_on,
+            decided_by: None,
+            decision_reason: None,
+            rule_results: self.rule_results.clone(),
+            certificate_id: self.certificate_id,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// An instant approval's application and certificate, each with its first audit events, in one
+/// PostgreSQL statement ([`db::with_also_three`](crate::db::with_also_three)): the application
+/// linked ahead to the certificate ([`links_ahead`]), the certificate naming the application
+/// (checked at the end of the statement, which sees both). Returns the certificate as written.
+pub fn insert_approval<const N: usize>(
+    conn: &mut DbConn,
+    application: NewApplication<'_>,
+    application_events: &NewChain<N>,
+    certificate: &NewCertificate<'_>,
+    certificate_event: &NewChain<1>,
+) -> Result<CertificateRow, ApiError> {
+    let DbConn::Pg(pg) = conn else {
+        return Err(ApiError::internal(
+            "an approval is written in one statement on PostgreSQL only",
+        ));
+    };
+    with_also_three(
+        diesel::insert_into(certificates::table)
+            .values(certificate)
+            .returning(certificates::all_columns),
+        application_events.insert(),
+        certificate_event.insert(),
+        diesel::insert_into(applications::table).values(application),
+    )
+    .get_result(pg)
+    .map_err(taken_is_conflict)
 }
 
 /// Links an application to the certificate issued on it; returns `app` linked. Only
