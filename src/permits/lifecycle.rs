@@ -645,7 +645,7 @@ enum Issuing<'a> {
     /// An instant approval's application, linked ahead to the certificate
     /// (`store::links_ahead`), with its first audit events, and the certificate, in one
     /// statement (`store::insert_approval`).
-    WithApplication(NewApplication<'a>, &'a NewChain<3>),
+    WithApplication(Box<NewApplication<'a>>, &'a NewChain<3>),
 }
 
 /// Issues the certificate of an approved application and links it; a renewal, change or
@@ -773,7 +773,7 @@ fn issue(
     let cert = match issuing {
         Issuing::Certificate => store::insert_certificate(conn, &new_certificate, &event)?,
         Issuing::WithApplication(application, events) => {
-            store::insert_approval(conn, application, events, &new_certificate, &event)?
+            store::insert_approval(conn, *application, events, &new_certificate, &event)?
         }
     };
     let app = if app.certificate_id == Some(cert.id) {
