@@ -473,7 +473,7 @@ pub fn create_submitted(
             t,
             form,
             &assessment.enterprise,
-            Issuing::WithApplication(new, &events),
+            Issuing::WithApplication(Box::new(new), &events),
         )?;
         (linked, Some(cert))
     } else {
