@@ -653,13 +653,12 @@ enum Issuing<'a> {
 /// The holder is `enterprise` as read for the decision.
 ///
 /// Everything that needs no serial is done first; then the serial is taken, and the
-/// certificate is numbered, signed and written once. The serial's row stays locked until
-/// commit (that is what keeps the numbers gap-free), so on PostgreSQL every issuer of the
-/// prefix queues behind the round trips that follow it, which are kept to two: the
-/// certificate with its first audit event in one statement, then `COMMIT` (the application is
-/// linked before; see `store::links_ahead`). Renewals, changes and reissues add the
-/// superseding of the old certificate, and a request with an `Idempotency-Key` its stored
-/// answer.
+/// certificate is numbered, signed and written once, with its first audit event in one
+/// statement (with its application too, for an instant approval on PostgreSQL: `issuing`).
+/// The serial's row stays locked until commit (that is what keeps the numbers gap-free):
+/// other processes' issuers wait for it; this process's write jobs run one after another
+/// anyway (`db::writer`). Renewals, changes and reissues add the superseding of the old
+/// certificate, and a request with an `Idempotency-Key` its stored answer.
 fn issue(
     conn: &mut DbConn,
     ctx: &Ctx<'_>,
