@@ -524,28 +524,26 @@ impl<M: diesel::query_builder::Query, A> diesel::query_builder::Query for WithAl
 
 impl<M, A, C> RunQueryDsl<C> for WithAlso<M, A> {}
 
-/// `WITH also1 AS (<a>), also2 AS (<b>), also3 AS (<c>) <main>`: [`WithAlso`] with three more
-/// writes, four in one PostgreSQL statement. The same rules hold: no part may depend on what
-/// another writes (a foreign key checked at the end of the statement sees them all).
+/// `WITH also1 AS (<a>), also2 AS (<b>) <main>`: [`WithAlso`] with two more writes, three in
+/// one PostgreSQL statement. The same rules hold: no part may depend on what another writes
+/// (a foreign key checked at the end of the statement sees them all).
 #[derive(Debug, Clone, diesel::query_builder::QueryId)]
-pub struct WithAlsoThree<M, A, B, C> {
+pub struct WithAlsoTwo<M, A, B> {
     main: M,
     a: A,
     b: B,
-    c: C,
 }
 
-/// See [`WithAlsoThree`]. PostgreSQL only.
-pub fn with_also_three<M, A, B, C>(main: M, a: A, b: B, c: C) -> WithAlsoThree<M, A, B, C> {
-    WithAlsoThree { main, a, b, c }
+/// See [`WithAlsoTwo`]. PostgreSQL only.
+pub fn with_also_two<M, A, B>(main: M, a: A, b: B) -> WithAlsoTwo<M, A, B> {
+    WithAlsoTwo { main, a, b }
 }
 
-impl<M, A, B, C> diesel::query_builder::QueryFragment<diesel::pg::Pg> for WithAlsoThree<M, A, B, C>
+impl<M, A, B> diesel::query_builder::QueryFragment<diesel::pg::Pg> for WithAlsoTwo<M, A, B>
 where
     M: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
     A: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
     B: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
-    C: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
 {
     fn walk_ast<'b>(
         &'b self,
@@ -555,20 +553,16 @@ where
         self.a.walk_ast(out.reborrow())?;
         out.push_sql("), also2 AS (");
         self.b.walk_ast(out.reborrow())?;
-        out.push_sql("), also3 AS (");
-        self.c.walk_ast(out.reborrow())?;
         out.push_sql(") ");
         self.main.walk_ast(out.reborrow())
     }
 }
 
-impl<M: diesel::query_builder::Query, A, B, C> diesel::query_builder::Query
-    for WithAlsoThree<M, A, B, C>
-{
+impl<M: diesel::query_builder::Query, A, B> diesel::query_builder::Query for WithAlsoTwo<M, A, B> {
     type SqlType = M::SqlType;
 }
 
-impl<M, A, B, C, Conn> RunQueryDsl<Conn> for WithAlsoThree<M, A, B, C> {}
+impl<M, A, B, Conn> RunQueryDsl<Conn> for WithAlsoTwo<M, A, B> {}
 
 /// A statement written as SQL around its bind parameters, which diesel's statement cache keeps
 /// prepared: diesel never keeps its own `UPDATE`, multi-row `INSERT` or `sql_query` statements,

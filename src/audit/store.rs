@@ -27,7 +27,7 @@ pub struct AuditRow {
 
 /// `actor_user_id: None` is written as NULL, not `DEFAULT`: with `DEFAULT` diesel neither keeps
 /// the statement prepared on PostgreSQL nor writes several rows in one statement on SQLite.
-#[derive(Insertable)]
+#[derive(Clone, Insertable)]
 #[diesel(table_name = audit_events, treat_none_as_default_value = false)]
 struct NewEvent {
     aggregate_type: String,
@@ -140,6 +140,16 @@ pub fn new_chain<const N: usize>(
         events,
         at,
     ))
+}
+
+impl NewChain<3> {
+    /// These three events and then `then`'s, to be written in one insert (their ids in that
+    /// order), for a statement that writes both aggregates.
+    pub fn followed_by(&self, then: &NewChain<1>) -> NewChain<4> {
+        let [a, b, c] = &self.0;
+        let [d] = &then.0;
+        NewChain([a.clone(), b.clone(), c.clone(), d.clone()])
+    }
 }
 
 impl<const N: usize> NewChain<N> {

@@ -463,7 +463,9 @@ pub fn create_submitted(
     // The certificate last: its serial is taken in `issue`, and held until commit. A new
     // licence's application linked ahead to it (PostgreSQL) is written with it, in one
     // statement; otherwise the application is written first.
-    let (application, certificate) = if new.certificate_id.is_some() && !t.kind.continues_licence()
+    let (application, certificate) = if verdict.status == ApplicationStatus::Approved
+        && new.certificate_id.is_some()
+        && !t.kind.continues_licence()
     {
         let row = new.as_written();
         let (linked, cert) = issue(
@@ -642,9 +644,10 @@ fn issue_if_approved(
 enum Issuing<'a> {
     /// The certificate: its application is written already.
     Certificate,
-    /// An instant approval's application, linked ahead to the certificate
-    /// (`store::links_ahead`), with its first audit events, and the certificate, in one
-    /// statement (`store::insert_approval`).
+    /// A new licence's instant approval (`create_submitted`, PostgreSQL): its application,
+    /// not written yet and linked ahead to the certificate (`store::links_ahead`), with its
+    /// first audit events, written with the certificate in one statement
+    /// (`store::insert_approval`).
     WithApplication(Box<NewApplication<'a>>, &'a NewChain<3>),
 }
 
@@ -652,9 +655,10 @@ enum Issuing<'a> {
 /// reissue takes the permit type and scope of the certificate it continues and supersedes it.
 /// The holder is `enterprise` as read for the decision.
 ///
-/// Everything that needs no serial is done first; then the serial is taken, and the
-/// certificate is numbered, signed and written once, with its first audit event in one
-/// statement (with its application too, for an instant approval on PostgreSQL: `issuing`).
+/// What the certificate needs besides its serial is read and drawn first; then the serial is
+/// taken, and the certificate is numbered, signed and written once, with its first audit event
+/// in one statement (with its application too, for a new licence's instant approval on
+/// PostgreSQL: [`Issuing::WithApplication`]).
 /// The serial's row stays locked until commit (that is what keeps the numbers gap-free):
 /// other processes' issuers wait for it; this process's write jobs run one after another
 /// anyway (`db::writer`). Renewals, changes and reissues add the superseding of the old
@@ -708,8 +712,9 @@ fn issue(
     .ok_or_else(|| ApiError::internal("no validity for this permit type"))?;
     let code = certificates::verification_code(&mut rand::thread_rng());
     // Where the application's link may wait for its certificate (`links_ahead`, PostgreSQL),
-    // it is written before the serial is taken; `create_submitted` wrote a new application
-    // linked already. On SQLite the link follows the certificate.
+    // it is written before the serial is taken, unless `create_submitted` has the application
+    // linked already (written here with the certificate, or before). On SQLite the link
+    // follows the certificate.
     let (certificate_id, app) = match app.certificate_id {
         Some(id) => (id, app.clone()),
         None => {
@@ -771,9 +776,12 @@ fn issue(
     };
     let cert = match issuing {
         Issuing::Certificate => store::insert_certificate(conn, &new_certificate, &event)?,
-        Issuing::WithApplication(application, events) => {
-            store::insert_approval(conn, *application, events, &new_certificate, &event)?
-        }
+        Issuing::WithApplication(application, events) => store::insert_approval(
+            conn,
+            *application,
+            &new_certificate,
+            &events.followed_by(&event),
+        )?,
     };
     let app = if app.certificate_id == Some(cert.id) {
         app

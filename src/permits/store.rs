@@ -13,8 +13,7 @@ use super::domain::{
 use super::rules::{BaseCertificate, FINE_GRACE_DAYS, RuleInputs, TrainingFiling};
 use crate::audit::store::{NewChain, taken_is_conflict};
 use crate::db::{
-    DbConn, constant, on_backend, prepared, prepared_returning, unplanned, with_also,
-    with_also_three,
+    DbConn, constant, on_backend, prepared, prepared_returning, unplanned, with_also, with_also_two,
 };
 use crate::enterprises::domain::EnterpriseStatus;
 use crate::enterprises::store::EnterpriseRow;
@@ -292,28 +291,27 @@ impl NewApplication<'_> {
     }
 }
 
-/// An instant approval's application and certificate, each with its first audit events, in one
-/// PostgreSQL statement ([`db::with_also_three`](crate::db::with_also_three)): the application
-/// linked ahead to the certificate ([`links_ahead`]), the certificate naming the application
-/// (checked at the end of the statement, which sees both). Returns the certificate as written.
-pub fn insert_approval<const N: usize>(
+/// A new licence's instant approval: the application and the certificate, with their first
+/// audit events (the application's, then the certificate's, in one insert), in one PostgreSQL
+/// statement ([`db::with_also_two`](crate::db::with_also_two)). The application is linked ahead
+/// to the certificate ([`links_ahead`]); the certificate's own foreign key to the application
+/// is checked at the end of the statement, which sees both. Returns the certificate as written.
+pub fn insert_approval(
     conn: &mut DbConn,
     application: NewApplication<'_>,
-    application_events: &NewChain<N>,
     certificate: &NewCertificate<'_>,
-    certificate_event: &NewChain<1>,
+    events: &NewChain<4>,
 ) -> Result<CertificateRow, ApiError> {
     let DbConn::Pg(pg) = conn else {
         return Err(ApiError::internal(
             "an approval is written in one statement on PostgreSQL only",
         ));
     };
-    with_also_three(
+    with_also_two(
         diesel::insert_into(certificates::table)
             .values(certificate)
             .returning(certificates::all_columns),
-        application_events.insert(),
-        certificate_event.insert(),
+        events.insert(),
         diesel::insert_into(applications::table).values(application),
     )
     .get_result(pg)

@@ -1236,8 +1236,13 @@ async fn approvals_are_stored_as_answered_with_application_and_certificate_linke
         assert_eq!(answered["certificate_id"], cert_id, "{answered}");
         let stored = get_json(&app, &format!("/api/v1/applications/{id}"), Some(token)).await;
         assert_eq!(stored["number"], format!("QDYJ-2026-{id:06}"));
-        assert_eq!(stored["number"], answered["number"]);
         assert_eq!(stored["certificate_id"], cert_id);
+        // Every field as answered (the instant approval's answer is made without reading back).
+        for (field, value) in answered.as_object().unwrap() {
+            if !matches!(field.as_str(), "certificate" | "timeline") {
+                assert_eq!(&stored[field], value, "{field}");
+            }
+        }
         let cert = get_json(
             &app,
             &format!("/api/v1/certificates/{cert_id}"),
@@ -1260,6 +1265,28 @@ async fn approvals_are_stored_as_answered_with_application_and_certificate_linke
         assert_eq!(events[0]["action"], "issued");
         assert_eq!(events[0]["payload"]["number"], cert["number"]);
         assert_eq!(events[0]["payload"]["application_id"], id);
+        // The audit trail in the order things happened: the decision before the certificate.
+        let decided = app
+            .state
+            .db
+            .run(move |conn| {
+                use anjian::schema::audit_events as ae;
+                let id_of = |conn: &mut anjian::db::DbConn, kind: &str, of: i64, action: &str| {
+                    ae::table
+                        .filter(ae::aggregate_type.eq(kind.to_owned()))
+                        .filter(ae::aggregate_id.eq(of.to_string()))
+                        .filter(ae::action.eq(action.to_owned()))
+                        .select(ae::id)
+                        .get_result::<i64>(conn)
+                };
+                Ok((
+                    id_of(conn, "application", id, "approved")?,
+                    id_of(conn, "certificate", cert_id, "issued")?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert!(decided.0 < decided.1, "{decided:?}");
     }
 
     let (status, draft) = apply(
