@@ -486,11 +486,13 @@ impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for 
     }
 }
 
-/// `WITH also AS (<also>) <main>`: two writes in one PostgreSQL statement, one round trip.
+/// `WITH also AS (<also>) <main>`: several writes in one PostgreSQL statement, one round trip.
 /// PostgreSQL runs a data-modifying `WITH` part to completion whether or not the main statement
-/// reads it, and both see the same snapshot, so `also` must not depend on what `main` writes
-/// (nor the reverse). `main` gives the statement its result. Kept prepared like its two parts:
-/// both are diesel statements, and the bind numbers run on from `also` into `main`.
+/// reads it, and all parts see the same snapshot, so no part may depend on what another writes
+/// (a foreign key checked at the end of the statement sees them all). `main` gives the
+/// statement its result. Kept prepared like its parts: all are diesel statements, and the bind
+/// numbers run on from one part into the next. `also` is one part ([`with_also`]) or two
+/// ([`with_also_two`], written `also1` and `also2`).
 #[derive(Debug, Clone, diesel::query_builder::QueryId)]
 pub struct WithAlso<M, A> {
     main: M,
@@ -498,22 +500,78 @@ pub struct WithAlso<M, A> {
 }
 
 /// See [`WithAlso`]. PostgreSQL only: SQLite accepts no write inside `WITH`.
-pub fn with_also<M, A>(main: M, also: A) -> WithAlso<M, A> {
-    WithAlso { main, also }
+pub fn with_also<M, A>(main: M, also: A) -> WithAlso<M, (A,)> {
+    WithAlso {
+        main,
+        also: (also,),
+    }
+}
+
+/// [`with_also`] with two parts, `a` before `b`.
+pub fn with_also_two<M, A, B>(main: M, a: A, b: B) -> WithAlso<M, (A, B)> {
+    WithAlso { main, also: (a, b) }
+}
+
+/// The `WITH` parts of a [`WithAlso`], each written as `name AS (<part>)`.
+pub trait AlsoParts {
+    fn walk_parts<'b>(
+        &'b self,
+        out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()>;
+}
+
+type PgFragment<'b> = dyn diesel::query_builder::QueryFragment<diesel::pg::Pg> + 'b;
+
+fn walk_named<'b>(
+    parts: &[(&str, &'b PgFragment<'b>)],
+    mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+) -> QueryResult<()> {
+    for (i, (name, part)) in parts.iter().enumerate() {
+        out.push_sql(if i == 0 { "WITH " } else { ", " });
+        out.push_sql(name);
+        out.push_sql(" AS (");
+        part.walk_ast(out.reborrow())?;
+        out.push_sql(")");
+    }
+    out.push_sql(" ");
+    Ok(())
+}
+
+impl<A> AlsoParts for (A,)
+where
+    A: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+{
+    fn walk_parts<'b>(
+        &'b self,
+        out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        walk_named(&[("also", &self.0)], out)
+    }
+}
+
+impl<A, B> AlsoParts for (A, B)
+where
+    A: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+    B: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+{
+    fn walk_parts<'b>(
+        &'b self,
+        out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        walk_named(&[("also1", &self.0), ("also2", &self.1)], out)
+    }
 }
 
 impl<M, A> diesel::query_builder::QueryFragment<diesel::pg::Pg> for WithAlso<M, A>
 where
     M: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
-    A: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+    A: AlsoParts,
 {
     fn walk_ast<'b>(
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
     ) -> QueryResult<()> {
-        out.push_sql("WITH also AS (");
-        self.also.walk_ast(out.reborrow())?;
-        out.push_sql(") ");
+        self.also.walk_parts(out.reborrow())?;
         self.main.walk_ast(out.reborrow())
     }
 }
@@ -523,46 +581,6 @@ impl<M: diesel::query_builder::Query, A> diesel::query_builder::Query for WithAl
 }
 
 impl<M, A, C> RunQueryDsl<C> for WithAlso<M, A> {}
-
-/// `WITH also1 AS (<a>), also2 AS (<b>) <main>`: [`WithAlso`] with two more writes, three in
-/// one PostgreSQL statement. The same rules hold: no part may depend on what another writes
-/// (a foreign key checked at the end of the statement sees them all).
-#[derive(Debug, Clone, diesel::query_builder::QueryId)]
-pub struct WithAlsoTwo<M, A, B> {
-    main: M,
-    a: A,
-    b: B,
-}
-
-/// See [`WithAlsoTwo`]. PostgreSQL only.
-pub fn with_also_two<M, A, B>(main: M, a: A, b: B) -> WithAlsoTwo<M, A, B> {
-    WithAlsoTwo { main, a, b }
-}
-
-impl<M, A, B> diesel::query_builder::QueryFragment<diesel::pg::Pg> for WithAlsoTwo<M, A, B>
-where
-    M: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
-    A: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
-    B: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
-{
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
-    ) -> QueryResult<()> {
-        out.push_sql("WITH also1 AS (");
-        self.a.walk_ast(out.reborrow())?;
-        out.push_sql("), also2 AS (");
-        self.b.walk_ast(out.reborrow())?;
-        out.push_sql(") ");
-        self.main.walk_ast(out.reborrow())
-    }
-}
-
-impl<M: diesel::query_builder::Query, A, B> diesel::query_builder::Query for WithAlsoTwo<M, A, B> {
-    type SqlType = M::SqlType;
-}
-
-impl<M, A, B, Conn> RunQueryDsl<Conn> for WithAlsoTwo<M, A, B> {}
 
 /// A statement written as SQL around its bind parameters, which diesel's statement cache keeps
 /// prepared: diesel never keeps its own `UPDATE`, multi-row `INSERT` or `sql_query` statements,

@@ -1521,31 +1521,69 @@ async fn a_lock_refused_as_a_job_starts_answers_503_and_the_writer_goes_on() {
 }
 
 /// A write job that panics is rolled back to its savepoint and answers 500; its advisory lock
-/// goes with it, and the writer goes on.
+/// goes with the savepoint, at once, not with the group's commit: the next job of the same
+/// group sees another connection take that lock while the group is still open. The writer
+/// goes on.
 #[tokio::test]
 async fn a_write_job_that_panics_answers_500_and_releases_its_lock() {
     let Some(app) = TestApp::spawn_on_postgres().await else {
         return;
     };
     let key = 0x7e57_0003;
-    let panicked = locked_job(&app, key, |_| -> Result<(), _> { panic!("a bug") })
+    // Keeps the writer busy while the two jobs queue behind it, in this order.
+    let holder = {
+        let db = app.state.db.clone();
+        tokio::spawn(async move {
+            db.write(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                Ok(())
+            })
+            .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let panicking = {
+        let db = app.state.db.clone();
+        tokio::spawn(async move {
+            db.read_then_write(
+                move |_| Ok(((), anjian::db::TxStart { lock: Some(key) })),
+                |_, ()| -> Result<(), _> { panic!("a bug") },
+            )
+            .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let pool = app.state.db.pool().clone();
+    let free_meanwhile = app
+        .state
+        .db
+        .write(move |_| {
+            // Another connection, while this group's transaction is still open.
+            let taken = std::thread::spawn(move || {
+                use diesel::connection::SimpleConnection;
+                let mut other = pool.get().unwrap();
+                other.batch_execute("SET lock_timeout = '500ms'").unwrap();
+                let taken =
+                    anjian::db::write_tx(&mut other, |conn| Ok(anjian::db::lock_key(conn, key)?));
+                other.batch_execute("RESET lock_timeout").unwrap();
+                taken
+            })
+            .join()
+            .unwrap();
+            Ok(taken.is_ok())
+        })
         .await
-        .unwrap_err();
+        .unwrap();
+    holder.await.unwrap().unwrap();
+    let panicked = panicking.await.unwrap().unwrap_err();
     assert!(
         matches!(panicked, anjian::error::ApiError::Internal(_)),
         "{panicked:?}"
     );
-    let pool = app.state.db.pool().clone();
-    tokio::task::spawn_blocking(move || {
-        use diesel::connection::SimpleConnection;
-        let mut other = pool.get().unwrap();
-        other.batch_execute("SET lock_timeout = '2s'").unwrap();
-        anjian::db::write_tx(&mut other, |conn| Ok(anjian::db::lock_key(conn, key)?))
-            .expect("the panicked job's lock is free");
-        other.batch_execute("RESET lock_timeout").unwrap();
-    })
-    .await
-    .unwrap();
+    assert!(
+        free_meanwhile,
+        "the panicked job's lock was held by its group"
+    );
     assert_eq!(locked_job(&app, key, |_| Ok("ran")).await.unwrap(), "ran");
 }
 
