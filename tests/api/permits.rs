@@ -1464,6 +1464,56 @@ async fn the_rule_inputs_keep_their_plan_on_postgresql() {
 }
 
 /// One number read back with `sql_query`.
+/// On PostgreSQL the writer keeps an approval's writes prepared on its connection: the
+/// application with the certificate (one `WITH` statement) and the serial are each prepared
+/// once, and run again for the next approval, not parsed and planned every time.
+#[tokio::test]
+async fn an_approvals_writes_stay_prepared_on_the_writer() {
+    let Some(app) = TestApp::spawn_on_postgres().await else {
+        return;
+    };
+    licensed(&app, "prep1").await;
+    licensed(&app, "prep2").await;
+    #[derive(QueryableByName)]
+    struct Prepared {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement: String,
+    }
+    let prepared: Vec<String> = app
+        .state
+        .db
+        .write(|conn| {
+            Ok(
+                diesel::sql_query("SELECT statement FROM pg_prepared_statements")
+                    .load::<Prepared>(conn)?
+                    .into_iter()
+                    .map(|p| p.statement)
+                    .collect(),
+            )
+        })
+        .await
+        .unwrap();
+    let count = |starts: &str, has: &str| {
+        prepared
+            .iter()
+            .filter(|s| s.starts_with(starts) && s.contains(has))
+            .count()
+    };
+    assert_eq!(
+        count(
+            "WITH also1 AS (INSERT INTO \"audit_events\"",
+            "INSERT INTO \"certificates\""
+        ),
+        1,
+        "{prepared:#?}"
+    );
+    assert_eq!(
+        count("UPDATE number_sequences", "RETURNING last"),
+        1,
+        "{prepared:#?}"
+    );
+}
+
 /// Runs `write` as a write job that takes advisory lock `key` as it starts.
 async fn locked_job<T: Send + 'static>(
     app: &TestApp,
