@@ -1,7 +1,7 @@
 //! Errors, layer by layer.
 //!
 //! - Pure domain code returns its own small error types (`thiserror`), or collects
-//!   [`FieldError`]s through a [`Validator`] when it checks input.
+//!   [`FieldError`]s through a [`Validator`] (`validate.rs`, no HTTP) into an [`Invalid`].
 //! - Store functions return `ApiError` directly: they run inside a use case's transaction, and
 //!   the few outcomes a caller must tell apart (a unique violation, a lost compare-and-set) are
 //!   turned into `Conflict`/`InvalidTransition` where they happen.
@@ -17,23 +17,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// One bad field of a request: `field` is a JSON path such as `form.premises_area_m2`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub code: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            code: code.to_owned(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::validate::{FieldError, Invalid, Validator};
 
 /// The problem document (RFC 9457) every error answers with.
 #[derive(Debug, Serialize, ToSchema)]
@@ -258,68 +242,8 @@ impl From<diesel::result::Error> for ApiError {
     }
 }
 
-/// Collects field errors so that one response names every bad field.
-#[derive(Debug, Default)]
-pub struct Validator {
-    errors: Vec<FieldError>,
-}
-
-impl Validator {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn add(&mut self, field: impl Into<String>, code: &str, message: impl Into<String>) {
-        self.errors.push(FieldError::new(field, code, message));
-    }
-
-    /// Keeps the value of a successful parse, records the error of a failed one.
-    pub fn check<T, E: fmt::Display>(
-        &mut self,
-        field: &str,
-        code: &str,
-        result: Result<T, E>,
-    ) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(err) => {
-                self.add(field, code, err.to_string());
-                None
-            }
-        }
-    }
-
-    /// Checks a text field's length in characters after trimming, returning the trimmed text.
-    pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> Option<String> {
-        let trimmed = value.trim();
-        let len = trimmed.chars().count();
-        if len < min || len > max {
-            let message = if min > 0 && len == 0 {
-                "must not be empty".to_owned()
-            } else {
-                format!("must be {min} to {max} characters")
-            };
-            self.add(field, "invalid_length", message);
-            None
-        } else {
-            Some(trimmed.to_owned())
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.errors.is_empty()
-    }
-
-    /// How many field errors have been recorded so far.
-    pub fn len(&self) -> usize {
-        self.errors.len()
-    }
-
-    pub fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(self.errors))
-        }
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        Self::Validation(invalid.0)
     }
 }

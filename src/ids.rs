@@ -35,3 +35,6 @@ id_type!(
     PenaltyId,
     OrderId
 );
+id_type!(ApplicationId, CertificateId);
+id_type!(ReportId, MessageId, RewardId, RuleId, SituationId);
+id_type!(NegativeListId, ViolationId);

@@ -4,9 +4,11 @@
 //! beside one folder per capability (`users`, `enterprises`, `reference`, …), each with the same
 //! files: `domain` (pure rules), `store` (diesel), `handlers` (HTTP). See `docs/ARCHITECTURE.md`.
 
+pub mod actor;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod canonical;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -26,4 +28,6 @@ pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod text_enum;
 pub mod users;
+pub mod validate;

@@ -15,34 +15,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::auth::Role;
-use crate::ids::UserId;
+pub use crate::actor::Actor;
+use crate::canonical::SortedValue;
+pub use crate::canonical::canonical_json;
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// Who did it: a user with a role, the anonymous public, or the system (rules, the clock).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub user_id: Option<UserId>,
-    pub role: &'static str,
-}
-
-impl Actor {
-    pub fn user(id: UserId, role: Role) -> Self {
-        Self {
-            user_id: Some(id),
-            role: role.as_str(),
-        }
-    }
-    pub const PUBLIC: Actor = Actor {
-        user_id: None,
-        role: "public",
-    };
-    pub const SYSTEM: Actor = Actor {
-        user_id: None,
-        role: "system",
-    };
-}
 
 /// The fields an event's hash covers.
 #[derive(Debug, Clone)]
@@ -77,39 +54,6 @@ impl<'a> EventFields<'a> {
             actor_role: actor.role,
             payload,
             at,
-        }
-    }
-}
-
-/// JSON with object keys sorted at every level and no insignificant white space.
-#[expect(
-    clippy::expect_used,
-    reason = "serde_json fails only on a map key that is not a string or a failing Serialize; a Value has neither"
-)]
-pub fn canonical_json(value: &Value) -> String {
-    serde_json::to_string(&SortedValue(value)).expect("a JSON value always serializes")
-}
-
-/// A `Value` written as [`canonical_json`] writes it, borrowed rather than copied. serde_json's
-/// default map keeps its keys sorted already; sorting the entries again keeps the output
-/// canonical if a dependency ever turns on insertion order.
-struct SortedValue<'a>(&'a Value);
-
-impl Serialize for SortedValue<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        match self.0 {
-            Value::Object(map) => {
-                let mut entries: Vec<_> = map.iter().collect();
-                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-                let mut out = serializer.serialize_map(Some(entries.len()))?;
-                for (key, value) in entries {
-                    out.serialize_entry(key, &SortedValue(value))?;
-                }
-                out.end()
-            }
-            Value::Array(items) => serializer.collect_seq(items.iter().map(SortedValue)),
-            other => other.serialize(serializer),
         }
     }
 }

@@ -13,50 +13,13 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-use crate::audit::Actor;
+pub use crate::actor::{Actor, Role};
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::ids::{EnterpriseId, UserId};
 use crate::state::AppState;
 use crate::users::store::{self as user_store, Account};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Reviewer,
-    Inspector,
-    Enterprise,
-}
-
-impl Role {
-    pub const ALL: [Role; 4] = [
-        Role::Admin,
-        Role::Reviewer,
-        Role::Inspector,
-        Role::Enterprise,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Reviewer => "reviewer",
-            Self::Inspector => "inspector",
-            Self::Enterprise => "enterprise",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
-    pub fn is_staff(self) -> bool {
-        !matches!(self, Self::Enterprise)
-    }
-}
 
 /// The signed-in user, as the database knows it now (not as the token remembers it).
 #[derive(Debug, Clone)]

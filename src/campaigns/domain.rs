@@ -6,31 +6,11 @@ use std::collections::BTreeSet;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
+
+use crate::text_enum;
 use utoipa::ToSchema;
 
-use crate::error::Validator;
-
-/// Stored text ↔ enum, exhaustively, for the enumerations of this capability.
-macro_rules! text_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vdoc])* $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
+use crate::validate::Validator;
 
 text_enum!(
     /// `planned` before `starts_on`, `active` until `ends_on`, then `closed` (or closed early).
@@ -346,7 +326,7 @@ pub fn rectification_rate(verified: i64, found: i64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ApiError;
+    use crate::validate::Invalid;
     use proptest::prelude::*;
 
     fn d(s: &str) -> NaiveDate {
@@ -365,7 +345,7 @@ mod tests {
 
     fn errors(v: Validator) -> Vec<String> {
         match v.finish() {
-            Err(ApiError::Validation(e)) => e.into_iter().map(|e| e.field).collect(),
+            Err(Invalid(e)) => e.into_iter().map(|e| e.field).collect(),
             _ => Vec::new(),
         }
     }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::credit_code::CreditCode;
-use crate::error::Validator;
+use crate::validate::Validator;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -129,7 +129,7 @@ pub fn validate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ApiError;
+    use crate::validate::Invalid;
 
     struct Codes;
     impl ReferenceCodes for Codes {
@@ -171,7 +171,7 @@ mod tests {
         bad.name = " ".into();
         let mut v = Validator::new();
         assert!(validate(&bad, &Codes, "[4].", &mut v).is_none());
-        let Err(ApiError::Validation(errors)) = v.finish() else {
+        let Err(Invalid(errors)) = v.finish() else {
             panic!("expected errors")
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();

@@ -135,7 +135,7 @@ pub fn check_filter_codes(
     if district.is_some() && !district_known {
         v.add("district", "unknown_code", "is not a district code");
     }
-    v.finish()
+    Ok(v.finish()?)
 }
 
 fn credit_code_taken(e: diesel::result::Error) -> ApiError {

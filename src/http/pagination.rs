@@ -73,6 +73,24 @@ impl<T> Page<T> {
         }
     }
 
+    /// The page of `rows` (fetched with [`PageRequest::fetch`]), each turned into its view.
+    pub fn of<R, E>(
+        rows: Vec<R>,
+        page: PageRequest,
+        id_of: impl Fn(&R) -> i64,
+        view: impl FnMut(R) -> Result<T, E>,
+    ) -> Result<Self, E> {
+        Page::from_rows(rows, page, id_of).try_map(view)
+    }
+
+    /// Each item turned into another, the first failure failing the page.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<Result<_, _>>()?,
+            next_cursor: self.next_cursor,
+        })
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),

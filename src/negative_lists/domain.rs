@@ -5,35 +5,12 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+
+use crate::text_enum;
 use utoipa::ToSchema;
 
 use super::resident_id::is_resident_id;
-use crate::error::Validator;
-
-macro_rules! text_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($(#[$vdoc])* $variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-
-            pub fn parse(s: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s)
-            }
-        }
-    };
-}
+use crate::validate::Validator;
 
 text_enum!(
     /// The three classic kinds of violation (三违), and `other`.
@@ -321,7 +298,7 @@ fn round4(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ApiError;
+    use crate::validate::Invalid;
     use proptest::prelude::*;
 
     fn at(day: i64) -> NaiveDateTime {
@@ -374,7 +351,7 @@ mod tests {
             &mut v,
         );
         assert_eq!(items.len(), 4);
-        let Err(ApiError::Validation(errors)) = v.finish() else {
+        let Err(Invalid(errors)) = v.finish() else {
             panic!("expected errors")
         };
         let named: Vec<(&str, &str)> = errors

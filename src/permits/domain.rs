@@ -3,32 +3,13 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+use crate::text_enum;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::cas::CasNumber;
-use crate::error::Validator;
-
-macro_rules! text_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
+use crate::validate::Validator;
 
 text_enum! {
     /// How an application of a type is decided.
@@ -495,14 +476,13 @@ pub const MIN_REASON_CHARS: usize = 10;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ApiError;
+    use crate::validate::Invalid;
     use serde_json::json;
 
     fn errors(v: Validator) -> Vec<(String, String)> {
         match v.finish() {
             Ok(()) => vec![],
-            Err(ApiError::Validation(e)) => e.into_iter().map(|e| (e.field, e.code)).collect(),
-            Err(other) => panic!("{other:?}"),
+            Err(Invalid(e)) => e.into_iter().map(|e| (e.field, e.code)).collect(),
         }
     }
 

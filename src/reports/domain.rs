@@ -4,49 +4,11 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+use crate::text_enum;
 use utoipa::ToSchema;
 
-macro_rules! id_type {
-    ($($name:ident),* $(,)?) => {$(
-        #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-            ToSchema,
-        )]
-        #[serde(transparent)]
-        #[schema(value_type = i64)]
-        pub struct $name(pub i64);
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-    )*};
-}
-
-id_type!(ReportId, RewardId, RuleId);
-
-/// An enumeration stored as text: explicit, exhaustive mapping both ways.
-macro_rules! text_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vdoc])* $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
+pub use crate::ids::{ReportId, RewardId, RuleId};
 
 text_enum!(
     /// What a report is about (SPEC 5.1).
@@ -1085,7 +1047,7 @@ mod tests {
             ..Default::default()
         };
         assert!(check_rule(RuleKind::FineShare, &f, "[2].", &mut v).is_none());
-        let Err(crate::error::ApiError::Validation(e)) = v.finish() else {
+        let Err(crate::validate::Invalid(e)) = v.finish() else {
             panic!()
         };
         assert_eq!(e[0].field, "[2].floor_fen");

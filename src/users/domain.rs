@@ -1,6 +1,6 @@
 //! The rules of accounts, free of I/O.
 
-use crate::auth::Role;
+use crate::actor::Role;
 
 /// A username: 3 to 64 characters of lower-case letters, digits, `.`, `_` and `-`, starting with
 /// a letter or digit. Stored lower-cased, so logins are case-insensitive.
