@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::ids::UserId;
+use crate::ids::{EnterpriseId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -63,4 +63,62 @@ impl Actor {
         user_id: None,
         role: "system",
     };
+}
+
+/// Whose records a caller may read: staff every enterprise's, an enterprise user only its own.
+/// Another enterprise's record is answered as if it did not exist (404, never 403).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Staff: every enterprise.
+    All,
+    /// An enterprise user: this enterprise only.
+    Enterprise(EnterpriseId),
+    /// An enterprise account not linked to an enterprise: nothing.
+    Nothing,
+}
+
+impl Scope {
+    /// `Some(id)` when reads are limited to one enterprise (a list's filter).
+    pub fn enterprise(self) -> Option<EnterpriseId> {
+        match self {
+            Self::Enterprise(id) => Some(id),
+            Self::All | Self::Nothing => None,
+        }
+    }
+
+    pub fn sees(self, enterprise: EnterpriseId) -> bool {
+        match self {
+            Self::All => true,
+            Self::Enterprise(own) => own == enterprise,
+            Self::Nothing => false,
+        }
+    }
+
+    /// The record if there is one and this caller may see it; `None` otherwise, which the caller
+    /// answers as "no such record".
+    pub fn visible<T>(
+        self,
+        record: Option<T>,
+        enterprise_of: impl Fn(&T) -> EnterpriseId,
+    ) -> Option<T> {
+        record.filter(|r| self.sees(enterprise_of(r)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_enterprise_sees_only_its_own_records_and_staff_see_all() {
+        let mine = EnterpriseId(1);
+        let theirs = EnterpriseId(2);
+        let own = Scope::Enterprise(mine);
+        assert_eq!(own.visible(Some(mine), |e| *e), Some(mine));
+        assert_eq!(own.visible(Some(theirs), |e| *e), None);
+        assert_eq!(Scope::All.visible(Some(theirs), |e| *e), Some(theirs));
+        assert_eq!(Scope::Nothing.visible(Some(mine), |e| *e), None);
+        assert_eq!(own.enterprise(), Some(mine));
+        assert_eq!(Scope::All.enterprise(), None);
+    }
 }

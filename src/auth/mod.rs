@@ -14,7 +14,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-pub use crate::actor::{Actor, Role};
+pub use crate::actor::{Actor, Role, Scope};
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::ids::{EnterpriseId, UserId};
@@ -42,6 +42,15 @@ impl CurrentUser {
             self.enterprise_id
         } else {
             None
+        }
+    }
+
+    /// Whose records the caller may read (`Scope::visible` answers another's as absent).
+    pub fn scope(&self) -> Scope {
+        match (self.role, self.enterprise_id) {
+            (Role::Enterprise, Some(id)) => Scope::Enterprise(id),
+            (Role::Enterprise, None) => Scope::Nothing,
+            _ => Scope::All,
         }
     }
 
