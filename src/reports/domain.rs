@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::text_enum;
+use crate::validate::Validator;
 use utoipa::ToSchema;
 
 pub use crate::ids::{ReportId, RewardId, RuleId};
@@ -192,7 +193,8 @@ impl Receipt {
 // ---------------------------------------------------------------------------------------------
 // Handling
 
-/// The states from which `action` may move a report, and the state it moves it to.
+/// The states from which `action` may move a report, and the state it moves it to (for
+/// `Conclude`, the target is the outcome's: [`Outcome::status`]).
 pub fn transition(action: Action) -> (&'static [ReportStatus], Option<ReportStatus>) {
     use ReportStatus::*;
     match action {
@@ -226,11 +228,55 @@ pub fn may(action: Action, from: ReportStatus) -> bool {
     transition(action).0.contains(&from)
 }
 
+/// What may happen to a reward: `decided → claimed → paid`, or `decided → lapsed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RewardAction {
+    /// The reporter names the payee, within the claim period.
+    Claim,
+    /// An administrator records the payment of a claimed reward.
+    Pay,
+    /// The claim period ended unclaimed (the system writes it down).
+    Lapse,
+}
+
+impl RewardAction {
+    /// The state the action starts from and the one it leads to.
+    pub fn transition(self) -> (RewardStatus, RewardStatus) {
+        use RewardStatus::*;
+        match self {
+            Self::Claim => (Decided, Claimed),
+            Self::Pay => (Claimed, Paid),
+            Self::Lapse => (Decided, Lapsed),
+        }
+    }
+
+    /// Whether the action may be taken on a reward stored as `from`.
+    pub fn may(self, from: RewardStatus) -> bool {
+        self.transition().0 == from
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rewards
 
 /// Basis points: 10,000 = 100%.
 pub const BP: i64 = 10_000;
+
+/// The employee's uplift (SPEC 5.3): an employee reporting its own employer gets 20 % more,
+/// unless the category's rule names another rate.
+pub const DEFAULT_UPLIFT_BP: i32 = 2_000;
+
+/// A rule's employee uplift from the rate sent (a fraction, 0 to 1): the default when none is
+/// sent, `None` when the rate is out of range.
+pub fn uplift_bp(rate: Option<f64>) -> Option<i32> {
+    match rate {
+        None => Some(DEFAULT_UPLIFT_BP),
+        Some(r) if r.is_finite() && (0.0..=1.0).contains(&r) => {
+            Some((r * BP as f64).round() as i32)
+        }
+        Some(_) => None,
+    }
+}
 
 /// One amount rule: a category default or a reward situation's own.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -484,7 +530,7 @@ fn email_ok(s: &str) -> bool {
 }
 
 /// Checks the contact fields under `prefix` (`reporter.`), trimming them and dropping empty ones.
-pub fn check_contact(c: &Contact, prefix: &str, v: &mut crate::error::Validator) -> Contact {
+pub fn check_contact(c: &Contact, prefix: &str, v: &mut Validator) -> Contact {
     let field = |n: &str| format!("{prefix}{n}");
     let clean = |s: &Option<String>| {
         s.as_deref()
@@ -522,7 +568,7 @@ pub fn check_contact(c: &Contact, prefix: &str, v: &mut crate::error::Validator)
 }
 
 /// Checks a claim's payee (every field required).
-pub fn check_payee(p: &Payee, v: &mut crate::error::Validator) -> Payee {
+pub fn check_payee(p: &Payee, v: &mut Validator) -> Payee {
     let name = v.text("payee.name", &p.name, 1, 100).unwrap_or_default();
     if !phone_ok(p.phone.trim()) {
         v.add("payee.phone", "invalid", "is not a phone number");
@@ -560,7 +606,7 @@ pub fn check_rule(
     kind: RuleKind,
     f: &RuleFigures,
     prefix: &str,
-    v: &mut crate::error::Validator,
+    v: &mut Validator,
 ) -> Option<AmountRule> {
     let field = |n: &str| format!("{prefix}{n}");
     let before = v.len();
@@ -973,6 +1019,10 @@ mod tests {
         assert!(!may(Action::Assign, Investigating) && !may(Action::Assign, Substantiated));
         assert!(may(Action::Start, Assigned) && !may(Action::Start, Received));
         assert!(may(Action::Conclude, Investigating));
+        assert!(RewardAction::Claim.may(RewardStatus::Decided));
+        assert!(RewardAction::Pay.may(RewardStatus::Claimed));
+        assert!(!RewardAction::Pay.may(RewardStatus::Decided));
+        assert!(!RewardAction::Claim.may(RewardStatus::Lapsed));
         for s in [
             Received,
             Assigned,
@@ -982,6 +1032,15 @@ mod tests {
         ] {
             assert!(!may(Action::Conclude, s), "{s:?}");
         }
+    }
+
+    #[test]
+    fn the_uplift_is_20_percent_unless_the_rule_says_otherwise() {
+        assert_eq!(uplift_bp(None), Some(2_000));
+        assert_eq!(uplift_bp(Some(0.25)), Some(2_500));
+        assert_eq!(uplift_bp(Some(0.0)), Some(0));
+        assert_eq!(uplift_bp(Some(1.5)), None);
+        assert_eq!(uplift_bp(Some(f64::NAN)), None);
     }
 
     #[test]
@@ -1006,7 +1065,7 @@ mod tests {
 
     #[test]
     fn contact_fields_are_checked_and_trimmed() {
-        let mut v = crate::error::Validator::new();
+        let mut v = crate::validate::Validator::new();
         let c = check_contact(
             &Contact {
                 name: Some(" 张三 ".into()),
@@ -1020,7 +1079,7 @@ mod tests {
         assert!(v.is_empty());
         assert_eq!(c.name.as_deref(), Some("张三"));
         assert_eq!(c.email, None, "an empty field is dropped");
-        let mut v = crate::error::Validator::new();
+        let mut v = crate::validate::Validator::new();
         check_contact(
             &Contact {
                 name: None,
@@ -1036,10 +1095,10 @@ mod tests {
 
     #[test]
     fn rule_figures_must_fit_their_kind() {
-        let mut v = crate::error::Validator::new();
+        let mut v = crate::validate::Validator::new();
         assert!(check_rule(RuleKind::Fixed, &RuleFigures::default(), "", &mut v).is_none());
         assert_eq!(v.len(), 1);
-        let mut v = crate::error::Validator::new();
+        let mut v = crate::validate::Validator::new();
         let f = RuleFigures {
             rate: Some(0.5),
             floor_fen: Some(10),
@@ -1051,7 +1110,7 @@ mod tests {
             panic!()
         };
         assert_eq!(e[0].field, "[2].floor_fen");
-        let mut v = crate::error::Validator::new();
+        let mut v = crate::validate::Validator::new();
         let f = RuleFigures {
             rate: Some(0.3),
             amount_fen: Some(1),
@@ -1059,7 +1118,7 @@ mod tests {
         };
         let r = check_rule(RuleKind::FineShare, &f, "", &mut v).unwrap();
         assert_eq!((r.rate_bp, r.amount_fen), (Some(3_000), None));
-        let mut v = crate::error::Validator::new();
+        let mut v = crate::validate::Validator::new();
         assert!(
             check_rule(
                 RuleKind::PerDeath,

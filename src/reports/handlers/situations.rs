@@ -1,0 +1,97 @@
+//! The reward-situation catalogue: the list and the import (a JSON array or CSV).
+
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{created, now};
+use crate::auth::{Admin, Auth, Inspectors};
+use crate::error::{ApiError, Problem};
+use crate::http::extract::{ApiQuery, parse_json, read_body};
+use crate::http::idempotency::{self, Idempotent};
+use crate::http::pagination::{Page, PageRequest};
+use crate::reports::domain::Category;
+use crate::reports::usecases::situations::{
+    self as usecase, SituationImportResult, SituationInput, SituationView, parse_situations_csv,
+};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SituationQuery {
+    pub industry: Option<String>,
+    pub category: Option<Category>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// The reward-situation catalogue (奖励情形), newest first; filters `industry`, `category`.
+/// Roles: admin, inspector.
+#[utoipa::path(tag = "rewards", params(SituationQuery), responses((status = 200, body = Page<SituationView>), (status = 422, body = Problem)), security(("bearer" = ["admin", "inspector"])))]
+#[get("/reward-situations")]
+pub async fn list_situations(
+    _auth: Auth<Inspectors>,
+    state: web::Data<AppState>,
+    query: ApiQuery<SituationQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.0;
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    let (industry, category) = (q.industry, q.category);
+    let page = state
+        .db
+        .run(move |conn| Ok(usecase::list(conn, industry.as_deref(), category, page)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Imports reward situations from a JSON array or a CSV file with a header row
+/// (`Content-Type: text/csv`), all or nothing; a situation whose code exists is replaced. A
+/// 422 lists every bad row by index and field. Roles: admin.
+#[utoipa::path(
+    tag = "rewards",
+    request_body(content = Vec<SituationInput>, description = "a JSON array, or text/csv with a header row"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "replays the first response")),
+    responses((status = 201, body = SituationImportResult), (status = 422, body = Problem)),
+    security(("bearer" = ["admin"]))
+)]
+#[post("/reward-situations")]
+pub async fn import_situations(
+    auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let mime = req.mime_type().ok().flatten();
+    let is_csv = mime
+        .as_ref()
+        .is_some_and(|m| m.type_() == "text" && m.subtype() == "csv");
+    let is_json = mime
+        .as_ref()
+        .is_some_and(|m| m.type_() == "application" && m.subtype() == "json");
+    if !is_csv && !is_json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let bytes = read_body(
+        &req,
+        &mut payload,
+        crate::enterprises::handlers::MAX_IMPORT_BYTES,
+    )
+    .await?;
+    let inputs: Vec<SituationInput> = if is_csv {
+        parse_situations_csv(&bytes)?
+    } else {
+        parse_json(&bytes)?
+    };
+    let idem = Idempotent::new(&req, format!("user:{}", auth.id), &bytes)?;
+    let actor = auth.actor();
+    let now = now(&state);
+    let result = state
+        .db
+        .write(move |conn| {
+            idem.run(conn, now.at, |conn| {
+                created(usecase::import(conn, now, &actor, &inputs))
+            })
+        })
+        .await?;
+    Ok(idempotency::respond(result))
+}
