@@ -6,11 +6,10 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{created, now};
+use super::{now, parse_once, read, write, write_once};
 use crate::auth::{Admin, Auth, Inspectors};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
-use crate::http::idempotency::{self, Idempotent};
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::UserId;
 use crate::reports::domain::{Category, ReportId, ReportStatus};
@@ -57,10 +56,7 @@ pub async fn list_reports(
         from: q.from,
         to: q.to,
     };
-    let page = state
-        .db
-        .run(move |conn| Ok(usecase::list(conn, &filter, page)?))
-        .await?;
+    let page = read(&state, move |conn| usecase::list(conn, &filter, page)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -75,10 +71,7 @@ pub async fn get_report(
 ) -> Result<HttpResponse, ApiError> {
     let id = ReportId(id.into_inner());
     let today = now(&state).today;
-    let detail = state
-        .db
-        .run(move |conn| Ok(usecase::detail(conn, today, id)?))
-        .await?;
+    let detail = read(&state, move |conn| usecase::detail(conn, today, id)).await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -104,10 +97,10 @@ pub async fn assign_report(
     let actor = auth.actor();
     let now = now(&state);
     let inspector = UserId(input.inspector_id);
-    let detail = state
-        .db
-        .write(move |conn| Ok(usecase::assign(conn, now, &actor, id, inspector)?))
-        .await?;
+    let detail = write(&state, move |conn| {
+        usecase::assign(conn, now, &actor, id, inspector)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -123,10 +116,7 @@ pub async fn start_report(
     let id = ReportId(id.into_inner());
     let actor = auth.actor();
     let now = now(&state);
-    let detail = state
-        .db
-        .write(move |conn| Ok(usecase::start(conn, now, &actor, id)?))
-        .await?;
+    let detail = write(&state, move |conn| usecase::start(conn, now, &actor, id)).await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -151,27 +141,12 @@ pub async fn staff_message(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = ReportId(id.into_inner());
-    let body = body.parse::<StaffMessageRequest>().await?;
-    let idem = Idempotent::new(&req, format!("user:{}", auth.id), &body.bytes)?;
-    let input = body.value;
+    let (input, idem) = parse_once::<StaffMessageRequest>(&req, auth.id, body).await?;
     let actor = auth.actor();
-    let at = now(&state).at;
-    let result = state
-        .db
-        .write(move |conn| {
-            idem.run(conn, at, |conn| {
-                created(usecase::add_message(
-                    conn,
-                    at,
-                    &actor,
-                    id,
-                    &input.body,
-                    input.to_reporter,
-                ))
-            })
-        })
-        .await?;
-    Ok(idempotency::respond(result))
+    write_once(&state, idem, move |conn, now| {
+        usecase::add_message(conn, now.at, &actor, id, &input.body, input.to_reporter)
+    })
+    .await
 }
 
 /// Concludes an `investigating` report as `substantiated`, `unsubstantiated` or `duplicate`
@@ -190,10 +165,10 @@ pub async fn conclude_report(
     let input: ConcludeRequest = body.value().await?;
     let actor = auth.actor();
     let now = now(&state);
-    let detail = state
-        .db
-        .write(move |conn| Ok(usecase::conclude(conn, now, &actor, id, input)?))
-        .await?;
+    let detail = write(&state, move |conn| {
+        usecase::conclude(conn, now, &actor, id, input)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -220,18 +195,9 @@ pub async fn open_identity(
     let actor = auth.actor();
     let at = now(&state).at;
     let data_key = state.config.secrets.data_key;
-    let view = state
-        .db
-        .write(move |conn| {
-            Ok(usecase::open_identity(
-                conn,
-                at,
-                &actor,
-                &data_key,
-                id,
-                &input.reason,
-            )?)
-        })
-        .await?;
+    let view = write(&state, move |conn| {
+        usecase::open_identity(conn, at, &actor, &data_key, id, &input.reason)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -6,11 +6,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use super::{created, now};
+use super::{now, parse_once, read, user_key, write, write_once};
 use crate::auth::{Admin, Auth};
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::extract::{ApiQuery, JsonBody, parse_json};
-use crate::http::idempotency::{self, Idempotent};
 use crate::http::pagination::{Page, PageRequest};
 use crate::reports::domain::{Category, ReportId, RewardId, RewardStatus};
 use crate::reports::store::RewardFilter;
@@ -34,20 +33,12 @@ pub async fn decide_reward(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = ReportId(id.into_inner());
-    let body = body.parse::<RewardRequest>().await?;
-    let idem = Idempotent::new(&req, format!("user:{}", auth.id), &body.bytes)?;
-    let input = body.value;
+    let (input, idem) = parse_once::<RewardRequest>(&req, auth.id, body).await?;
     let actor = auth.actor();
-    let now = now(&state);
-    let result = state
-        .db
-        .write(move |conn| {
-            idem.run(conn, now.at, |conn| {
-                created(usecase::decide(conn, now, &actor, id, &input))
-            })
-        })
-        .await?;
-    Ok(idempotency::respond(result))
+    write_once(&state, idem, move |conn, now| {
+        usecase::decide(conn, now, &actor, id, &input)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -82,10 +73,10 @@ pub async fn list_rewards(
         from: q.from,
         to: q.to,
     };
-    let page = state
-        .db
-        .run(move |conn| Ok(usecase::list(conn, today, &filter, page)?))
-        .await?;
+    let page = read(&state, move |conn| {
+        usecase::list(conn, today, &filter, page)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -101,10 +92,10 @@ pub async fn get_reward(
     let id = RewardId(id.into_inner());
     let now = now(&state);
     let data_key = state.config.secrets.data_key;
-    let detail = state
-        .db
-        .write(move |conn| Ok(usecase::detail(conn, now, &data_key, id)?))
-        .await?;
+    let detail = write(&state, move |conn| {
+        usecase::detail(conn, now, &data_key, id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -122,10 +113,10 @@ pub async fn pay_reward(
     let actor = auth.actor();
     let now = now(&state);
     let data_key = state.config.secrets.data_key;
-    let detail = state
-        .db
-        .write(move |conn| Ok(usecase::pay(conn, now, &actor, &data_key, id, &input)?))
-        .await?;
+    let detail = write(&state, move |conn| {
+        usecase::pay(conn, now, &actor, &data_key, id, &input)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -148,10 +139,10 @@ pub async fn list_rules(
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let category = q.category;
-    let page = state
-        .db
-        .run(move |conn| Ok(usecase::list_rules(conn, category, page)?))
-        .await?;
+    let page = read(&state, move |conn| {
+        usecase::list_rules(conn, category, page)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -190,16 +181,10 @@ pub async fn create_rule(
         v.finish()?;
     }
     let input: RuleInput = parse_json(&body.bytes)?;
-    let idem = Idempotent::new(&req, format!("user:{}", auth.id), &body.bytes)?;
+    let idem = user_key(&req, auth.id, &body.bytes)?;
     let actor = auth.actor();
-    let now = now(&state);
-    let result = state
-        .db
-        .write(move |conn| {
-            idem.run(conn, now.at, |conn| {
-                created(usecase::create_rule(conn, now, &actor, &input))
-            })
-        })
-        .await?;
-    Ok(idempotency::respond(result))
+    write_once(&state, idem, move |conn, now| {
+        usecase::create_rule(conn, now, &actor, &input)
+    })
+    .await
 }

@@ -4,11 +4,10 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{created, now};
+use super::{read, user_key, write_once};
 use crate::auth::{Admin, Auth, Inspectors};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, parse_json, read_body};
-use crate::http::idempotency::{self, Idempotent};
 use crate::http::pagination::{Page, PageRequest};
 use crate::reports::domain::Category;
 use crate::reports::usecases::situations::{
@@ -37,10 +36,10 @@ pub async fn list_situations(
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let (industry, category) = (q.industry, q.category);
-    let page = state
-        .db
-        .run(move |conn| Ok(usecase::list(conn, industry.as_deref(), category, page)?))
-        .await?;
+    let page = read(&state, move |conn| {
+        usecase::list(conn, industry.as_deref(), category, page)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -82,16 +81,10 @@ pub async fn import_situations(
     } else {
         parse_json(&bytes)?
     };
-    let idem = Idempotent::new(&req, format!("user:{}", auth.id), &bytes)?;
+    let idem = user_key(&req, auth.id, &bytes)?;
     let actor = auth.actor();
-    let now = now(&state);
-    let result = state
-        .db
-        .write(move |conn| {
-            idem.run(conn, now.at, |conn| {
-                created(usecase::import(conn, now, &actor, &inputs))
-            })
-        })
-        .await?;
-    Ok(idempotency::respond(result))
+    write_once(&state, idem, move |conn, now| {
+        usecase::import(conn, now, &actor, &inputs)
+    })
+    .await
 }
