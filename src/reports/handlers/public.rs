@@ -74,7 +74,7 @@ pub async fn file_report(
         .write(move |conn| {
             idem.run(conn, now.at, |conn| {
                 let filed = usecase::file(conn, now, &data_key, &filing, receipt_hash)?;
-                // A replay answers the receipt sealed with the raw key, never the receipt.
+                // The stored answer holds the receipt sealed with the raw key, never the receipt.
                 let tracking = filed.tracking_number;
                 let body = match &replay_sealed {
                     Some(sealed) => json!({"tracking_number": tracking, "receipt_sealed": sealed}),
