@@ -139,7 +139,7 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprises: &[i64]) -> Result<(),
                 conn,
                 &NewViolation {
                     enterprise_id: *id,
-                    list_id: list.id,
+                    list_id: list.id.0,
                     item_code: item.code.clone(),
                     category: item.category.clone(),
                     severity: item.severity.clone(),
