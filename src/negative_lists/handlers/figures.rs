@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, get, web};
 
+use super::read;
 use crate::auth::{Anyone, Auth};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::ApiQuery;
@@ -25,9 +26,8 @@ pub async fn violation_stats(
     query: ApiQuery<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (tz, scope) = (state.config.timezone, auth.scope());
-    let stats = state
-        .db
-        .run(move |conn| Ok(figures::violation_stats(conn, tz, scope, query.0)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(stats))
+    read(&state, move |conn| {
+        figures::violation_stats(conn, tz, scope, query.0)
+    })
+    .await
 }

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 
-use super::created;
+use super::{created, read, write};
 use crate::auth::{Anyone, Auth, EnterpriseOnly};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
@@ -71,12 +71,10 @@ pub async fn replace_items(
     let id = NegativeListId(id.into_inner());
     let request: ItemsRequest = body.value().await?;
     let (actor, scope) = (auth.actor(), auth.scope());
-    let now = state.clock.now_naive();
-    let view = state
-        .db
-        .write(move |conn| Ok(lists::replace_items(conn, now, &actor, scope, id, request)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    write(&state, move |conn, now| {
+        lists::replace_items(conn, now, &actor, scope, id, request)
+    })
+    .await
 }
 
 /// Publishes a draft: it becomes the current version and the previous one is superseded. An
@@ -101,12 +99,10 @@ pub async fn publish_list(
     let id = NegativeListId(id.into_inner());
     let request: PublishRequest = body.value().await?;
     let (actor, scope) = (auth.actor(), auth.scope());
-    let now = state.clock.now_naive();
-    let view = state
-        .db
-        .write(move |conn| Ok(lists::publish(conn, now, &actor, scope, id, request)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    write(&state, move |conn, now| {
+        lists::publish(conn, now, &actor, scope, id, request)
+    })
+    .await
 }
 
 /// Discards a draft (its items go with it). A published version cannot be discarded: 409.
@@ -148,11 +144,7 @@ pub async fn list_lists(
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = auth.scope();
-    let page = state
-        .db
-        .run(move |conn| Ok(lists::page(conn, scope, query.0)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    read(&state, move |conn| lists::page(conn, scope, query.0)).await
 }
 
 /// One version with its items and timeline; another enterprise's is 404.
@@ -171,11 +163,7 @@ pub async fn get_list(
 ) -> Result<HttpResponse, ApiError> {
     let id = NegativeListId(id.into_inner());
     let scope = auth.scope();
-    let view = state
-        .db
-        .run(move |conn| Ok(lists::get(conn, scope, id)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    read(&state, move |conn| lists::get(conn, scope, id)).await
 }
 
 /// The enterprise's current version with its items and timeline (404 when none is published,
@@ -194,9 +182,5 @@ pub async fn current_list(
 ) -> Result<HttpResponse, ApiError> {
     let enterprise = EnterpriseId(id.into_inner());
     let scope = auth.scope();
-    let view = state
-        .db
-        .run(move |conn| Ok(lists::current(conn, scope, enterprise)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    read(&state, move |conn| lists::current(conn, scope, enterprise)).await
 }

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, get, put, web};
 
+use super::{read, write};
 use crate::auth::{Admin, Anyone, Auth};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
@@ -20,8 +21,7 @@ pub async fn list_templates(
     _auth: Auth<Anyone>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = state.db.run(|conn| Ok(templates::index(conn)?)).await?;
-    Ok(HttpResponse::Ok().json(view))
+    read(&state, templates::index).await
 }
 
 /// An industry's negative-list template, in order (404 for an unknown industry).
@@ -39,11 +39,7 @@ pub async fn get_template(
     industry: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let industry = industry.into_inner();
-    let view = state
-        .db
-        .run(move |conn| Ok(templates::get(conn, industry)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    read(&state, move |conn| templates::get(conn, industry)).await
 }
 
 /// Replaces an industry's template with the items sent (item codes unique, at least one item;
@@ -65,10 +61,8 @@ pub async fn replace_template(
     let industry = industry.into_inner();
     let request: ItemsRequest = body.value().await?;
     let actor = auth.actor();
-    let now = state.clock.now_naive();
-    let view = state
-        .db
-        .write(move |conn| Ok(templates::replace(conn, now, &actor, industry, request)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    write(&state, move |conn, now| {
+        templates::replace(conn, now, &actor, industry, request)
+    })
+    .await
 }

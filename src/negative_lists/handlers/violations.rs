@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
-use super::created;
+use super::{created, read, write};
 use crate::auth::{Anyone, Auth, InspectorsOrEnterprise};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
@@ -67,11 +67,10 @@ pub async fn list_violations(
     query: ApiQuery<ViolationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (tz, scope) = (state.config.timezone, auth.scope());
-    let page = state
-        .db
-        .run(move |conn| Ok(violations::page(conn, tz, scope, query.0)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    read(&state, move |conn| {
+        violations::page(conn, tz, scope, query.0)
+    })
+    .await
 }
 
 /// One violation record with its timeline; another enterprise's is 404.
@@ -90,11 +89,7 @@ pub async fn get_violation(
 ) -> Result<HttpResponse, ApiError> {
     let id = ViolationId(id.into_inner());
     let scope = auth.scope();
-    let view = state
-        .db
-        .run(move |conn| Ok(violations::get(conn, scope, id)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    read(&state, move |conn| violations::get(conn, scope, id)).await
 }
 
 /// Records that a violation was corrected. `corrected_at` is set once: a second time is 409.
@@ -116,10 +111,8 @@ pub async fn correct_violation(
     let id = ViolationId(id.into_inner());
     let request: CorrectRequest = body.value().await?;
     let (actor, scope) = (auth.actor(), auth.scope());
-    let now = state.clock.now_naive();
-    let view = state
-        .db
-        .write(move |conn| Ok(violations::correct(conn, now, &actor, scope, id, request)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    write(&state, move |conn, now| {
+        violations::correct(conn, now, &actor, scope, id, request)
+    })
+    .await
 }

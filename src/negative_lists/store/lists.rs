@@ -72,22 +72,28 @@ pub fn find_list(conn: &mut DbConn, id: NegativeListId) -> Result<Option<ListRow
         .optional()?)
 }
 
+/// The enterprise's draft (there is at most one).
 pub fn draft_of(conn: &mut DbConn, enterprise: EnterpriseId) -> Result<Option<ListRow>, ApiError> {
-    Ok(negative_lists::table
-        .filter(negative_lists::enterprise_id.eq(enterprise.0))
-        .filter(negative_lists::status.eq(constant("draft")))
-        .select(negative_lists::all_columns)
-        .get_result(conn)
-        .optional()?)
+    the_one(conn, enterprise, "draft")
 }
 
+/// The enterprise's current version (there is at most one).
 pub fn current_of(
     conn: &mut DbConn,
     enterprise: EnterpriseId,
 ) -> Result<Option<ListRow>, ApiError> {
+    the_one(conn, enterprise, "current")
+}
+
+/// The enterprise's one version in `status` (a unique index keeps one draft and one current).
+fn the_one(
+    conn: &mut DbConn,
+    enterprise: EnterpriseId,
+    status: &'static str,
+) -> Result<Option<ListRow>, ApiError> {
     Ok(negative_lists::table
         .filter(negative_lists::enterprise_id.eq(enterprise.0))
-        .filter(negative_lists::status.eq(constant("current")))
+        .filter(negative_lists::status.eq(constant(status)))
         .select(negative_lists::all_columns)
         .get_result(conn)
         .optional()?)

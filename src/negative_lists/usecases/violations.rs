@@ -293,20 +293,13 @@ pub fn record(
     let recorder = actor
         .user_id
         .ok_or_else(|| ApiError::internal("a violation needs a signed-in recorder"))?;
-    let Recording {
-        enterprise,
-        employee,
-        occurred_at,
-        item_code,
-        location,
-        description,
-        handling,
-        fine_fen,
-    } = input;
+    let enterprise = input.enterprise;
+    let occurred_at = input.occurred_at;
     if crate::enterprises::store::find(conn, enterprise)?.is_none() {
         return Err(Invalid::field("enterprise_id", "not_found", "no such enterprise").into());
     }
-    crate::db::lock_key(conn, employee_lock_key(enterprise, &employee)).map_err(ApiError::from)?;
+    crate::db::lock_key(conn, employee_lock_key(enterprise, &input.employee))
+        .map_err(ApiError::from)?;
     let list = store::in_force(conn, enterprise, occurred_at)?.ok_or_else(|| {
         Invalid::field(
             "item_code",
@@ -314,7 +307,7 @@ pub fn record(
             "no published negative list was in force at occurred_at",
         )
     })?;
-    let item = store::find_item(conn, list.id, &item_code)?.ok_or_else(|| {
+    let item = store::find_item(conn, list.id, &input.item_code)?.ok_or_else(|| {
         Invalid::field(
             "item_code",
             "unknown_code",
@@ -332,12 +325,12 @@ pub fn record(
             item_code: item.code,
             category: item.category,
             severity: item.severity,
-            employee_ref: employee.as_str().to_owned(),
+            employee_ref: input.employee.as_str().to_owned(),
             occurred_at,
-            location,
-            description,
-            handling: handling.as_str().to_owned(),
-            fine_fen,
+            location: input.location,
+            description: input.description,
+            handling: input.handling.as_str().to_owned(),
+            fine_fen: input.fine_fen,
             recorded_by: recorder.0,
             corrected_at: None,
             correction_note: None,
@@ -366,7 +359,7 @@ pub fn record(
     let recorded = store::employee_window(
         conn,
         enterprise,
-        employee.as_str(),
+        &row.employee_ref,
         occurred_at - window,
         occurred_at + window,
     )?;
