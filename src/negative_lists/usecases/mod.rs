@@ -8,6 +8,8 @@ pub mod lists;
 pub mod templates;
 pub mod violations;
 
+use serde_json::json;
+
 use super::domain::{Category, Handling, Item, Severity};
 use super::store::ItemRow;
 use crate::actor::Scope;
@@ -15,7 +17,6 @@ use crate::error::ApiError;
 use crate::http::pagination::Page;
 use crate::ids::EnterpriseId;
 use crate::validate::Invalid;
-use serde_json::json;
 
 /// The audit trail's names of the three aggregates.
 pub const LIST: &str = "negative_list";
