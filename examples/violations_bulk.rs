@@ -24,7 +24,7 @@ use anjian::enterprises::store::{self as enterprise_store, NewEnterprise};
 use anjian::error::ApiError;
 use anjian::ids::EnterpriseId;
 use anjian::negative_lists::domain::{Flags, flags_in_order};
-use anjian::negative_lists::store::{self, ItemRow, NewList, NewViolation, Scope};
+use anjian::negative_lists::store::{self, ItemRow, NewList, NewViolation, StatsScope};
 use chrono::{Duration, NaiveDateTime, Utc};
 use clap::Parser;
 use diesel::connection::SimpleConnection;
@@ -147,7 +147,7 @@ fn setup(
         )?;
         store::insert_items(conn, list.id, &items())?;
         store::publish(conn, list.id, effective_from, effective_from)?;
-        lists.push((*id, list.id));
+        lists.push((*id, list.id.0));
     }
     Ok((user.id, lists))
 }
@@ -243,26 +243,26 @@ fn main() -> Result<(), BoxError> {
     let (start, end) = (Some(now - year), Some(now));
     let (c_start, c_end) = (Some(now - year - year), Some(now - year));
     let scopes = [
-        ("city", Scope::default()),
+        ("city", StatsScope::default()),
         (
             "industry",
-            Scope {
+            StatsScope {
                 industry: Some("metallurgy".into()),
-                ..Scope::default()
+                ..StatsScope::default()
             },
         ),
         (
             "district",
-            Scope {
+            StatsScope {
                 district: Some("huangdao".into()),
-                ..Scope::default()
+                ..StatsScope::default()
             },
         ),
         (
             "enterprise",
-            Scope {
+            StatsScope {
                 enterprise: lists.first().map(|(e, _)| EnterpriseId(*e)),
-                ..Scope::default()
+                ..StatsScope::default()
             },
         ),
     ];

@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::domain::{self, Handling, ListSource, ListStatus};
 use super::store::{self, NewList, NewViolation};
+use super::usecases::{LIST, VIOLATION};
 use crate::audit::{self, Actor};
 use crate::clock::Clock;
 use crate::db::DbConn;
@@ -66,7 +67,7 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprises: &[i64]) -> Result<(),
         let list_id = list.id.to_string();
         audit::store::append_first(
             conn,
-            "negative_list",
+            LIST,
             &list_id,
             "created",
             &actor,
@@ -76,7 +77,7 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprises: &[i64]) -> Result<(),
         store::publish(conn, list.id, now, effective_from)?;
         audit::store::append(
             conn,
-            "negative_list",
+            LIST,
             &list_id,
             "published",
             &actor,
@@ -139,7 +140,7 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprises: &[i64]) -> Result<(),
                 conn,
                 &NewViolation {
                     enterprise_id: *id,
-                    list_id: list.id,
+                    list_id: list.id.0,
                     item_code: item.code.clone(),
                     category: item.category.clone(),
                     severity: item.severity.clone(),
@@ -160,7 +161,7 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprises: &[i64]) -> Result<(),
             )?;
             audit::store::append_first(
                 conn,
-                "violation",
+                VIOLATION,
                 &row.id.to_string(),
                 "recorded",
                 &actor,
