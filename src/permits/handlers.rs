@@ -16,6 +16,7 @@ use super::domain::{
 };
 use super::lifecycle::{self, APPLICATION, CERTIFICATE, Ctx};
 use super::rules::RuleResult;
+use super::types::TypeCache;
 use super::store::{self, ApplicationRow, CertificateRow, PermitTypeChanges, PermitTypeRow};
 use crate::audit::{self, TimelineEntry};
 use crate::auth::{Admin, Anyone, Auth, Caller, EnterpriseOnly, Reviewers, Staff};
@@ -312,6 +313,7 @@ pub struct UpdatePermitTypeRequest {
 pub async fn update_permit_type(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
+    types: web::Data<TypeCache>,
     code: web::Path<String>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
@@ -355,7 +357,7 @@ pub async fn update_permit_type(
         })
         .await?;
     // Committed: this process's next application reads the type as it is now.
-    state.permit_types.forget();
+    types.forget();
     Ok(HttpResponse::Ok().json(type_view(&row)?))
 }
 
@@ -407,6 +409,7 @@ fn count_decision(state: &AppState, status: Option<ApplicationStatus>) {
 pub async fn create_application(
     caller: Caller<EnterpriseOnly>,
     state: web::Data<AppState>,
+    types: web::Data<TypeCache>,
     req: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
@@ -418,7 +421,7 @@ pub async fn create_application(
     )?;
     let input = body.value;
     let (now, today, seed) = ctx_parts(&state);
-    let types = state.permit_types.clone();
+    let types = types.into_inner();
     // First, outside the write transaction: the type (`TypeCache`), the form, and the caller's
     // account, for a submission read with the rule inputs from the enterprise's records. SQLite
     // has one writer at a time, so the write transaction below holds only the writes and the
