@@ -9,6 +9,7 @@ use super::{CertificateRow, NewCertificate};
 use crate::audit::store::{NewChain, taken_is_conflict};
 use crate::db::{DbConn, prepared, with_also, with_also_two};
 use crate::error::ApiError;
+use crate::ids::{ApplicationId, CertificateId};
 use crate::permits::domain::ApplicationStatus;
 use crate::schema::{applications, certificates};
 
@@ -172,7 +173,7 @@ pub fn insert_approval(
 pub fn link_certificate(
     conn: &mut DbConn,
     mut app: ApplicationRow,
-    certificate_id: i64,
+    certificate_id: CertificateId,
 ) -> Result<ApplicationRow, ApiError> {
     let linked = prepared(
         &[
@@ -181,19 +182,22 @@ pub fn link_certificate(
             "",
         ],
         (
-            certificate_id.into_sql::<BigInt>(),
+            certificate_id.0.into_sql::<BigInt>(),
             app.id.into_sql::<BigInt>(),
         ),
     )
     .execute(conn)?;
     one_row(linked, "application", app.id)?;
-    app.certificate_id = Some(certificate_id);
+    app.certificate_id = Some(certificate_id.0);
     Ok(app)
 }
 
-pub fn find_application(conn: &mut DbConn, id: i64) -> Result<Option<ApplicationRow>, ApiError> {
+pub fn find_application(
+    conn: &mut DbConn,
+    id: ApplicationId,
+) -> Result<Option<ApplicationRow>, ApiError> {
     Ok(applications::table
-        .find(id)
+        .find(id.0)
         .select(ApplicationRow::as_select())
         .get_result(conn)
         .optional()?)
@@ -203,14 +207,14 @@ pub fn find_application(conn: &mut DbConn, id: i64) -> Result<Option<Application
 /// transaction moved it first (the caller answers 409).
 pub fn transition(
     conn: &mut DbConn,
-    id: i64,
+    id: ApplicationId,
     from: &[ApplicationStatus],
     changes: &ApplicationChanges,
 ) -> Result<Option<ApplicationRow>, ApiError> {
     let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
     Ok(diesel::update(
         applications::table
-            .filter(applications::id.eq(id))
+            .filter(applications::id.eq(id.0))
             .filter(applications::status.eq_any(from)),
     )
     .set(changes)

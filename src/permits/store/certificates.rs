@@ -7,6 +7,7 @@ use diesel::sql_types::{BigInt, Integer, Text};
 use crate::audit::store::{NewChain, taken_is_conflict};
 use crate::db::{DbConn, on_backend, prepared_returning, with_also};
 use crate::error::ApiError;
+use crate::ids::CertificateId;
 use crate::permits::domain::CertificateStatus;
 use crate::schema::certificates;
 
@@ -93,9 +94,12 @@ pub fn insert_certificate(
     ))
 }
 
-pub fn find_certificate(conn: &mut DbConn, id: i64) -> Result<Option<CertificateRow>, ApiError> {
+pub fn find_certificate(
+    conn: &mut DbConn,
+    id: CertificateId,
+) -> Result<Option<CertificateRow>, ApiError> {
     Ok(certificates::table
-        .find(id)
+        .find(id.0)
         .select(CertificateRow::as_select())
         .get_result(conn)
         .optional()?)
@@ -115,18 +119,18 @@ pub fn find_certificate_by_number(
 /// Marks an active certificate superseded by `by`; `false` if it is no longer active.
 pub fn supersede(
     conn: &mut DbConn,
-    id: i64,
-    by: i64,
+    id: CertificateId,
+    by: CertificateId,
     now: NaiveDateTime,
 ) -> Result<bool, ApiError> {
     let n = diesel::update(
         certificates::table
-            .filter(certificates::id.eq(id))
+            .filter(certificates::id.eq(id.0))
             .filter(certificates::status.eq(CertificateStatus::Active.as_str())),
     )
     .set((
         certificates::status.eq(CertificateStatus::Superseded.as_str()),
-        certificates::superseded_by.eq(Some(by)),
+        certificates::superseded_by.eq(Some(by.0)),
         certificates::updated_at.eq(now),
     ))
     .execute(conn)?;
@@ -136,13 +140,13 @@ pub fn supersede(
 /// Revokes an active certificate; `None` if it is no longer active.
 pub fn revoke(
     conn: &mut DbConn,
-    id: i64,
+    id: CertificateId,
     reason: &str,
     now: NaiveDateTime,
 ) -> Result<Option<CertificateRow>, ApiError> {
     Ok(diesel::update(
         certificates::table
-            .filter(certificates::id.eq(id))
+            .filter(certificates::id.eq(id.0))
             .filter(certificates::status.eq(CertificateStatus::Active.as_str())),
     )
     .set((

@@ -1,7 +1,7 @@
 //! The two functions that gather what the rules read: [`rule_inputs`] before a decision's
 //! write transaction, [`certificate_inputs`] inside it.
 
-use chrono::{Months, NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text, Timestamp};
 use serde_json::Value;
@@ -11,9 +11,9 @@ use crate::db::{DbConn, constant, on_backend, prepared_returning, unplanned};
 use crate::enterprises::domain::EnterpriseStatus;
 use crate::enterprises::store::EnterpriseRow;
 use crate::error::ApiError;
-use crate::ids::{EnterpriseId, UserId};
+use crate::ids::{ApplicationId, CertificateId, EnterpriseId, UserId};
 use crate::permits::domain::{ApplicationStatus, CertificateStatus, PermitKind, PermitType};
-use crate::permits::rules::{BaseCertificate, FINE_GRACE_DAYS, RuleInputs, TrainingFiling};
+use crate::permits::rules::{BaseCertificate, Lookback, RuleInputs, TrainingFiling};
 use crate::schema::{applications, certificates, enterprises, hazards, orders, penalties, users};
 use crate::users::store::Account;
 
@@ -30,7 +30,8 @@ macro_rules! count {
 /// of the filing types that were filed) and its recent revocations. Its active certificates of
 /// the type and the certificate continued are left for the write transaction
 /// ([`certificate_inputs`]): the inputs returned are not complete until `lifecycle` has read
-/// those too. A missing enterprise is a 404.
+/// those too. A missing enterprise is a 404. How far back the fines and revocations count is
+/// the rules' [`Lookback`], bound here as dates.
 #[expect(
     clippy::too_many_arguments,
     reason = "the moment, the applicant and the application"
@@ -43,11 +44,11 @@ pub(in crate::permits) fn rule_inputs(
     form: &Value,
     commitment_accepted: bool,
     today: NaiveDate,
-    now: NaiveDateTime,
+    lookback: Lookback,
 ) -> Result<(Option<Account>, EnterpriseRow, RuleInputs), ApiError> {
     let ent = enterprise.0;
     let filed = ApplicationStatus::Filed.as_str();
-    let year_ago = now.checked_sub_months(Months::new(12)).unwrap_or(now);
+    let revoked_from = lookback.revoked_since;
     let licences = if t.kind.issues_certificate() {
         t.licence_types()
     } else {
@@ -63,7 +64,8 @@ pub(in crate::permits) fn rule_inputs(
             .filter(certificates::permit_type.eq(licence.to_owned()))
             .filter(certificates::status.eq(constant(CertificateStatus::Revoked.as_str())))
             .filter(
-                certificates::revoked_at.ge(unplanned(year_ago.into_sql::<Nullable<Timestamp>>())),
+                certificates::revoked_at
+                    .ge(unplanned(revoked_from.into_sql::<Nullable<Timestamp>>())),
             )
             .count()
     };
@@ -126,9 +128,10 @@ pub(in crate::permits) fn rule_inputs(
                         .filter(penalties::enterprise_id.eq(ent_unplanned()))
                         .filter(penalties::paid_on.is_null())
                         .filter(penalties::fine_fen.gt(0))
-                        .filter(penalties::decided_on.lt(unplanned(
-                            (today - chrono::Duration::days(FINE_GRACE_DAYS)).into_sql::<Date>(),
-                        )))
+                        .filter(
+                            penalties::decided_on
+                                .lt(unplanned(lookback.fines_decided_before.into_sql::<Date>(),))
+                        )
                         .count()
                         .single_value(),
                     revoked_since(licences.first().map_or("", String::as_str)).single_value(),
@@ -224,8 +227,8 @@ pub struct CertificateInputs {
     pub active_of_type: u32,
     /// The certificate a renewal, change or reissue continues.
     pub base: Option<BaseCertificate>,
-    pub application_id: Option<i64>,
-    pub certificate_id: Option<i64>,
+    pub application_id: Option<ApplicationId>,
+    pub certificate_id: Option<CertificateId>,
 }
 
 /// The two rule inputs that an approval itself changes, and the ids that `draw` asks for, in
@@ -241,7 +244,7 @@ pub struct CertificateInputs {
 /// (neither table ever loses a row).
 pub fn certificate_inputs(
     conn: &mut DbConn,
-    ent: i64,
+    ent: EnterpriseId,
     t: &PermitType,
     form: &Value,
     today: NaiveDate,
@@ -280,7 +283,7 @@ pub fn certificate_inputs(
     let query = prepared_returning::<(BigInt, Nullable<BigInt>, Nullable<BigInt>), _>(
         sql,
         (
-            ent.into_sql::<BigInt>(),
+            ent.0.into_sql::<BigInt>(),
             licence.into_sql::<Text>(),
             today.into_sql::<Date>(),
             (draw != Draw::Nothing).into_sql::<Bool>(),
@@ -292,7 +295,7 @@ pub fn certificate_inputs(
     let base = match form.get("certificate_no").and_then(Value::as_str) {
         Some(number) if t.kind.continues_licence() => certificates::table
             .filter(certificates::number.eq(number))
-            .filter(certificates::enterprise_id.eq(ent))
+            .filter(certificates::enterprise_id.eq(ent.0))
             .select(CertificateRow::as_select())
             .get_result(conn)
             .optional()?
@@ -307,7 +310,7 @@ pub fn certificate_inputs(
     Ok(CertificateInputs {
         active_of_type: u32::try_from(active).unwrap_or(u32::MAX),
         base,
-        application_id,
-        certificate_id,
+        application_id: application_id.map(ApplicationId),
+        certificate_id: certificate_id.map(CertificateId),
     })
 }

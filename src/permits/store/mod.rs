@@ -13,26 +13,28 @@ use diesel::sql_types::BigInt;
 use crate::db::{DbConn, prepared_returning};
 use crate::enterprises::store::EnterpriseRow;
 use crate::error::ApiError;
-use crate::ids::EnterpriseId;
+use crate::ids::{ApplicationId, CertificateId, EnterpriseId};
 
 /// The id the next application will have, for a draft (a decision draws it with its reads,
 /// [`certificate_inputs`]).
-pub fn next_application_id(conn: &mut DbConn) -> Result<i64, ApiError> {
+pub fn next_application_id(conn: &mut DbConn) -> Result<ApplicationId, ApiError> {
     next_id(
         conn,
         &["SELECT nextval(pg_get_serial_sequence('applications', 'id'))"],
         &["SELECT COALESCE(MAX(id), 0) + 1 FROM applications"],
     )
+    .map(ApplicationId)
 }
 
 /// The id the next certificate will have, taken before the certificate is written (see
 /// [`links_ahead`]).
-pub fn next_certificate_id(conn: &mut DbConn) -> Result<i64, ApiError> {
+pub fn next_certificate_id(conn: &mut DbConn) -> Result<CertificateId, ApiError> {
     next_id(
         conn,
         &["SELECT nextval(pg_get_serial_sequence('certificates', 'id'))"],
         &["SELECT COALESCE(MAX(id), 0) + 1 FROM certificates"],
     )
+    .map(CertificateId)
 }
 
 /// PostgreSQL draws the id from the table's sequence. On SQLite this runs inside a write
