@@ -129,8 +129,9 @@ pub fn update_form(
     let mut v = Validator::new();
     let form = domain::validate_form(&t.fields, form, false, &mut v);
     v.finish()?;
-    let updated = store::transition(
+    let row = transition(
         conn,
+        ctx,
         id,
         &[ApplicationStatus::Draft],
         &ApplicationChanges {
@@ -138,30 +139,39 @@ pub fn update_form(
             updated_at: Some(ctx.now),
             ..Default::default()
         },
-    )?;
-    let row = settle(
-        conn,
-        updated,
-        "the application",
-        |conn| current_status(conn, id),
-        Event {
-            aggregate: APPLICATION,
-            id: id.0,
-            action: "form_updated",
-            actor: ctx.actor,
-            payload: json!({"form": form}),
-            at: ctx.now,
-        },
+        "form_updated",
+        json!({"form": form}),
     )?;
     applications::full(conn, row, ctx.today)
 }
 
-/// The application's state now, for a transition's loser (`settle`).
-pub(super) fn current_status(
+/// Applies `changes` to the application while it is in one of `from`, with its audit event
+/// `action`; a transition that lost (or was never allowed) is 409 `invalid_transition` naming
+/// the state the application is in now (`db::transition::settle`).
+pub(super) fn transition(
     conn: &mut DbConn,
+    ctx: &Ctx<'_>,
     id: ApplicationId,
-) -> Result<Option<String>, ApiError> {
-    Ok(store::find_application(conn, id)?.map(|a| a.status))
+    from: &[ApplicationStatus],
+    changes: &ApplicationChanges,
+    action: &str,
+    payload: Value,
+) -> Result<ApplicationRow, PermitError> {
+    let updated = store::transition(conn, id, from, changes)?;
+    Ok(settle(
+        conn,
+        updated,
+        "the application",
+        |conn| Ok(store::find_application(conn, id)?.map(|a| a.status)),
+        Event {
+            aggregate: APPLICATION,
+            id: id.0,
+            action,
+            actor: ctx.actor,
+            payload,
+            at: ctx.now,
+        },
+    )?)
 }
 
 fn no_applicant() -> PermitError {
@@ -384,8 +394,9 @@ fn submit_draft(
     )?;
     let verdict = Verdict::of(&t, &assessment.inputs, ctx.today);
     let id = ApplicationId(app.id);
-    let updated = store::transition(
+    let row = transition(
         conn,
+        ctx,
         id,
         &[ApplicationStatus::Draft],
         &ApplicationChanges {
@@ -398,20 +409,8 @@ fn submit_draft(
             updated_at: Some(ctx.now),
             ..Default::default()
         },
-    )?;
-    let row = settle(
-        conn,
-        updated,
-        "the application",
-        |conn| current_status(conn, id),
-        Event {
-            aggregate: APPLICATION,
-            id: id.0,
-            action: "submitted",
-            actor: ctx.actor,
-            payload: json!({"commitment_accepted": commitment_accepted}),
-            at: ctx.now,
-        },
+        "submitted",
+        json!({"commitment_accepted": commitment_accepted}),
     )?;
     let (action, payload) = verdict.event(&t);
     audit::store::append(
@@ -560,8 +559,9 @@ pub fn withdraw(
             app.status
         )));
     }
-    let updated = store::transition(
+    let row = transition(
         conn,
+        ctx,
         id,
         &[ApplicationStatus::Draft, ApplicationStatus::UnderReview],
         &ApplicationChanges {
@@ -569,20 +569,8 @@ pub fn withdraw(
             updated_at: Some(ctx.now),
             ..Default::default()
         },
-    )?;
-    let row = settle(
-        conn,
-        updated,
-        "the application",
-        |conn| current_status(conn, id),
-        Event {
-            aggregate: APPLICATION,
-            id: id.0,
-            action: "withdrawn",
-            actor: ctx.actor,
-            payload: json!({"from": app.status}),
-            at: ctx.now,
-        },
+        "withdrawn",
+        json!({"from": app.status}),
     )?;
     applications::full(conn, row, ctx.today)
 }

@@ -7,13 +7,12 @@ use utoipa::ToSchema;
 use super::applications;
 use super::domain::{self, ApplicationStatus, Decision};
 use super::error::PermitError;
-use super::lifecycle::{APPLICATION, Ctx, current_status, load_type};
+use super::lifecycle::{Ctx, load_type, transition};
 use super::register::{self, Issuing};
 use super::store::{self, ApplicationChanges};
 use super::views::ApplicationView;
 use crate::actor::Scope;
 use crate::db::DbConn;
-use crate::db::transition::{Event, settle};
 use crate::ids::{ApplicationId, EnterpriseId};
 use crate::validate::Validator;
 
@@ -50,8 +49,9 @@ pub fn decide(
         Decision::Approve => ApplicationStatus::Approved,
         Decision::Reject => ApplicationStatus::Rejected,
     };
-    let updated = store::transition(
+    let row = transition(
         conn,
+        ctx,
         id,
         &[ApplicationStatus::UnderReview],
         &ApplicationChanges {
@@ -62,20 +62,8 @@ pub fn decide(
             updated_at: Some(ctx.now),
             ..Default::default()
         },
-    )?;
-    let row = settle(
-        conn,
-        updated,
-        "the application",
-        |conn| current_status(conn, id),
-        Event {
-            aggregate: APPLICATION,
-            id: id.0,
-            action: status.as_str(),
-            actor: ctx.actor,
-            payload: json!({"decided_by": "reviewer", "reason": reason}),
-            at: ctx.now,
-        },
+        status.as_str(),
+        json!({"decided_by": "reviewer", "reason": reason}),
     )?;
     let row = if status == ApplicationStatus::Approved {
         let t = load_type(conn, &app.permit_type)?;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{count_decision, moment};
+use super::{act, count_decision, moment};
 use crate::actor::Scope;
 use crate::auth::{Anyone, Auth, Caller, EnterpriseOnly, Reviewers};
 use crate::error::{ApiError, Problem};
@@ -71,6 +71,14 @@ pub async fn create_application(
         .await?;
     count_decision(&state, decided);
     Ok(idempotency::respond(result))
+}
+
+/// The caller's own enterprise, whose applications it may change (an enterprise account
+/// without one may change none: 403).
+fn own(auth: &Auth<EnterpriseOnly>) -> Result<Scope, ApiError> {
+    Ok(Scope::Enterprise(
+        auth.enterprise_id.ok_or(ApiError::Forbidden)?,
+    ))
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, ApiError> {
@@ -152,22 +160,12 @@ pub async fn update_application_form(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = ApplicationId(id.into_inner());
-    let scope = Scope::Enterprise(auth.enterprise_id.ok_or(ApiError::Forbidden)?);
+    let scope = own(&auth)?;
     let input: FormRequest = body.value().await?;
-    let actor = auth.actor();
-    let at = moment(&state);
-    let view = state
-        .db
-        .write(move |conn| {
-            Ok(lifecycle::update_form(
-                conn,
-                &at.ctx(&actor),
-                scope,
-                id,
-                &input.form,
-            )?)
-        })
-        .await?;
+    let view = act(&state, auth.actor(), move |conn, ctx| {
+        lifecycle::update_form(conn, ctx, scope, id, &input.form)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -198,23 +196,12 @@ pub async fn submit_application(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = ApplicationId(id.into_inner());
-    let scope = Scope::Enterprise(auth.enterprise_id.ok_or(ApiError::Forbidden)?);
+    let scope = own(&auth)?;
     let input: SubmitRequest = body.value().await?;
-    let actor = auth.actor();
-    let at = moment(&state);
-    let view = state
-        .db
-        .write(move |conn| {
-            let ctx = at.ctx(&actor);
-            Ok(lifecycle::submit(
-                conn,
-                &ctx,
-                scope,
-                id,
-                input.commitment_accepted,
-            )?)
-        })
-        .await?;
+    let view = act(&state, auth.actor(), move |conn, ctx| {
+        lifecycle::submit(conn, ctx, scope, id, input.commitment_accepted)
+    })
+    .await?;
     count_decision(&state, Some(view.status));
     Ok(HttpResponse::Ok().json(view))
 }
@@ -233,13 +220,11 @@ pub async fn withdraw_application(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ApplicationId(id.into_inner());
-    let scope = Scope::Enterprise(auth.enterprise_id.ok_or(ApiError::Forbidden)?);
-    let actor = auth.actor();
-    let at = moment(&state);
-    let view = state
-        .db
-        .write(move |conn| Ok(lifecycle::withdraw(conn, &at.ctx(&actor), scope, id)?))
-        .await?;
+    let scope = own(&auth)?;
+    let view = act(&state, auth.actor(), move |conn, ctx| {
+        lifecycle::withdraw(conn, ctx, scope, id)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -263,12 +248,10 @@ pub async fn decide_application(
 ) -> Result<HttpResponse, ApiError> {
     let id = ApplicationId(id.into_inner());
     let input: DecisionRequest = body.value().await?;
-    let actor = auth.actor();
-    let at = moment(&state);
-    let view = state
-        .db
-        .write(move |conn| Ok(review::decide(conn, &at.ctx(&actor), id, &input)?))
-        .await?;
+    let view = act(&state, auth.actor(), move |conn, ctx| {
+        review::decide(conn, ctx, id, &input)
+    })
+    .await?;
     count_decision(&state, Some(view.status));
     Ok(HttpResponse::Ok().json(view))
 }

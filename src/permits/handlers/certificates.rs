@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::moment;
+use super::act;
 use crate::auth::{Admin, Anyone, Auth};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
@@ -83,12 +83,10 @@ pub async fn revoke_certificate(
 ) -> Result<HttpResponse, ApiError> {
     let id = CertificateId(id.into_inner());
     let input: RevokeRequest = body.value().await?;
-    let actor = auth.actor();
-    let at = moment(&state);
-    let view = state
-        .db
-        .write(move |conn| Ok(register::revoke(conn, &at.ctx(&actor), id, &input)?))
-        .await?;
+    let view = act(&state, auth.actor(), move |conn, ctx| {
+        register::revoke(conn, ctx, id, &input)
+    })
+    .await?;
     state.metrics.domain_event("certificate", "revoked");
     Ok(HttpResponse::Ok().json(view))
 }

@@ -7,6 +7,9 @@ use ed25519_dalek::SigningKey;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::actor::Actor;
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::permits::PermitError;
 use crate::permits::domain::ApplicationStatus;
 use crate::permits::lifecycle::Ctx;
 use crate::state::AppState;
@@ -60,6 +63,19 @@ impl Moment {
             signing_key: &self.signing_key,
         }
     }
+}
+
+/// Runs one write use case as `actor`, now, in one write transaction.
+async fn act<T: Send + 'static>(
+    state: &AppState,
+    actor: Actor,
+    use_case: impl FnOnce(&mut DbConn, &Ctx<'_>) -> Result<T, PermitError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let at = moment(state);
+    state
+        .db
+        .write(move |conn| Ok(use_case(conn, &at.ctx(&actor))?))
+        .await
 }
 
 /// Records the decision metric once the transaction has committed.
