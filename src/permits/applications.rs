@@ -79,6 +79,22 @@ pub struct ApplicationQuery {
     pub cursor: Option<String>,
 }
 
+/// A list's filter check: an unknown `permit_type` is a 422; an enterprise's filter on another
+/// enterprise (`asked`) finds nothing, which is answered without a query.
+pub(super) fn filters_out_everything(
+    conn: &mut DbConn,
+    own: Option<EnterpriseId>,
+    asked: Option<i64>,
+    permit_type: Option<&str>,
+) -> Result<bool, PermitError> {
+    if let Some(code) = permit_type
+        && store::find_type(conn, code)?.is_none()
+    {
+        return Err(PermitError::UnknownType);
+    }
+    Ok(own.is_some_and(|own| asked.is_some_and(|e| e != own.0)))
+}
+
 /// The UTC instant at which the local date `d` begins in the city's time zone.
 pub fn local_midnight(tz: Tz, d: NaiveDate) -> NaiveDateTime {
     let midnight = d.and_time(chrono::NaiveTime::MIN);
@@ -124,13 +140,7 @@ pub fn list(
             .map(|d| local_midnight(tz, d)),
         overdue_before: (q.overdue == Some(true)).then_some(today),
     };
-    if let Some(code) = &filter.permit_type
-        && store::find_type(conn, code)?.is_none()
-    {
-        return Err(PermitError::UnknownType);
-    }
-    let foreign = own.is_some_and(|own| q.enterprise_id.is_some_and(|e| e != own.0));
-    let rows = if foreign {
+    let rows = if filters_out_everything(conn, own, q.enterprise_id, q.permit_type.as_deref())? {
         Vec::new()
     } else {
         store::list_applications(conn, &filter, page.before_id, page.fetch())?

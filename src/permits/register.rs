@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
+use super::applications::filters_out_everything;
 use super::certificates::{self, PublicFields};
 use super::domain::{self, ApplicationStatus, CertificateStatus, PermitKind, PermitType};
 use super::error::PermitError;
@@ -334,13 +335,7 @@ pub fn list(
         }
         filter.valid_between = Some((today, Some(horizon)));
     }
-    if let Some(code) = &filter.permit_type
-        && store::find_type(conn, code)?.is_none()
-    {
-        return Err(PermitError::UnknownType);
-    }
-    let foreign = own.is_some_and(|own| q.enterprise_id.is_some_and(|e| e != own.0));
-    let rows = if foreign {
+    let rows = if filters_out_everything(conn, own, q.enterprise_id, q.permit_type.as_deref())? {
         Vec::new()
     } else {
         store::list_certificates(conn, &filter, page.before_id, page.fetch())?
