@@ -92,12 +92,15 @@ impl Application {
         let state = AppState::new(db, config, clock);
         let doc = ServedDoc(web::Bytes::from(openapi_document().to_string()));
         let app_state = state.clone();
+        // The permit types as this process last read them: one cache for every worker.
+        let permit_types = web::Data::new(permits::types::TypeCache::default());
         let blocking_threads = state.config.db_pool as usize + 2;
         let mut server = HttpServer::new(move || {
             let max_body = app_state.config.max_body_bytes;
             api!(App::new().into_utoipa_app())
                 .into_app()
                 .app_data(web::Data::new(app_state.clone()))
+                .app_data(permit_types.clone())
                 .app_data(web::Data::new(doc.clone()))
                 .app_data(extract::path_config())
                 .app_data(web::PayloadConfig::new(max_body))

@@ -1,5 +1,6 @@
 //! What every handler can reach: the database, the configuration, the clock, the keys, the
-//! per-process counters and the permit types as last read. Nothing here is the source of truth
+//! per-process counters. No capability's cache lives here (the permit types as last read are
+//! their own app data, `permits::types::TypeCache`). Nothing here is the source of truth
 //! for anything: processes share only the database.
 
 use std::sync::Arc;
@@ -10,7 +11,6 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::http::limits::RateLimits;
 use crate::http::metrics::Metrics;
-use crate::permits::types::TypeCache;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,8 +20,6 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<RateLimits>,
-    /// The permit types as this process last read them, at most a second ago.
-    pub permit_types: Arc<TypeCache>,
 }
 
 impl AppState {
@@ -35,7 +33,6 @@ impl AppState {
             tokens,
             metrics: Arc::new(Metrics::new()),
             limits,
-            permit_types: Arc::default(),
         }
     }
 }

@@ -9,7 +9,7 @@ use rand::Rng;
 use serde_json::{Value, json};
 
 use super::domain::PermitKind;
-use crate::audit::canonical_json;
+use crate::canonical::canonical_json;
 
 /// Who issues every certificate; part of the signed payload.
 pub const ISSUER: &str = "青岛市应急管理局";

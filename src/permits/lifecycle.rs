@@ -1,24 +1,36 @@
-//! The use cases of an application and a certificate. Each function runs inside the caller's
-//! one transaction (`state.db.write`, or the demo seed's), performs every write of its use case
-//! with its audit events, and turns a lost compare-and-set into a 409.
+//! The use cases of an application: create (a draft, or created and submitted at once, the
+//! instant decision's hot path: [`open`] then [`file`]), edit a draft's form, submit, withdraw.
+//! Each runs inside the caller's one transaction (`state.db.write`, `read_then_write`, or the
+//! demo seed's), performs every write of its use case with its audit events, and turns a lost
+//! compare-and-set into a 409. A reviewer's decision is in `review`, the certificate an
+//! approval issues in `register`, the reads in `applications`.
+
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use ed25519_dalek::SigningKey;
+use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
-use super::certificates::{self, PublicFields};
-use super::domain::{self, ApplicationStatus, Decision, PermitKind, PermitMode, PermitType};
-use super::rules::{self, Outcome, RuleInputs, RuleResult};
-use super::store::{
-    self, ApplicationChanges, ApplicationRow, CertificateRow, NewApplication, NewCertificate,
-};
-use crate::audit::store::NewChain;
+use super::applications;
+use super::domain::{self, ApplicationStatus, PermitMode, PermitType};
+use super::error::PermitError;
+use super::register::{self, Issuing};
+use super::rules::{self, Lookback, Outcome, RuleInputs, RuleResult};
+use super::store::{self, ApplicationChanges, ApplicationRow, CertificateRow, NewApplication};
+use super::types::TypeCache;
+use super::views::{ApplicationView, application_view, certificate_view};
+use crate::actor::Scope;
 use crate::audit::{self, Actor, TimelineEntry};
+use crate::auth::{Caller, EnterpriseOnly};
+use crate::db::transition::{Event, settle};
 use crate::db::{DbConn, TxStart};
 use crate::enterprises::store::EnterpriseRow;
-use crate::error::{ApiError, Validator};
-use crate::ids::{EnterpriseId, UserId};
+use crate::error::ApiError;
+use crate::ids::{ApplicationId, CertificateId, EnterpriseId, UserId};
 use crate::users::store::Account;
+use crate::validate::Validator;
 
 pub const APPLICATION: &str = "application";
 pub const CERTIFICATE: &str = "certificate";
@@ -34,7 +46,7 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     /// The same moment, acted by the system (the rules deciding, a certificate they issue).
-    fn as_system(&self) -> Ctx<'a> {
+    pub(super) fn as_system(&self) -> Ctx<'a> {
         Ctx {
             actor: &Actor::SYSTEM,
             ..*self
@@ -43,15 +55,10 @@ impl<'a> Ctx<'a> {
 }
 
 /// The permit type, or a 422 on `permit_type` when there is none by that code.
-pub fn load_type(conn: &mut DbConn, code: &str) -> Result<PermitType, ApiError> {
-    store::find_type(conn, code)?
-        .ok_or_else(unknown_type)?
-        .to_domain()
-}
-
-/// The 422 on `permit_type` for a code that names no permit type.
-pub fn unknown_type() -> ApiError {
-    ApiError::field("permit_type", "unknown_code", "is not a permit type code")
+pub fn load_type(conn: &mut DbConn, code: &str) -> Result<PermitType, PermitError> {
+    Ok(store::find_type(conn, code)?
+        .ok_or(PermitError::UnknownType)?
+        .to_domain()?)
 }
 
 /// A new draft of `t` for the enterprise, its form already checked as a draft.
@@ -62,11 +69,8 @@ pub fn create(
     t: &PermitType,
     form: &Value,
     commitment_accepted: bool,
-) -> Result<ApplicationRow, ApiError> {
-    let created_by = ctx
-        .actor
-        .user_id
-        .ok_or_else(|| ApiError::internal("an application needs a signed-in applicant"))?;
+) -> Result<ApplicationRow, PermitError> {
+    let created_by = ctx.actor.user_id.ok_or_else(no_applicant)?;
     let id = store::next_application_id(conn)?;
     let number = application_number(ctx.today.year(), id);
     let created = audit::store::new_chain(
@@ -82,7 +86,7 @@ pub fn create(
     store::insert_application(
         conn,
         NewApplication {
-            id,
+            id: id.0,
             number,
             enterprise_id: enterprise.0,
             permit_type: &t.code,
@@ -101,42 +105,79 @@ pub fn create(
         },
         &created,
     )
+    .map_err(PermitError::from)
 }
 
-/// Replaces a draft's form (already checked as a draft).
+/// Replaces a draft's form. Only a draft's form changes (409 `invalid_transition` for any
+/// other state); a draft may be incomplete, but a present invalid value is a 422 at once.
+/// An enterprise edits only its own (another's is 404).
 pub fn update_form(
     conn: &mut DbConn,
     ctx: &Ctx<'_>,
-    app: &ApplicationRow,
+    scope: Scope,
+    id: ApplicationId,
     form: &Value,
-) -> Result<ApplicationRow, ApiError> {
+) -> Result<ApplicationView, PermitError> {
+    let app = applications::visible(conn, scope, id)?;
     if !domain::may_edit_form(app.status()?) {
-        return Err(ApiError::InvalidTransition(format!(
+        return Err(PermitError::InvalidTransition(format!(
             "the form of a {} application cannot change; only drafts are edited",
             app.status
         )));
     }
-    let row = store::transition(
+    let t = load_type(conn, &app.permit_type)?;
+    let mut v = Validator::new();
+    let form = domain::validate_form(&t.fields, form, false, &mut v);
+    v.finish()?;
+    let row = transition(
         conn,
-        app.id,
+        ctx,
+        id,
         &[ApplicationStatus::Draft],
         &ApplicationChanges {
             form: Some(form.to_string()),
             updated_at: Some(ctx.now),
             ..Default::default()
         },
-    )?
-    .ok_or_else(|| ApiError::InvalidTransition("the application is no longer a draft".into()))?;
-    audit::store::append(
-        conn,
-        APPLICATION,
-        &app.id.to_string(),
         "form_updated",
-        ctx.actor,
         json!({"form": form}),
-        ctx.now,
     )?;
-    Ok(row)
+    applications::full(conn, row, ctx.today)
+}
+
+/// Applies `changes` to the application while it is in one of `from`, with its audit event
+/// `action`; a transition that lost (or was never allowed) is 409 `invalid_transition` naming
+/// the state the application is in now (`db::transition::settle`).
+pub(super) fn transition(
+    conn: &mut DbConn,
+    ctx: &Ctx<'_>,
+    id: ApplicationId,
+    from: &[ApplicationStatus],
+    changes: &ApplicationChanges,
+    action: &str,
+    payload: Value,
+) -> Result<ApplicationRow, PermitError> {
+    let updated = store::transition(conn, id, from, changes)?;
+    Ok(settle(
+        conn,
+        updated,
+        "the application",
+        |conn| Ok(store::find_application(conn, id)?.map(|a| a.status)),
+        Event {
+            aggregate: APPLICATION,
+            id: id.0,
+            action,
+            actor: ctx.actor,
+            payload,
+            at: ctx.now,
+        },
+    )?)
+}
+
+fn no_applicant() -> PermitError {
+    PermitError::Store(ApiError::internal(
+        "an application needs a signed-in applicant",
+    ))
 }
 
 /// The state an application is in after the rules have run.
@@ -189,12 +230,12 @@ pub fn assess(
     t: &PermitType,
     form: &Value,
     commitment_accepted: bool,
-) -> Result<(Option<Account>, Assessment), ApiError> {
+) -> Result<(Option<Account>, Assessment), PermitError> {
     let mut v = Validator::new();
     domain::validate_form(&t.fields, form, true, &mut v);
     v.finish()?;
     if !t.active {
-        return Err(ApiError::Conflict(format!(
+        return Err(PermitError::Conflict(format!(
             "{} is not accepting applications",
             t.code
         )));
@@ -207,7 +248,7 @@ pub fn assess(
         form,
         commitment_accepted,
         today,
-        now,
+        Lookback::at(today, now),
     )?;
     Ok((account, Assessment { enterprise, inputs }))
 }
@@ -235,9 +276,10 @@ fn complete_under_lock(
     form: &Value,
     today: NaiveDate,
     draw: store::Draw,
-) -> Result<(Option<i64>, Option<i64>), ApiError> {
-    crate::db::lock_key(conn, DECISION_LOCK | a.enterprise.id)?;
-    let read = store::certificate_inputs(conn, a.enterprise.id, t, form, today, draw)?;
+) -> Result<(Option<ApplicationId>, Option<CertificateId>), PermitError> {
+    crate::db::lock_key(conn, DECISION_LOCK | a.enterprise.id).map_err(ApiError::from)?;
+    let read =
+        store::certificate_inputs(conn, EnterpriseId(a.enterprise.id), t, form, today, draw)?;
     a.inputs.active_certificates_of_type = read.active_of_type;
     a.inputs.base_certificate = read.base;
     Ok((read.application_id, read.certificate_id))
@@ -274,8 +316,8 @@ impl Verdict {
         )
     }
 
-    fn results_json(&self) -> Result<String, ApiError> {
-        serde_json::to_string(&self.results).map_err(ApiError::internal)
+    fn results_json(&self) -> Result<String, PermitError> {
+        serde_json::to_string(&self.results).map_err(|e| PermitError::Store(ApiError::internal(e)))
     }
 
     /// The rules' audit event on the application: its action and payload.
@@ -299,17 +341,32 @@ impl Verdict {
     }
 }
 
-/// Submits a draft: a complete form, then every applicable rule over the enterprise's records,
-/// stored; instant items are decided here, approvals issue their certificate in the same
-/// transaction. Of two concurrent submissions one wins, the other gets 409.
+/// Submits a draft: a complete form (every missing required field is a 422 and nothing
+/// changes), then every applicable rule over the enterprise's own records, stored; instant
+/// items are decided here (approved with their certificate, rejected, filed, or referred to
+/// review), review items queued with their due date. Of two concurrent submissions one wins,
+/// the other gets 409. An enterprise submits only its own (another's is 404).
 pub fn submit(
+    conn: &mut DbConn,
+    ctx: &Ctx<'_>,
+    scope: Scope,
+    id: ApplicationId,
+    commitment_accepted: bool,
+) -> Result<ApplicationView, PermitError> {
+    let app = applications::visible(conn, scope, id)?;
+    let done = submit_draft(conn, ctx, &app, commitment_accepted)?;
+    applications::full(conn, done.application, ctx.today)
+}
+
+/// [`submit`] of a draft already read.
+fn submit_draft(
     conn: &mut DbConn,
     ctx: &Ctx<'_>,
     app: &ApplicationRow,
     commitment_accepted: bool,
-) -> Result<Submitted, ApiError> {
+) -> Result<Submitted, PermitError> {
     if !domain::may_submit(app.status()?) {
-        return Err(ApiError::InvalidTransition(format!(
+        return Err(PermitError::InvalidTransition(format!(
             "a {} application cannot be submitted; only drafts are",
             app.status
         )));
@@ -336,9 +393,11 @@ pub fn submit(
         store::Draw::Nothing,
     )?;
     let verdict = Verdict::of(&t, &assessment.inputs, ctx.today);
-    let row = store::transition(
+    let id = ApplicationId(app.id);
+    let row = transition(
         conn,
-        app.id,
+        ctx,
+        id,
         &[ApplicationStatus::Draft],
         &ApplicationChanges {
             commitment_accepted: Some(commitment_accepted),
@@ -350,31 +409,20 @@ pub fn submit(
             updated_at: Some(ctx.now),
             ..Default::default()
         },
-    )?
-    .ok_or_else(|| {
-        ApiError::InvalidTransition("the application was submitted concurrently".into())
-    })?;
-    let id = app.id.to_string();
-    audit::store::append(
-        conn,
-        APPLICATION,
-        &id,
         "submitted",
-        ctx.actor,
         json!({"commitment_accepted": commitment_accepted}),
-        ctx.now,
     )?;
     let (action, payload) = verdict.event(&t);
     audit::store::append(
         conn,
         APPLICATION,
-        &id,
+        &id.to_string(),
         action,
         &Actor::SYSTEM,
         payload,
         ctx.now,
     )?;
-    let (application, certificate) = issue_if_approved(
+    let (application, certificate) = register::issue_if_approved(
         conn,
         ctx,
         verdict.status,
@@ -396,18 +444,15 @@ pub fn submit(
 /// before this transaction: the row is written once in its decided state, its first three
 /// audit events (created, submitted, the rules' decision) in one insert, and an approval
 /// issues its certificate here.
-pub fn create_submitted(
+fn create_submitted(
     conn: &mut DbConn,
     ctx: &Ctx<'_>,
     t: &PermitType,
     form: &Value,
     commitment_accepted: bool,
     mut assessment: Assessment,
-) -> Result<Submitted, ApiError> {
-    let created_by = ctx
-        .actor
-        .user_id
-        .ok_or_else(|| ApiError::internal("an application needs a signed-in applicant"))?;
+) -> Result<Submitted, PermitError> {
+    let created_by = ctx.actor.user_id.ok_or_else(no_applicant)?;
     // An approval's application is written linked to the certificate it is about to issue,
     // where the link may wait for it (see `links_ahead`): then nothing updates the application
     // under the serial's lock. Both ids come with the reads under the lock.
@@ -443,7 +488,7 @@ pub fn create_submitted(
         ctx.now,
     );
     let new = NewApplication {
-        id,
+        id: id.0,
         number,
         enterprise_id: enterprise,
         permit_type: &t.code,
@@ -455,7 +500,7 @@ pub fn create_submitted(
         decided_at: verdict.decided().then_some(ctx.now),
         due_on: verdict.due_on,
         rule_results: Some(verdict.results_json()?),
-        certificate_id,
+        certificate_id: certificate_id.map(|c| c.0),
         created_by: created_by.0,
         created_at: ctx.now,
         updated_at: ctx.now,
@@ -468,7 +513,7 @@ pub fn create_submitted(
         && !t.kind.continues_licence()
     {
         let row = new.as_written();
-        let (linked, cert) = issue(
+        let (linked, cert) = register::issue(
             conn,
             &ctx.as_system(),
             &row,
@@ -480,7 +525,7 @@ pub fn create_submitted(
         (linked, Some(cert))
     } else {
         let row = store::insert_application(conn, new, &events)?;
-        issue_if_approved(
+        register::issue_if_approved(
             conn,
             ctx,
             verdict.status,
@@ -499,342 +544,188 @@ pub fn create_submitted(
     })
 }
 
-/// A reviewer's decision on an application under review, with its reason in the audit trail.
-/// Approval issues the certificate. Of two concurrent decisions one wins, the other gets 409.
-pub fn decide(
-    conn: &mut DbConn,
-    ctx: &Ctx<'_>,
-    app: &ApplicationRow,
-    decision: Decision,
-    reason: &str,
-) -> Result<(ApplicationRow, Option<CertificateRow>), ApiError> {
-    if !domain::may_decide(app.status()?) {
-        return Err(ApiError::InvalidTransition(format!(
-            "a {} application is not awaiting a reviewer's decision",
-            app.status
-        )));
-    }
-    let status = match decision {
-        Decision::Approve => ApplicationStatus::Approved,
-        Decision::Reject => ApplicationStatus::Rejected,
-    };
-    let row = store::transition(
-        conn,
-        app.id,
-        &[ApplicationStatus::UnderReview],
-        &ApplicationChanges {
-            status: Some(status.as_str().to_owned()),
-            decided_at: Some(Some(ctx.now)),
-            decided_by: Some(ctx.actor.user_id.map(|u| u.0)),
-            decision_reason: Some(Some(reason.to_owned())),
-            updated_at: Some(ctx.now),
-            ..Default::default()
-        },
-    )?
-    .ok_or_else(|| {
-        ApiError::InvalidTransition("the application was decided concurrently".into())
-    })?;
-    audit::store::append(
-        conn,
-        APPLICATION,
-        &app.id.to_string(),
-        status.as_str(),
-        ctx.actor,
-        json!({"decided_by": "reviewer", "reason": reason}),
-        ctx.now,
-    )?;
-    if status == ApplicationStatus::Approved {
-        let t = load_type(conn, &app.permit_type)?;
-        let form = app.form_value()?;
-        let enterprise = store::enterprise(conn, EnterpriseId(app.enterprise_id))?;
-        let (row, cert) = issue(
-            conn,
-            ctx,
-            &row,
-            &t,
-            &form,
-            &enterprise,
-            Issuing::Certificate,
-        )?;
-        Ok((row, Some(cert)))
-    } else {
-        Ok((row, None))
-    }
-}
-
-/// The enterprise withdraws a draft or an application under review.
+/// The enterprise withdraws a draft or an application under review (any other state is 409
+/// `invalid_transition`); only its own (another's is 404).
 pub fn withdraw(
     conn: &mut DbConn,
     ctx: &Ctx<'_>,
-    app: &ApplicationRow,
-) -> Result<ApplicationRow, ApiError> {
+    scope: Scope,
+    id: ApplicationId,
+) -> Result<ApplicationView, PermitError> {
+    let app = applications::visible(conn, scope, id)?;
     if !domain::may_withdraw(app.status()?) {
-        return Err(ApiError::InvalidTransition(format!(
+        return Err(PermitError::InvalidTransition(format!(
             "a {} application cannot be withdrawn",
             app.status
         )));
     }
-    let row = store::transition(
+    let row = transition(
         conn,
-        app.id,
+        ctx,
+        id,
         &[ApplicationStatus::Draft, ApplicationStatus::UnderReview],
         &ApplicationChanges {
             status: Some(ApplicationStatus::Withdrawn.as_str().to_owned()),
             updated_at: Some(ctx.now),
             ..Default::default()
         },
-    )?
-    .ok_or_else(|| ApiError::InvalidTransition("the application changed concurrently".into()))?;
-    audit::store::append(
-        conn,
-        APPLICATION,
-        &app.id.to_string(),
         "withdrawn",
-        ctx.actor,
         json!({"from": app.status}),
-        ctx.now,
     )?;
-    Ok(row)
-}
-
-/// The scope printed on a certificate: the form without the people's training certificate
-/// numbers (they are checked, not licensed).
-fn scope_of(form: &Value) -> Value {
-    let mut scope = form.clone();
-    if let Some(map) = scope.as_object_mut() {
-        map.remove("principal_cert_no");
-        map.remove("safety_manager_cert_no");
-    }
-    scope
+    applications::full(conn, row, ctx.today)
 }
 
 /// `QDYJ-<year>-<id>`: the id, six digits at least, so unique without a shared counter that
 /// every application would queue on.
-fn application_number(year: i32, id: i64) -> String {
-    format!("QDYJ-{year:04}-{id:06}")
+fn application_number(year: i32, id: ApplicationId) -> String {
+    format!("QDYJ-{year:04}-{:06}", id.0)
 }
 
-/// After the rules' decision: an approval issues its certificate (as the system).
-fn issue_if_approved(
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApplicationRequest {
+    /// A permit type code from `/api/v1/permit-types`.
+    pub permit_type: String,
+    /// The type's form fields; a draft may be incomplete.
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
+    pub form: Value,
+    /// Create and submit in one call.
+    #[serde(default)]
+    pub submit: bool,
+    /// The commitment statement (告知承诺); needed when submitting.
+    #[serde(default)]
+    pub commitment_accepted: bool,
+}
+
+fn empty_object() -> Value {
+    Value::Object(serde_json::Map::new())
+}
+
+/// What [`open`], the read before a new application's write transaction, hands to [`file`].
+pub struct Opened {
+    t: Arc<PermitType>,
+    form: Value,
+    /// A submission's applicant and rule inputs; `None` for a draft.
+    assessment: Option<Assessment>,
+    commitment_accepted: bool,
+    actor: Actor,
+    enterprise: EnterpriseId,
+}
+
+/// A new application, first half: outside the write transaction, the type (`TypeCache`), the
+/// form (a present invalid value is a 422 naming each field; with `submit`, so is every
+/// missing required field), and the caller's account, for a submission read with the rule
+/// inputs from the enterprise's records. SQLite has one writer at a time, so the write
+/// transaction ([`file`]) holds only the writes and the reads of what an approval itself
+/// changes. Returns how that transaction starts (holding the enterprise's decision lock).
+pub fn open(
     conn: &mut DbConn,
-    ctx: &Ctx<'_>,
-    status: ApplicationStatus,
-    app: &ApplicationRow,
-    t: &PermitType,
-    form: &Value,
-    enterprise: &EnterpriseRow,
-) -> Result<(ApplicationRow, Option<CertificateRow>), ApiError> {
-    if status == ApplicationStatus::Approved {
-        let (linked, cert) = issue(
-            conn,
-            &ctx.as_system(),
-            app,
+    types: &TypeCache,
+    today: NaiveDate,
+    now: NaiveDateTime,
+    caller: &Caller<EnterpriseOnly>,
+    input: CreateApplicationRequest,
+) -> Result<(Opened, TxStart), PermitError> {
+    // The request's own errors come before the caller's account is read (as `Caller`
+    // documents), so that a submission reads the account along with its rule inputs: one
+    // round trip fewer.
+    let t = types.get(conn, &input.permit_type)?;
+    let mut v = Validator::new();
+    let form = domain::validate_form(&t.fields, &input.form, input.submit, &mut v);
+    if !t.active {
+        v.add(
+            "permit_type",
+            "invalid",
+            "this permit type is not accepting applications",
+        );
+    }
+    v.finish()?;
+    let (auth, assessment) = match (input.submit, caller.unconfirmed_enterprise_id()) {
+        (true, Some(claimed)) => {
+            let read = assess(
+                conn,
+                today,
+                now,
+                claimed,
+                Some(caller.unconfirmed_user_id()),
+                &t,
+                &form,
+                input.commitment_accepted,
+            );
+            // The caller first: a revoked token is a 401 whatever the enterprise's records say.
+            let (auth, read) = match read {
+                Ok((account, assessment)) => (caller.confirm_read(account)?, Ok(assessment)),
+                Err(e) => (caller.confirm(conn)?, Err(e)),
+            };
+            // A change of an account's enterprise ends its tokens, so a confirmed token names
+            // its account's enterprise.
+            if auth.enterprise_id != Some(claimed) {
+                return Err(PermitError::Unauthorized);
+            }
+            (auth, Some(read?))
+        }
+        // An enterprise's token names its enterprise (login writes it from the account): one
+        // that names none is not one this service issued lately.
+        (true, None) => {
+            caller.confirm(conn)?;
+            return Err(PermitError::Unauthorized);
+        }
+        (false, _) => (caller.confirm(conn)?, None),
+    };
+    let enterprise = auth.enterprise_id.ok_or(PermitError::Forbidden)?;
+    let start = assessment
+        .as_ref()
+        .map_or_else(TxStart::default, Assessment::tx_start);
+    Ok((
+        Opened {
             t,
             form,
+            assessment,
+            commitment_accepted: input.commitment_accepted,
+            actor: auth.actor(),
             enterprise,
-            Issuing::Certificate,
-        )?;
-        Ok((linked, Some(cert)))
-    } else {
-        Ok((app.clone(), None))
-    }
+        },
+        start,
+    ))
 }
 
-/// What [`issue`] writes.
-enum Issuing<'a> {
-    /// The certificate: its application is written already.
-    Certificate,
-    /// A new licence's instant approval (`create_submitted`, PostgreSQL): its application,
-    /// not written yet and linked ahead to the certificate (`store::links_ahead`), with its
-    /// first audit events, written with the certificate in one statement
-    /// (`store::insert_approval`).
-    WithApplication(Box<NewApplication<'a>>, &'a NewChain<3>),
-}
-
-/// Issues the certificate of an approved application and links it; a renewal, change or
-/// reissue takes the permit type and scope of the certificate it continues and supersedes it.
-/// The holder is `enterprise` as read for the decision.
-///
-/// What the certificate needs besides its serial is read and drawn first; then the serial is
-/// taken, and the certificate is numbered, signed and written once, with its first audit event
-/// in one statement (with its application too, for a new licence's instant approval on
-/// PostgreSQL: [`Issuing::WithApplication`]).
-/// The serial's row stays locked until commit (that is what keeps the numbers gap-free):
-/// other processes' issuers wait for it; this process's write jobs run one after another
-/// anyway (`db::writer`). Renewals, changes and reissues add the superseding of the old
-/// certificate, and a request with an `Idempotency-Key` its stored answer.
-fn issue(
+/// A new application, second half, inside the write transaction: a draft is created, or a
+/// submission is created and decided at once ([`create_submitted`]: an instant approval
+/// answers with its certificate). Everything the view of a submission shows was just
+/// written: it reads nothing back.
+pub fn file(
     conn: &mut DbConn,
-    ctx: &Ctx<'_>,
-    app: &ApplicationRow,
-    t: &PermitType,
-    form: &Value,
-    enterprise: &EnterpriseRow,
-    issuing: Issuing<'_>,
-) -> Result<(ApplicationRow, CertificateRow), ApiError> {
-    let base = if t.kind.continues_licence() {
-        let number = form
-            .get("certificate_no")
-            .and_then(Value::as_str)
-            .ok_or_else(|| ApiError::Conflict("the certificate to continue is not named".into()))?;
-        let base = store::find_certificate_by_number(conn, number)?
-            .filter(|c| {
-                c.enterprise_id == app.enterprise_id && t.applies_to.contains(&c.permit_type)
-            })
-            .ok_or_else(|| {
-                ApiError::Conflict(format!(
-                    "{number} is not a certificate this application can continue"
-                ))
-            })?;
-        Some(base)
-    } else {
-        None
+    now: NaiveDateTime,
+    today: NaiveDate,
+    signing_key: &SigningKey,
+    opened: Opened,
+) -> Result<ApplicationView, PermitError> {
+    let Opened {
+        t,
+        form,
+        assessment,
+        commitment_accepted,
+        actor,
+        enterprise,
+    } = opened;
+    let ctx = Ctx {
+        actor: &actor,
+        now,
+        today,
+        signing_key,
     };
-    let (licence, scope) = match &base {
-        Some(b) => (
-            store::find_type(conn, &b.permit_type)?
-                .ok_or_else(|| ApiError::internal("the base certificate's type is gone"))?
-                .to_domain()?,
-            serde_json::from_str::<Value>(&b.scope).map_err(ApiError::internal)?,
-        ),
-        None => (t.clone(), scope_of(form)),
-    };
-    let prefix = licence
-        .certificate_prefix
-        .clone()
-        .ok_or_else(|| ApiError::internal(format!("{} has no certificate prefix", licence.code)))?;
-    let (valid_from, valid_until) = certificates::validity(
-        t.kind,
-        t.validity_months,
-        ctx.today,
-        base.as_ref().map(|b| b.valid_until),
-    )
-    .ok_or_else(|| ApiError::internal("no validity for this permit type"))?;
-    let code = certificates::verification_code(&mut rand::thread_rng());
-    // Where the application's link may wait for its certificate (`links_ahead`, PostgreSQL),
-    // it is written before the serial is taken, unless `create_submitted` has the application
-    // linked already (written here with the certificate, or before). On SQLite the link
-    // follows the certificate.
-    let (certificate_id, app) = match app.certificate_id {
-        Some(id) => (id, app.clone()),
+    match assessment {
+        Some(assessment) => {
+            let done = create_submitted(conn, &ctx, &t, &form, commitment_accepted, assessment)?;
+            let mut view = application_view(done.application, today)?;
+            view.certificate = done.certificate.map(|c| certificate_view(c, today, None));
+            view.timeline = done.timeline;
+            Ok(view)
+        }
         None => {
-            let id = store::next_certificate_id(conn)?;
-            if store::links_ahead(conn) {
-                (id, store::link_certificate(conn, app.clone(), id)?)
-            } else {
-                (id, app.clone())
-            }
+            let row = create(conn, &ctx, enterprise, &t, &form, commitment_accepted)?;
+            applications::full(conn, row, today)
         }
-    };
-    // The serial's row stays locked until commit.
-    let serial = store::next_serial(conn, &prefix, ctx.today.year())?;
-    let number = domain::CertificateNumber::format(&prefix, ctx.today.year(), serial);
-    let payload = certificates::signed_payload(&PublicFields {
-        number: &number,
-        permit_type: &licence.code,
-        permit_name: &licence.name,
-        holder_name: &enterprise.name,
-        holder_credit_code: &enterprise.credit_code,
-        holder_address: &enterprise.address,
-        holder_legal_representative: &enterprise.legal_representative,
-        scope: &scope,
-        issued_at: ctx.now,
-        valid_from,
-        valid_until,
-    });
-    let signature = certificates::sign(ctx.signing_key, &payload);
-    let event = audit::store::new_chain(
-        CERTIFICATE,
-        &certificate_id.to_string(),
-        [(
-            "issued",
-            ctx.actor,
-            json!({"number": number, "application_id": app.id, "valid_from": valid_from, "valid_until": valid_until,
-                "continues": base.as_ref().map(|b| b.number.clone())}),
-        )],
-        ctx.now,
-    );
-    let new_certificate = NewCertificate {
-        id: certificate_id,
-        number: &number,
-        permit_type: &licence.code,
-        enterprise_id: app.enterprise_id,
-        application_id: app.id,
-        holder_name: &enterprise.name,
-        holder_credit_code: &enterprise.credit_code,
-        holder_address: &enterprise.address,
-        holder_legal_representative: &enterprise.legal_representative,
-        scope: scope.to_string(),
-        issued_at: ctx.now,
-        valid_from,
-        valid_until,
-        status: domain::CertificateStatus::Active.as_str(),
-        verification_code: &code,
-        signed_payload: &payload,
-        signature: &signature,
-        updated_at: ctx.now,
-    };
-    let cert = match issuing {
-        Issuing::Certificate => store::insert_certificate(conn, &new_certificate, &event)?,
-        Issuing::WithApplication(application, events) => store::insert_approval(
-            conn,
-            *application,
-            &new_certificate,
-            &events.followed_by(&event),
-        )?,
-    };
-    let app = if app.certificate_id == Some(cert.id) {
-        app
-    } else {
-        store::link_certificate(conn, app, cert.id)?
-    };
-    if let Some(b) = &base {
-        if !store::supersede(conn, b.id, cert.id, ctx.now)? {
-            return Err(ApiError::Conflict(format!(
-                "{} is no longer active",
-                b.number
-            )));
-        }
-        let reason = match t.kind {
-            PermitKind::Renewal => "renewal",
-            PermitKind::Change => "change",
-            _ => "reissue",
-        };
-        audit::store::append(
-            conn,
-            CERTIFICATE,
-            &b.id.to_string(),
-            "superseded",
-            ctx.actor,
-            json!({"by": number, "reason": reason}),
-            ctx.now,
-        )?;
     }
-    Ok((app, cert))
-}
-
-/// Revokes an active certificate with a reason (admin).
-pub fn revoke(
-    conn: &mut DbConn,
-    ctx: &Ctx<'_>,
-    id: i64,
-    reason: &str,
-) -> Result<CertificateRow, ApiError> {
-    let current = store::find_certificate(conn, id)?.ok_or(ApiError::NotFound)?;
-    let row = store::revoke(conn, id, reason, ctx.now)?.ok_or_else(|| {
-        ApiError::InvalidTransition(format!(
-            "a {} certificate cannot be revoked",
-            current.status
-        ))
-    })?;
-    audit::store::append(
-        conn,
-        CERTIFICATE,
-        &id.to_string(),
-        "revoked",
-        ctx.actor,
-        json!({"reason": reason}),
-        ctx.now,
-    )?;
-    Ok(row)
 }

@@ -1,23 +1,43 @@
 //! Permits — 三零e办 (SPEC 2): permit types and their forms, applications decided instantly by
 //! fixed rules or by a reviewer, and signed electronic certificates anyone can verify.
 //!
-//! - `domain`: the permit types, form validation, the application state machine (pure).
-//! - `cas`: CAS registry numbers and their check digit (pure).
-//! - `rules`: the thirteen rules over a plain [`rules::RuleInputs`] (pure).
-//! - `certificates`: numbers, validity, verification codes, the signed payload (pure).
-//! - `store`: diesel, including the one function that gathers the rule inputs.
-//! - `types`: the permit types as the process last read them (at most a second old).
-//! - `lifecycle`: the use cases (create, submit, decide, withdraw, issue, revoke), each run
-//!   inside the caller's one transaction, shared by the handlers and the demo seed.
-//! - `handlers`: the HTTP routes.
-//! - `seed`: demo applications and certificates.
+//! The pure rooms (no I/O):
+//! - `domain`: the permit types, form validation, the application state machine.
+//! - `cas`: CAS registry numbers and their check digit.
+//! - `rules`: the thirteen rules over a plain [`rules::RuleInputs`], and how far back they look
+//!   ([`rules::Lookback`]).
+//! - `certificates`: numbers, validity, verification codes, the signed payload.
+//!
+//! The use cases, each one function run inside the caller's one transaction, answering a view
+//! or a [`PermitError`] (`error`):
+//! - `lifecycle`: an application's writes (create, the instant decision's `open` and `file`,
+//!   edit the form, submit, withdraw), shared by the handlers and the demo seed.
+//! - `review`: a reviewer's decision.
+//! - `register`: the certificate an approval issues, revocation, the certificate reads and the
+//!   public verification.
+//! - `applications`: the application reads (one, the list).
+//! - `types`: the permit types as the process last read them (`TypeCache`, at most a second
+//!   old, its own app data), the list and the admin's change.
+//! - `figures`: the permit figures.
+//!
+//! And: `views` (what the routes answer), `store` (diesel, a file per sub-resource, including
+//! the functions that gather the rule inputs), `handlers` (the HTTP routes, a file per
+//! sub-resource), `seed` (demo applications and certificates).
 
+pub mod applications;
 pub mod cas;
 pub mod certificates;
 pub mod domain;
+pub mod error;
+pub mod figures;
 pub mod handlers;
 pub mod lifecycle;
+pub mod register;
+pub mod review;
 pub mod rules;
 pub mod seed;
 pub mod store;
 pub mod types;
+pub mod views;
+
+pub use error::PermitError;

@@ -3,7 +3,7 @@
 //! yields pass, fail or refer with a message; every rule that applies to the type runs and all
 //! results are kept; the decision is fail > refer > pass.
 
-use chrono::NaiveDate;
+use chrono::{Months, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -150,6 +150,38 @@ pub struct RuleInputs {
 
 /// Days after a penalty decision within which the fine must be paid.
 pub const FINE_GRACE_DAYS: i64 = 15;
+/// Months back in which a revoked certificate of the licence fails [`no_recent_revocation`].
+pub const REVOCATION_LOOKBACK_MONTHS: u32 = 12;
+
+/// The dates from which the rules count an enterprise's records, as of a moment: the one
+/// place that says how far back the unpaid-fine and recent-revocation rules look.
+/// `store::rule_inputs` binds them into its counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lookback {
+    /// [`no_unpaid_overdue_fine`]: a penalty whose fine is still unpaid counts when it was
+    /// decided before this local date, that is more than [`FINE_GRACE_DAYS`] days ago.
+    pub fines_decided_before: NaiveDate,
+    /// [`no_recent_revocation`]: a certificate of the licence counts when it was revoked at or
+    /// after this instant, [`REVOCATION_LOOKBACK_MONTHS`] months ago.
+    pub revoked_since: NaiveDateTime,
+}
+
+impl Lookback {
+    /// As of the city's local date `today` and the instant `now`.
+    pub fn at(today: NaiveDate, now: NaiveDateTime) -> Self {
+        Self {
+            fines_decided_before: today - chrono::Duration::days(FINE_GRACE_DAYS),
+            revoked_since: now
+                .checked_sub_months(Months::new(REVOCATION_LOOKBACK_MONTHS))
+                .unwrap_or(now),
+        }
+    }
+
+    /// Whether a fine decided on `decided_on` and still unpaid is overdue.
+    pub fn fine_overdue(&self, decided_on: NaiveDate) -> bool {
+        decided_on < self.fines_decided_before
+    }
+}
 /// A renewal may be applied for when the old certificate expires within this many days.
 pub const RENEWAL_WINDOW_DAYS: i64 = 90;
 
@@ -414,6 +446,21 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_fine_is_overdue_only_after_its_fifteen_days_and_revocations_count_for_a_year() {
+        let now = d("2026-03-31").and_hms_opt(9, 0, 0).unwrap();
+        let back = Lookback::at(d("2026-03-31"), now);
+        assert!(
+            !back.fine_overdue(d("2026-03-16")),
+            "the 15th day is still in time"
+        );
+        assert!(back.fine_overdue(d("2026-03-15")));
+        assert_eq!(
+            back.revoked_since,
+            d("2025-03-31").and_hms_opt(9, 0, 0).unwrap()
+        );
     }
 
     fn field(key: &str) -> FieldDef {

@@ -8,13 +8,14 @@ use serde_json::{Value, json};
 
 use super::domain::Decision;
 use super::lifecycle::{self, Ctx};
-use super::store::ApplicationRow;
+use super::review::{self, DecisionRequest};
+use crate::actor::Scope;
 use crate::audit::Actor;
 use crate::auth::Role;
 use crate::clock::Clock;
 use crate::db::DbConn;
 use crate::error::{ApiError, Validator};
-use crate::ids::{EnterpriseId, UserId};
+use crate::ids::{ApplicationId, EnterpriseId, UserId};
 use crate::users::store as user_store;
 
 /// What the demo wrote, for the summary line.
@@ -42,7 +43,8 @@ struct Demo<'a> {
 }
 
 impl Demo<'_> {
-    /// Creates (and, with `submit`, submits) an application as `username`.
+    /// Creates (and, with `submit`, submits) an application as `username`: its id, and the
+    /// number of the certificate its approval issued.
     fn apply(
         &mut self,
         conn: &mut DbConn,
@@ -50,7 +52,7 @@ impl Demo<'_> {
         permit_type: &str,
         form: Value,
         submit: bool,
-    ) -> Result<ApplicationRow, ApiError> {
+    ) -> Result<(ApplicationId, Option<String>), ApiError> {
         let (actor, enterprise) = actor_of(conn, username)?;
         let enterprise =
             enterprise.ok_or_else(|| ApiError::internal("not an enterprise account"))?;
@@ -65,13 +67,14 @@ impl Demo<'_> {
         let form = super::domain::validate_form(&t.fields, &form, submit, &mut v);
         v.finish()?;
         let draft = lifecycle::create(conn, &ctx, enterprise, &t, &form, submit)?;
+        let id = ApplicationId(draft.id);
         self.summary.applications += 1;
         if !submit {
-            return Ok(draft);
+            return Ok((id, None));
         }
-        let done = lifecycle::submit(conn, &ctx, &draft, true)?;
+        let done = lifecycle::submit(conn, &ctx, Scope::All, id, true)?;
         self.summary.certificates += usize::from(done.certificate.is_some());
-        Ok(done.application)
+        Ok((id, done.certificate.map(|c| c.number)))
     }
 
     fn file_prerequisites(
@@ -134,18 +137,14 @@ pub fn demo(
     // 海湾化工: filed trainings and plan, an instant licence, a renewal refused as too early,
     // and a change still in draft.
     d.file_prerequisites(conn, "ent.haiwan", "HW")?;
-    let licence = d.apply(
+    let (_, number) = d.apply(
         conn,
         "ent.haiwan",
         "hazchem_business_no_storage",
         hazchem("HW", false),
         true,
     )?;
-    let number = match licence.certificate_id {
-        Some(id) => super::store::find_certificate(conn, id)?.map(|c| c.number),
-        None => None,
-    }
-    .ok_or_else(|| ApiError::internal("the demo licence was not approved"))?;
+    let number = number.ok_or_else(|| ApiError::internal("the demo licence was not approved"))?;
     d.apply(
         conn,
         "ent.haiwan",
@@ -163,7 +162,7 @@ pub fn demo(
     // 蓝海储运: a highly toxic licence referred to review and approved by a reviewer, a storage
     // licence waiting for review, and a withdrawn major-hazard filing.
     d.file_prerequisites(conn, "ent.lanhai", "LH")?;
-    let referred = d.apply(
+    let (referred, _) = d.apply(
         conn,
         "ent.lanhai",
         "hazchem_business_no_storage",
@@ -177,14 +176,16 @@ pub fn demo(
         today: clock.today(tz),
         signing_key,
     };
-    let (_, cert) = lifecycle::decide(
+    let decided = review::decide(
         conn,
         &ctx,
-        &referred,
-        Decision::Approve,
-        "现场核查：剧毒化学品双人双锁、专库专柜管理到位，同意许可",
+        referred,
+        &DecisionRequest {
+            decision: Decision::Approve,
+            reason: "现场核查：剧毒化学品双人双锁、专库专柜管理到位，同意许可".into(),
+        },
     )?;
-    d.summary.certificates += usize::from(cert.is_some());
+    d.summary.certificates += usize::from(decided.certificate.is_some());
     let mut storage = hazchem("LH", false);
     if let Some(form) = storage.as_object_mut() {
         form.insert(
@@ -200,7 +201,7 @@ pub fn demo(
         storage,
         true,
     )?;
-    let draft = d.apply(
+    let (draft, _) = d.apply(
         conn,
         "ent.lanhai",
         "major_hazard_source_filing",
@@ -214,7 +215,7 @@ pub fn demo(
         today: clock.today(tz),
         signing_key,
     };
-    lifecycle::withdraw(conn, &ctx, &draft)?;
+    lifecycle::withdraw(conn, &ctx, Scope::All, draft)?;
     // 喜庆烟花: a fireworks retail licence, approved instantly.
     d.file_prerequisites(conn, "ent.xiqing", "XQ")?;
     d.apply(
