@@ -2,14 +2,13 @@
 
 use actix_web::{HttpResponse, get, put, web};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::codes;
 use super::store::{self, CodeName, Table};
-use crate::audit;
 use crate::auth::{Admin, Anyone, Auth, CurrentUser};
-use crate::error::{ApiError, Problem, Validator};
+use crate::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
 use crate::state::AppState;
 
@@ -43,42 +42,14 @@ async fn put(
     code: String,
     body: PutName,
 ) -> Result<HttpResponse, ApiError> {
-    let mut v = Validator::new();
-    let ok_code = (1..=40).contains(&code.len())
-        && code.starts_with(|c: char| c.is_ascii_lowercase())
-        && code
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !ok_code {
-        v.add(
-            "code",
-            "invalid",
-            "must be 1 to 40 characters of a-z, 0-9 and _, starting with a letter",
-        );
-    }
-    let name = v.text("name", &body.name, 1, 100);
-    v.finish()?;
-    let name = name.unwrap_or_default();
+    let name = codes::check_put(&code, &body.name)?;
     let actor = user.actor();
     let now = state.clock.now_naive();
-    let created = state
+    let put = state
         .db
-        .write(move |conn| {
-            let created = store::upsert(conn, table, &code, &name)?;
-            let action = if created { "created" } else { "renamed" };
-            audit::store::append(
-                conn,
-                table.aggregate(),
-                &code,
-                action,
-                &actor,
-                json!({"name": name}),
-                now,
-            )?;
-            Ok(CodeName { code, name })
-        })
+        .write(move |conn| codes::put(conn, now, &actor, table, code, name))
         .await?;
-    Ok(HttpResponse::Ok().json(created))
+    Ok(HttpResponse::Ok().json(put))
 }
 
 /// The districts. Roles: admin, reviewer, inspector, enterprise.

@@ -1,6 +1,7 @@
 //! The rules of accounts, free of I/O.
 
 use crate::actor::Role;
+use crate::ids::EnterpriseId;
 
 /// A username: 3 to 64 characters of lower-case letters, digits, `.`, `_` and `-`, starting with
 /// a letter or digit. Stored lower-cased, so logins are case-insensitive.
@@ -32,7 +33,10 @@ impl Username {
 }
 
 /// `enterprise_id` is required for, and only for, role `enterprise`.
-pub fn check_role_binding(role: Role, enterprise_id: Option<i64>) -> Result<(), &'static str> {
+pub fn check_role_binding(
+    role: Role,
+    enterprise_id: Option<EnterpriseId>,
+) -> Result<(), &'static str> {
     match (role, enterprise_id) {
         (Role::Enterprise, None) => Err("is required for role enterprise"),
         (Role::Enterprise, Some(_)) => Ok(()),
@@ -58,9 +62,9 @@ mod tests {
 
     #[test]
     fn only_enterprise_accounts_are_bound_to_an_enterprise() {
-        assert!(check_role_binding(Role::Enterprise, Some(1)).is_ok());
+        assert!(check_role_binding(Role::Enterprise, Some(EnterpriseId(1))).is_ok());
         assert!(check_role_binding(Role::Enterprise, None).is_err());
-        assert!(check_role_binding(Role::Inspector, Some(1)).is_err());
+        assert!(check_role_binding(Role::Inspector, Some(EnterpriseId(1))).is_err());
         assert!(check_role_binding(Role::Admin, None).is_ok());
     }
 }
