@@ -173,16 +173,9 @@ fn create_user(
         role,
         enterprise_id,
     };
-    let describe = |e: ApiError| match e {
-        ApiError::Validation(errors) => errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    };
     // Checked and hashed before the database is touched (and outside its transaction).
-    let user = accounts::validate_new_user(&request).map_err(|e| describe(e.into()))?;
+    let user =
+        accounts::validate_new_user(&request).map_err(|e| ApiError::from(e).for_terminal())?;
     let hash = password::hash_password(&request.password).map_err(|e| e.to_string())?;
     let db = startup::connect(config).map_err(|e| e.to_string())?;
     let mut conn = db.pool().get().map_err(|e| e.to_string())?;
@@ -190,7 +183,7 @@ fn create_user(
     let user = db::write_tx(&mut conn, |conn| {
         Ok(accounts::create(conn, now, &Actor::SYSTEM, &user, &hash)?)
     })
-    .map_err(describe)?;
+    .map_err(|e| e.for_terminal())?;
     println!(
         "created user {} (id {}, role {})",
         user.username,

@@ -182,14 +182,7 @@ fn write_demo(
 /// `anjian seed city-year`: the synthetic year, part by part, each part its own `write(conn,
 /// scale, seed)` (campaigns first; further capabilities append theirs below it).
 pub fn city_year(config: &Config, scale: f64, seed: u64) -> Result<(), String> {
-    let describe = |e: ApiError| match e {
-        ApiError::Validation(errors) => errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => format!("{other}"),
-    };
+    let describe = |e: ApiError| e.for_terminal();
     let db = startup::connect(config).map_err(|e| e.to_string())?;
     let mut conn = db.pool().get().map_err(|e| e.to_string())?;
     if let Some(p) =

@@ -1,6 +1,5 @@
 //! `/api/v1/enterprises`.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -54,8 +53,7 @@ pub async fn create_enterprise(
         .write(move |conn| {
             let valid = registry::check_new(conn, &input)?;
             idem.run(conn, now, |conn| {
-                let view = registry::create(conn, now, &actor, &valid)?;
-                Ok((StatusCode::CREATED, to_json(&view)?))
+                idempotency::created(&registry::create(conn, now, &actor, &valid)?)
             })
         })
         .await?;
@@ -76,10 +74,6 @@ const IMPORT_COLUMNS: Columns = Columns {
     ],
     of: "an enterprise import",
 };
-
-fn to_json(value: &impl serde::Serialize) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(value).map_err(ApiError::internal)
-}
 
 /// Imports up to 10,000 enterprises from a JSON array or a CSV file with a header row
 /// (`Content-Type: text/csv`), all or nothing: a 422 lists every bad row by index and field
@@ -109,8 +103,7 @@ pub async fn import_enterprises(
         .db
         .write(move |conn| {
             idem.run(conn, now, |conn| {
-                let done = registry::import(conn, now, &actor, &inputs)?;
-                Ok((StatusCode::CREATED, to_json(&done)?))
+                idempotency::created(&registry::import(conn, now, &actor, &inputs)?)
             })
         })
         .await?;

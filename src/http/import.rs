@@ -171,7 +171,7 @@ fn read_record<T: serde::de::DeserializeOwned>(
             format!("[{index}].{name}")
         };
         errors.add(path, code, message);
-        let Some(i) = field else { return None };
+        let i = field?;
         emptied.push(i);
         let cells: Vec<String> = record
             .iter()

@@ -39,9 +39,11 @@ async fn put(
     state: web::Data<AppState>,
     user: &CurrentUser,
     table: Table,
-    code: String,
-    body: PutName,
+    code: web::Path<String>,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
+    let code = code.into_inner();
+    let body: PutName = body.value().await?;
     let name = codes::check_put(&code, &body.name)?;
     let actor = user.actor();
     let now = state.clock.now_naive();
@@ -81,14 +83,7 @@ pub async fn put_district(
     code: web::Path<String>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    put(
-        state,
-        &auth,
-        Table::Districts,
-        code.into_inner(),
-        body.value().await?,
-    )
-    .await
+    put(state, &auth, Table::Districts, code, body).await
 }
 
 /// Adds an industry or renames one. Roles: admin.
@@ -100,12 +95,5 @@ pub async fn put_industry(
     code: web::Path<String>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    put(
-        state,
-        &auth,
-        Table::Industries,
-        code.into_inner(),
-        body.value().await?,
-    )
-    .await
+    put(state, &auth, Table::Industries, code, body).await
 }

@@ -1,6 +1,5 @@
 //! `/api/v1/users` (admin only).
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -50,11 +49,7 @@ pub async fn create_user(
         .db
         .write(move |conn| {
             idem.run(conn, now, |conn| {
-                let view = accounts::create(conn, now, &actor, &user, &hash)?;
-                Ok((
-                    StatusCode::CREATED,
-                    serde_json::to_value(view).map_err(ApiError::internal)?,
-                ))
+                idempotency::created(&accounts::create(conn, now, &actor, &user, &hash)?)
             })
         })
         .await?;
