@@ -252,7 +252,7 @@ pub fn list(
     page: PageRequest,
 ) -> Result<Page<EnterpriseView>, EnterpriseError> {
     store::check_filter_codes(conn, filter.industry.as_deref(), filter.district.as_deref())?;
-    let rows = store::list(conn, filter, page.before_id, page.fetch())?;
+    let rows = store::list(conn, filter, page.before_id.map(EnterpriseId), page.fetch())?;
     Ok(Page::of(rows, page, |r| r.id, EnterpriseView::try_from)?)
 }
 

@@ -225,7 +225,7 @@ pub struct Filter {
 pub fn list(
     conn: &mut DbConn,
     filter: &Filter,
-    before_id: Option<i64>,
+    before: Option<EnterpriseId>,
     fetch: i64,
 ) -> Result<Vec<EnterpriseRow>, ApiError> {
     let mut query = enterprises::table
@@ -247,8 +247,8 @@ pub fn list(
                 .escape('\\'),
         );
     }
-    if let Some(before) = before_id {
-        query = query.filter(enterprises::id.lt(before));
+    if let Some(before) = before {
+        query = query.filter(enterprises::id.lt(before.0));
     }
     Ok(query
         .order(enterprises::id.desc())

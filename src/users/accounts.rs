@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::domain::{Username, check_role_binding};
+use super::domain::{Standing, Username, check_role_binding, ends_sessions, loses_admin};
 use super::store::{self, NewUser, UserChanges, UserRow};
 use crate::actor::{Actor, Role};
 use crate::audit;
@@ -268,7 +268,7 @@ pub fn bootstrap_admin(conn: &mut DbConn, clock: &Clock) -> Result<Option<String
 
 /// A page of accounts, newest first.
 pub fn list(conn: &mut DbConn, page: PageRequest) -> Result<Page<UserView>, UserError> {
-    let rows = store::list(conn, page.before_id, page.fetch())?;
+    let rows = store::list(conn, page.before_id.map(UserId), page.fetch())?;
     Ok(Page::of(rows, page, |r| r.id, UserView::try_from)?)
 }
 
@@ -328,16 +328,21 @@ pub fn update(
         .map_err(|m| ApiError::field("enterprise_id", "invalid", m))?;
     ensure_enterprise(conn, enterprise_id.filter(|e| Some(*e) != old_enterprise))?;
     let disabled = patch.disabled.unwrap_or(current.disabled);
-    let loses_admin =
-        old_role == Role::Admin && !current.disabled && (role != Role::Admin || disabled);
-    if loses_admin && store::other_enabled_admins(conn, id)? == 0 {
+    let before = Standing {
+        role: old_role,
+        enterprise_id: old_enterprise,
+        disabled: current.disabled,
+    };
+    let after = Standing {
+        role,
+        enterprise_id,
+        disabled,
+    };
+    if loses_admin(before, after) && store::other_enabled_admins(conn, id)? == 0 {
         return Err(UserError::LastAdmin);
     }
     let password_changed = password_hash.is_some();
-    let ends_sessions = role != old_role
-        || enterprise_id != old_enterprise
-        || disabled != current.disabled
-        || password_changed;
+    let ends_sessions = ends_sessions(before, after, password_changed);
     let changes = UserChanges {
         display_name,
         role: (role != old_role).then(|| role.as_str().to_owned()),
