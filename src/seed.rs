@@ -1,6 +1,7 @@
 //! `anjian seed demo`: a small, realistic data set so a newcomer sees every feature at once.
-//! It writes through the same store functions as the API, with audit events, in one
-//! transaction, and refuses to run twice.
+//! It writes through the same use cases as the API (`enterprises::registry`, `users::accounts`,
+//! the other capabilities' seeds), with their audit events, in one transaction, and refuses to
+//! run twice.
 
 use crate::audit::Actor;
 use crate::auth::{Role, password};
