@@ -334,7 +334,8 @@ async fn prepare_enterprises(
     let mut rows = Vec::new();
     for i in 0..n {
         let base17 = format!("9137{:06}{:07}", run % 1_000_000, i);
-        let code = anjian::seed::code_with_check(&base17).ok_or("could not make a credit code")?;
+        let code = anjian::enterprises::credit_code::with_check_digit(&base17)
+            .ok_or("could not make a credit code")?;
         rows.push((code, format!("L{run}-{i}")));
     }
     for chunk in rows.chunks(10_000) {

@@ -93,20 +93,20 @@ fn setup(
 ) -> Result<(i64, Vec<(i64, i64)>), ApiError> {
     let password =
         std::env::var("ANJIAN_PASSWORD").unwrap_or_else(|_| "a long bench password".into());
-    let request = anjian::users::handlers::CreateUserRequest {
+    let request = anjian::users::accounts::CreateUserRequest {
         username: "bench.inspector".into(),
         password: password.clone(),
         role: Role::Inspector,
         enterprise_id: None,
         display_name: "基准检查员".into(),
     };
-    let user = anjian::users::handlers::validate_new_user(&request)?;
+    let user = anjian::users::accounts::validate_new_user(&request)?;
     let hash = anjian::auth::password::hash_password(&password).map_err(ApiError::internal)?;
-    let user = anjian::users::handlers::create_in_tx(conn, &user, &hash, &Actor::SYSTEM, now)?;
+    let user = anjian::users::accounts::create_in_tx(conn, &user, &hash, &Actor::SYSTEM, now)?;
     let mut valid = Vec::with_capacity(args.enterprises);
     let mut rng = StdRng::seed_from_u64(args.seed);
     for n in 0..args.enterprises {
-        let code = anjian::seed::code_with_check(&format!("91370200BM{n:07}"))
+        let code = anjian::enterprises::credit_code::with_check_digit(&format!("91370200BM{n:07}"))
             .ok_or_else(|| ApiError::internal("credit code"))?;
         valid.push(ValidEnterprise {
             credit_code: CreditCode::parse(&code).map_err(ApiError::internal)?,
@@ -127,7 +127,7 @@ fn setup(
     let codes: Vec<&str> = valid.iter().map(|e| e.credit_code.as_str()).collect();
     let mut ids: Vec<i64> = enterprise_store::ids_by_credit_code(conn, &codes)?
         .into_iter()
-        .map(|(_, id)| id)
+        .map(|(_, id)| id.0)
         .collect();
     ids.sort();
     let effective_from = now - Duration::days(3 * 365);

@@ -5,13 +5,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::auth::{Role, password};
+use crate::actor::{Actor, Role};
+use crate::auth::password;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::startup::{self, Application};
-use crate::users::handlers::{CreateUserRequest, create_in_tx, validate_new_user};
-use crate::{audit, db, seed, telemetry, users};
+use crate::users::accounts::{self, CreateUserRequest};
+use crate::{db, seed, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -135,29 +136,6 @@ fn migrate(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
-/// Creates user `admin` with a random password when the database has no admin yet; returns the
-/// password so it can be shown once.
-pub fn bootstrap_admin(conn: &mut db::DbConn, clock: &Clock) -> Result<Option<String>, ApiError> {
-    if users::store::any_admin(conn)? {
-        return Ok(None);
-    }
-    let password = password::generate_password();
-    let request = CreateUserRequest {
-        username: "admin".into(),
-        password: password.clone(),
-        role: Role::Admin,
-        enterprise_id: None,
-        display_name: "Administrator".into(),
-    };
-    let user = validate_new_user(&request)?;
-    let hash = password::hash_password(&password).map_err(ApiError::internal)?;
-    let now = clock.now_naive();
-    db::write_tx(conn, |conn| {
-        create_in_tx(conn, &user, &hash, &audit::Actor::SYSTEM, now)
-    })?;
-    Ok(Some(password))
-}
-
 fn serve(config: Config) -> Result<(), String> {
     actix_web::rt::System::new().block_on(async move {
         let clock = Clock::System;
@@ -165,7 +143,7 @@ fn serve(config: Config) -> Result<(), String> {
         let backend = if config.database_url.is_postgres() { "postgres" } else { "sqlite" };
         let app = Application::build(config, clock.clone(), None).map_err(|e| e.to_string())?;
         let db = app.state().db.clone();
-        let created = db.run(move |conn| bootstrap_admin(conn, &clock)).await.map_err(|e| e.to_string())?;
+        let created = db.run(move |conn| Ok(accounts::bootstrap_admin(conn, &clock)?)).await.map_err(|e| e.to_string())?;
         if let Some(password) = created {
             // Standard error, once, never the log.
             eprintln!("created user `admin` with password: {password}\nstore it now; it is not shown again.");
@@ -195,26 +173,22 @@ fn create_user(
         role,
         enterprise_id,
     };
-    let describe = |e: ApiError| match e {
-        ApiError::Validation(errors) => errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    };
-    let user = validate_new_user(&request).map_err(describe)?;
+    // Checked and hashed before the database is touched (and outside its transaction).
+    let user =
+        accounts::validate_new_user(&request).map_err(|e| ApiError::from(e).for_terminal())?;
     let hash = password::hash_password(&request.password).map_err(|e| e.to_string())?;
     let db = startup::connect(config).map_err(|e| e.to_string())?;
     let mut conn = db.pool().get().map_err(|e| e.to_string())?;
     let now = Clock::System.now_naive();
-    let row = db::write_tx(&mut conn, |conn| {
-        create_in_tx(conn, &user, &hash, &audit::Actor::SYSTEM, now)
+    let user = db::write_tx(&mut conn, |conn| {
+        Ok(accounts::create(conn, now, &Actor::SYSTEM, &user, &hash)?)
     })
-    .map_err(describe)?;
+    .map_err(|e| e.for_terminal())?;
     println!(
         "created user {} (id {}, role {})",
-        row.username, row.id, row.role
+        user.username,
+        user.id,
+        user.role.as_str()
     );
     Ok(())
 }

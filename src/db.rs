@@ -675,6 +675,14 @@ impl<B, ST: 'static> diesel::query_builder::Query for Prepared<B, ST> {
 
 impl<B, ST, C> RunQueryDsl<C> for Prepared<B, ST> {}
 
+/// The readiness probe: the database answers, and with the service's schema (a real table,
+/// not just `SELECT 1`); 503 otherwise.
+pub fn check_ready(conn: &mut DbConn) -> Result<(), ApiError> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("SELECT 1 FROM __diesel_schema_migrations LIMIT 1")
+        .map_err(ApiError::unavailable)
+}
+
 /// Maps a unique violation to `Some(constraint text)`, anything else to `None`.
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
     matches!(

@@ -247,3 +247,18 @@ impl From<Invalid> for ApiError {
         Self::Validation(invalid.0)
     }
 }
+
+impl ApiError {
+    /// The error as the command line prints it: each bad field with its message, or the title
+    /// and detail.
+    pub fn for_terminal(&self) -> String {
+        match self {
+            Self::Validation(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        }
+    }
+}

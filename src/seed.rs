@@ -1,25 +1,23 @@
 //! `anjian seed demo`: a small, realistic data set so a newcomer sees every feature at once.
-//! It writes through the same store functions as the API, with audit events, in one
-//! transaction, and refuses to run twice.
+//! It writes through the same use cases as the API (`enterprises::registry`, `users::accounts`,
+//! the other capabilities' seeds), with their audit events, in one transaction, and refuses to
+//! run twice.
 
-use serde_json::json;
-
-use crate::audit::{self, Actor};
+use crate::audit::Actor;
 use crate::auth::{Role, password};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{self, DbConn};
 use crate::enterprises::credit_code;
 use crate::enterprises::domain::ValidEnterprise;
-use crate::enterprises::store::{self as enterprise_store, NewEnterprise};
+use crate::enterprises::registry;
 use crate::error::ApiError;
 use crate::startup;
-use crate::users::handlers::{CreateUserRequest, create_in_tx, validate_new_user};
+use crate::users::accounts::{self, CreateUserRequest};
 
-/// A credit code with a correct check character, built from a 17-character base.
-pub fn code_with_check(base17: &str) -> Option<String> {
-    credit_code::check_character(base17).map(|c| format!("{base17}{c}"))
-}
+/// A credit code with a correct check character, built from a 17-character base (the old name
+/// of [`credit_code::with_check_digit`], which the test helpers still use).
+pub use crate::enterprises::credit_code::with_check_digit as code_with_check;
 
 struct DemoEnterprise {
     base: &'static str,
@@ -109,7 +107,8 @@ pub fn demo(config: &Config) -> Result<(), String> {
     let db = startup::connect(config).map_err(|e| e.to_string())?;
     let mut conn = db.pool().get().map_err(|e| e.to_string())?;
     let clock = Clock::System;
-    let admin = crate::cli::bootstrap_admin(&mut conn, &clock).map_err(|e| e.to_string())?;
+    let admin =
+        accounts::bootstrap_admin(&mut conn, &clock).map_err(|e| ApiError::from(e).to_string())?;
     let created = db::write_tx(&mut conn, |conn| write_demo(conn, &clock, config))
         .map_err(|e| e.to_string())?;
     let Some(accounts) = created else {
@@ -145,8 +144,8 @@ fn write_demo(
     let actor = Actor::SYSTEM;
     let mut ids = Vec::new();
     for e in ENTERPRISES {
-        let code =
-            code_with_check(e.base).ok_or_else(|| ApiError::internal("bad demo credit code"))?;
+        let code = credit_code::with_check_digit(e.base)
+            .ok_or_else(|| ApiError::internal("bad demo credit code"))?;
         let valid = ValidEnterprise {
             credit_code: credit_code::CreditCode::parse(&code).map_err(ApiError::internal)?,
             name: e.name.into(),
@@ -157,19 +156,10 @@ fn write_demo(
             safety_director: e.director.map(Into::into),
             employee_count: e.employees,
         };
-        let row = enterprise_store::insert(conn, &NewEnterprise::from_valid(&valid, now))?;
-        audit::store::append_first(
-            conn,
-            "enterprise",
-            &row.id.to_string(),
-            "created",
-            &actor,
-            json!({"name": row.name, "seed": "demo"}),
-            now,
-        )?;
-        ids.push(row.id);
+        // The other capabilities' seeds take the ids as integers.
+        ids.push(registry::create(conn, now, &actor, &valid)?.id.0);
     }
-    let mut accounts = Vec::new();
+    let mut created = Vec::new();
     for (username, role, enterprise, display) in USERS {
         let pw = password::generate_password();
         let request = CreateUserRequest {
@@ -179,33 +169,26 @@ fn write_demo(
             enterprise_id: enterprise.and_then(|i| ids.get(i).copied()),
             display_name: (*display).into(),
         };
-        let user = validate_new_user(&request)?;
-        let hash = password::hash_password(&pw).map_err(ApiError::internal)?;
-        create_in_tx(conn, &user, &hash, &actor, now)?;
-        accounts.push(((*username).to_owned(), *role, pw));
+        accounts::create_with_password(conn, now, &actor, &request)?;
+        created.push(((*username).to_owned(), *role, pw));
     }
     crate::permits::seed::demo(conn, clock, config.timezone, &config.secrets.signing_key)?;
     crate::campaigns::seed::demo(conn, clock, &ids)?;
     crate::reports::seed::demo(conn, clock, &config.secrets.data_key, config.timezone)?;
     // Negative lists and a year of violations for the two chemical companies.
     crate::negative_lists::seed::demo(conn, clock, ids.get(..2).unwrap_or_default())?;
-    Ok(Some(accounts))
+    Ok(Some(created))
 }
 
 /// `anjian seed city-year`: the synthetic year, part by part, each part its own `write(conn,
 /// scale, seed)` (campaigns first; further capabilities append theirs below it).
 pub fn city_year(config: &Config, scale: f64, seed: u64) -> Result<(), String> {
-    let describe = |e: ApiError| match e {
-        ApiError::Validation(errors) => errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => format!("{other}"),
-    };
+    let describe = |e: ApiError| e.for_terminal();
     let db = startup::connect(config).map_err(|e| e.to_string())?;
     let mut conn = db.pool().get().map_err(|e| e.to_string())?;
-    if let Some(p) = crate::cli::bootstrap_admin(&mut conn, &Clock::System).map_err(describe)? {
+    if let Some(p) =
+        accounts::bootstrap_admin(&mut conn, &Clock::System).map_err(|e| describe(e.into()))?
+    {
         eprintln!("created user `admin` with password: {p}\nstore it now; it is not shown again.");
     }
     let started = std::time::Instant::now();
@@ -251,7 +234,7 @@ mod tests {
     #[test]
     fn every_demo_credit_code_is_valid() {
         for e in ENTERPRISES {
-            let code = code_with_check(e.base).unwrap();
+            let code = credit_code::with_check_digit(e.base).unwrap();
             assert!(credit_code::CreditCode::parse(&code).is_ok(), "{code}");
         }
     }

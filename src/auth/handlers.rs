@@ -2,17 +2,15 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{Anyone, Auth, CurrentUser, Role, password, throttle};
-use crate::audit;
+use super::{Anyone, Auth, CurrentUser, Role, password, sessions};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
 use crate::ids::{EnterpriseId, UserId};
 use crate::state::AppState;
-use crate::users::store as user_store;
+use crate::users::accounts::{self, UserError};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(login)
@@ -87,10 +85,7 @@ pub async fn login(
     let lookup_key = key.clone();
     let user = state
         .db
-        .run(move |conn| {
-            throttle::check(conn, &lookup_key, now)?;
-            user_store::find_by_username(conn, &lookup_key)
-        })
+        .run(move |conn| sessions::sign_in_candidate(conn, &lookup_key, now))
         .await?;
     let verified =
         password::verify_blocking(user.as_ref().map(|u| u.password_hash.clone()), candidate)
@@ -105,7 +100,7 @@ pub async fn login(
             state.metrics.domain_event("login", "failed");
             state
                 .db
-                .write(move |conn| throttle::record_failure(conn, &key, now))
+                .write(move |conn| sessions::failed_sign_in(conn, &key, now))
                 .await?;
             return Err(ApiError::InvalidCredentials);
         }
@@ -152,31 +147,12 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
-/// Bumps the caller's token version, ending every session it has (this one included).
-fn end_sessions(
-    conn: &mut crate::db::DbConn,
-    user: &CurrentUser,
-    new_hash: Option<String>,
-    action: &str,
-    now: chrono::NaiveDateTime,
-) -> Result<(), ApiError> {
-    let current = user_store::find(conn, user.id)?.ok_or(ApiError::Unauthorized)?;
-    let changes = user_store::UserChanges {
-        password_hash: new_hash,
-        token_version: Some(current.token_version + 1),
-        updated_at: Some(now),
-        ..Default::default()
-    };
-    user_store::update_if_unchanged(conn, user.id, current.updated_at, &changes)?;
-    audit::store::append(
-        conn,
-        "user",
-        &user.id.to_string(),
-        action,
-        &user.actor(),
-        json!({}),
-        now,
-    )
+/// The caller's own account answers as the caller: gone, it is no longer signed in.
+fn own_account(e: UserError) -> ApiError {
+    match e {
+        UserError::NotFound => ApiError::Unauthorized,
+        other => other.into(),
+    }
 }
 
 /// Changes the caller's password (the current one is required; the new one follows the
@@ -203,10 +179,9 @@ pub async fn change_password(
     let id = auth.id;
     let stored = state
         .db
-        .run(move |conn| user_store::find(conn, id))
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    if !password::verify_blocking(Some(stored.password_hash), current_password).await? {
+        .run(move |conn| accounts::password_hash(conn, id).map_err(own_account))
+        .await?;
+    if !password::verify_blocking(Some(stored), current_password).await? {
         return Err(ApiError::field(
             "current_password",
             "incorrect",
@@ -215,10 +190,13 @@ pub async fn change_password(
     }
     let hash = password::hash_blocking(new_password).await?;
     let now = state.clock.now_naive();
-    let user = auth.user;
+    let actor = auth.actor();
     state
         .db
-        .write(move |conn| end_sessions(conn, &user, Some(hash), "password_changed", now))
+        .write(move |conn| {
+            accounts::end_sessions(conn, now, &actor, id, Some(hash), "password_changed")
+                .map_err(own_account)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -232,10 +210,13 @@ pub async fn logout_all(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now_naive();
-    let user = auth.user;
+    let (actor, id) = (auth.actor(), auth.id);
     state
         .db
-        .write(move |conn| end_sessions(conn, &user, None, "logged_out_everywhere", now))
+        .write(move |conn| {
+            accounts::end_sessions(conn, now, &actor, id, None, "logged_out_everywhere")
+                .map_err(own_account)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

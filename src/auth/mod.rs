@@ -4,6 +4,7 @@
 
 pub mod handlers;
 pub mod password;
+pub mod sessions;
 pub mod throttle;
 pub mod token;
 

@@ -107,6 +107,12 @@ pub fn check_character(first17: &str) -> Option<char> {
     char_of((MODULUS - sum % MODULUS) % MODULUS)
 }
 
+/// A credit code with a correct check character, built from a 17-character base (`None` if the
+/// base is not 17 characters of [`ALPHABET`]): for seeds and test data.
+pub fn with_check_digit(base17: &str) -> Option<String> {
+    check_character(base17).map(|c| format!("{base17}{c}"))
+}
+
 impl CreditCode {
     /// Parses a credit code, trimming surrounding whitespace and upper-casing
     /// letters.

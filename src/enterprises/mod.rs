@@ -3,4 +3,5 @@
 pub mod credit_code;
 pub mod domain;
 pub mod handlers;
+pub mod registry;
 pub mod store;

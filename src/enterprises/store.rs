@@ -128,7 +128,7 @@ pub fn check_filter_codes(
         diesel::dsl::exists(districts::table.find(district.unwrap_or_default())),
     ))
     .get_result(conn)?;
-    let mut v = crate::error::Validator::new();
+    let mut v = crate::validate::Validator::new();
     if industry.is_some() && !industry_known {
         v.add("industry", "unknown_code", "is not an industry code");
     }
@@ -171,14 +171,14 @@ pub fn insert_many(conn: &mut DbConn, rows: &[NewEnterprise<'_>]) -> Result<(), 
 pub fn ids_by_credit_code(
     conn: &mut DbConn,
     codes: &[&str],
-) -> Result<Vec<(String, i64)>, ApiError> {
+) -> Result<Vec<(String, EnterpriseId)>, ApiError> {
     let mut out = Vec::with_capacity(codes.len());
     for chunk in codes.chunks(1000) {
         let found: Vec<(String, i64)> = enterprises::table
             .filter(enterprises::credit_code.eq_any(chunk))
             .select((enterprises::credit_code, enterprises::id))
             .load(conn)?;
-        out.extend(found);
+        out.extend(found.into_iter().map(|(code, id)| (code, EnterpriseId(id))));
     }
     Ok(out)
 }
@@ -225,7 +225,7 @@ pub struct Filter {
 pub fn list(
     conn: &mut DbConn,
     filter: &Filter,
-    before_id: Option<i64>,
+    before: Option<EnterpriseId>,
     fetch: i64,
 ) -> Result<Vec<EnterpriseRow>, ApiError> {
     let mut query = enterprises::table
@@ -247,8 +247,8 @@ pub fn list(
                 .escape('\\'),
         );
     }
-    if let Some(before) = before_id {
-        query = query.filter(enterprises::id.lt(before));
+    if let Some(before) = before {
+        query = query.filter(enterprises::id.lt(before.0));
     }
     Ok(query
         .order(enterprises::id.desc())

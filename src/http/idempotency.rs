@@ -115,3 +115,11 @@ pub fn purge(conn: &mut DbConn, cutoff: NaiveDateTime) -> Result<usize, ApiError
             .execute(conn)?,
     )
 }
+
+/// A creation's answer as [`Idempotent::run`] stores and replays it: 201 and the view.
+pub fn created(view: &impl serde::Serialize) -> Result<(StatusCode, serde_json::Value), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        serde_json::to_value(view).map_err(ApiError::internal)?,
+    ))
+}

@@ -4,6 +4,7 @@
 pub mod cors;
 pub mod extract;
 pub mod idempotency;
+pub mod import;
 pub mod limits;
 pub mod metrics;
 pub mod observe;

@@ -26,12 +26,7 @@ pub async fn healthz() -> HttpResponse {
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state
         .db
-        .run(|conn| {
-            use diesel::connection::SimpleConnection;
-            // A real table, not just `SELECT 1`: the schema must be there too.
-            conn.batch_execute("SELECT 1 FROM __diesel_schema_migrations LIMIT 1")
-                .map_err(ApiError::unavailable)
-        })
+        .run(crate::db::check_ready)
         .await
         .map_err(|e| match e {
             ApiError::Internal(cause) => ApiError::Unavailable(cause),

@@ -2,14 +2,13 @@
 
 use actix_web::{HttpResponse, get, put, web};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::codes;
 use super::store::{self, CodeName, Table};
-use crate::audit;
 use crate::auth::{Admin, Anyone, Auth, CurrentUser};
-use crate::error::{ApiError, Problem, Validator};
+use crate::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
 use crate::state::AppState;
 
@@ -40,45 +39,19 @@ async fn put(
     state: web::Data<AppState>,
     user: &CurrentUser,
     table: Table,
-    code: String,
-    body: PutName,
+    code: web::Path<String>,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let mut v = Validator::new();
-    let ok_code = (1..=40).contains(&code.len())
-        && code.starts_with(|c: char| c.is_ascii_lowercase())
-        && code
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !ok_code {
-        v.add(
-            "code",
-            "invalid",
-            "must be 1 to 40 characters of a-z, 0-9 and _, starting with a letter",
-        );
-    }
-    let name = v.text("name", &body.name, 1, 100);
-    v.finish()?;
-    let name = name.unwrap_or_default();
+    let code = code.into_inner();
+    let body: PutName = body.value().await?;
+    let name = codes::check_put(&code, &body.name)?;
     let actor = user.actor();
     let now = state.clock.now_naive();
-    let created = state
+    let put = state
         .db
-        .write(move |conn| {
-            let created = store::upsert(conn, table, &code, &name)?;
-            let action = if created { "created" } else { "renamed" };
-            audit::store::append(
-                conn,
-                table.aggregate(),
-                &code,
-                action,
-                &actor,
-                json!({"name": name}),
-                now,
-            )?;
-            Ok(CodeName { code, name })
-        })
+        .write(move |conn| codes::put(conn, now, &actor, table, code, name))
         .await?;
-    Ok(HttpResponse::Ok().json(created))
+    Ok(HttpResponse::Ok().json(put))
 }
 
 /// The districts. Roles: admin, reviewer, inspector, enterprise.
@@ -110,14 +83,7 @@ pub async fn put_district(
     code: web::Path<String>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    put(
-        state,
-        &auth,
-        Table::Districts,
-        code.into_inner(),
-        body.value().await?,
-    )
-    .await
+    put(state, &auth, Table::Districts, code, body).await
 }
 
 /// Adds an industry or renames one. Roles: admin.
@@ -129,12 +95,5 @@ pub async fn put_industry(
     code: web::Path<String>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    put(
-        state,
-        &auth,
-        Table::Industries,
-        code.into_inner(),
-        body.value().await?,
-    )
-    .await
+    put(state, &auth, Table::Industries, code, body).await
 }

@@ -1,6 +1,7 @@
 //! The rules of accounts, free of I/O.
 
 use crate::actor::Role;
+use crate::ids::EnterpriseId;
 
 /// A username: 3 to 64 characters of lower-case letters, digits, `.`, `_` and `-`, starting with
 /// a letter or digit. Stored lower-cased, so logins are case-insensitive.
@@ -32,13 +33,36 @@ impl Username {
 }
 
 /// `enterprise_id` is required for, and only for, role `enterprise`.
-pub fn check_role_binding(role: Role, enterprise_id: Option<i64>) -> Result<(), &'static str> {
+pub fn check_role_binding(
+    role: Role,
+    enterprise_id: Option<EnterpriseId>,
+) -> Result<(), &'static str> {
     match (role, enterprise_id) {
         (Role::Enterprise, None) => Err("is required for role enterprise"),
         (Role::Enterprise, Some(_)) => Ok(()),
         (_, Some(_)) => Err("is allowed only for role enterprise"),
         (_, None) => Ok(()),
     }
+}
+
+/// An account as it is, or as a change would leave it: what the session and admin rules read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub role: Role,
+    pub enterprise_id: Option<EnterpriseId>,
+    pub disabled: bool,
+}
+
+/// Whether a change takes an enabled admin away (the account is disabled or demoted): the last
+/// one must stay.
+pub fn loses_admin(before: Standing, after: Standing) -> bool {
+    before.role == Role::Admin && !before.disabled && (after.role != Role::Admin || after.disabled)
+}
+
+/// Whether a change ends every session of the account (its token version moves on): a new
+/// password, role, enterprise or disabled flag does.
+pub fn ends_sessions(before: Standing, after: Standing, password_changed: bool) -> bool {
+    before != after || password_changed
 }
 
 #[cfg(test)]
@@ -58,9 +82,36 @@ mod tests {
 
     #[test]
     fn only_enterprise_accounts_are_bound_to_an_enterprise() {
-        assert!(check_role_binding(Role::Enterprise, Some(1)).is_ok());
+        assert!(check_role_binding(Role::Enterprise, Some(EnterpriseId(1))).is_ok());
         assert!(check_role_binding(Role::Enterprise, None).is_err());
-        assert!(check_role_binding(Role::Inspector, Some(1)).is_err());
+        assert!(check_role_binding(Role::Inspector, Some(EnterpriseId(1))).is_err());
         assert!(check_role_binding(Role::Admin, None).is_ok());
+    }
+
+    #[test]
+    fn demoting_or_disabling_an_enabled_admin_loses_an_admin_and_ends_its_sessions() {
+        let admin = Standing {
+            role: Role::Admin,
+            enterprise_id: None,
+            disabled: false,
+        };
+        let demoted = Standing {
+            role: Role::Reviewer,
+            ..admin
+        };
+        let disabled = Standing {
+            disabled: true,
+            ..admin
+        };
+        assert!(loses_admin(admin, demoted));
+        assert!(loses_admin(admin, disabled));
+        assert!(!loses_admin(admin, admin));
+        assert!(
+            !loses_admin(disabled, demoted),
+            "a disabled admin is no admin to lose"
+        );
+        assert!(ends_sessions(admin, demoted, false));
+        assert!(!ends_sessions(admin, admin, false));
+        assert!(ends_sessions(admin, admin, true));
     }
 }

@@ -144,14 +144,15 @@ pub fn update_if_unchanged(
     })
 }
 
+/// A page of accounts (ids below `before`), newest first.
 pub fn list(
     conn: &mut DbConn,
-    before_id: Option<i64>,
+    before: Option<UserId>,
     fetch: i64,
 ) -> Result<Vec<UserRow>, ApiError> {
     let mut query = users::table.select(UserRow::as_select()).into_boxed();
-    if let Some(before) = before_id {
-        query = query.filter(users::id.lt(before));
+    if let Some(before) = before {
+        query = query.filter(users::id.lt(before.0));
     }
     Ok(query.order(users::id.desc()).limit(fetch).load(conn)?)
 }

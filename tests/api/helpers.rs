@@ -153,20 +153,20 @@ impl TestApp {
         role: Role,
         enterprise_id: Option<i64>,
     ) -> i64 {
-        let request = anjian::users::handlers::CreateUserRequest {
+        let request = anjian::users::accounts::CreateUserRequest {
             username: username.into(),
             password: PASSWORD.into(),
             role,
             enterprise_id,
             display_name: format!("{username} (test)"),
         };
-        let user = anjian::users::handlers::validate_new_user(&request).expect("valid test user");
+        let user = anjian::users::accounts::validate_new_user(&request).expect("valid test user");
         let hash = anjian::auth::password::hash_password(PASSWORD).unwrap();
         let now = self.clock.now_naive();
         self.state
             .db
             .write(move |conn| {
-                anjian::users::handlers::create_in_tx(
+                anjian::users::accounts::create_in_tx(
                     conn,
                     &user,
                     &hash,
@@ -327,20 +327,20 @@ impl TestApp {
     /// need many accounts. The account's password hash is a placeholder that verifies nothing.
     pub async fn quick_token_for(&self, role: Role, enterprise_id: Option<i64>) -> String {
         let username = format!("{}{}", role.as_str(), self.next());
-        let request = anjian::users::handlers::CreateUserRequest {
+        let request = anjian::users::accounts::CreateUserRequest {
             username: username.clone(),
             password: PASSWORD.into(),
             role,
             enterprise_id,
             display_name: format!("{username} (test)"),
         };
-        let user = anjian::users::handlers::validate_new_user(&request).expect("valid test user");
+        let user = anjian::users::accounts::validate_new_user(&request).expect("valid test user");
         let now = self.clock.now_naive();
         let row = self
             .state
             .db
             .write(move |conn| {
-                anjian::users::handlers::create_in_tx(
+                anjian::users::accounts::create_in_tx(
                     conn,
                     &user,
                     "placeholder-not-a-hash",
