@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, create_once, when};
+use super::{IDEMPOTENCY, change, create_once, read, when};
 use crate::auth::{Admin, Auth, Staff};
 use crate::campaigns::domain::CampaignStatus;
 use crate::campaigns::usecases::campaigns::{
@@ -65,11 +65,10 @@ pub async fn list_campaigns(
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let today = when(&state).today;
-    let page = state
-        .db
-        .run(move |conn| Ok(campaigns::list(conn, today, q.status, page)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    read(&state, move |conn| {
+        campaigns::list(conn, today, q.status, page)
+    })
+    .await
 }
 
 /// One campaign with its timeline. Roles: admin, reviewer, inspector.
@@ -82,11 +81,7 @@ pub async fn get_campaign(
 ) -> Result<HttpResponse, ApiError> {
     let id = CampaignId(id.into_inner());
     let today = when(&state).today;
-    let view = state
-        .db
-        .run(move |conn| Ok(campaigns::get(conn, today, id)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    read(&state, move |conn| campaigns::get(conn, today, id)).await
 }
 
 /// Renames, moves the end date, describes, or closes a campaign early (`closed: true`, once;
@@ -109,13 +104,8 @@ pub async fn update_campaign(
     let patch: UpdateCampaignRequest = body.value().await?;
     let actor = auth.actor();
     let at = when(&state);
-    let view = state
-        .db
-        .write(move |conn| {
-            Ok(campaigns::update(
-                conn, at.now, at.today, &actor, id, &patch,
-            )?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    change(&state, move |conn| {
+        campaigns::update(conn, at.now, at.today, &actor, id, &patch)
+    })
+    .await
 }

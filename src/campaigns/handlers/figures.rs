@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::when;
+use super::{read, when};
 use crate::auth::{Auth, Staff};
 use crate::campaigns::stats::InspectionStats;
 use crate::campaigns::usecases::figures::{self, Period};
@@ -43,9 +43,8 @@ pub async fn inspection_stats(
         to: q.to,
     };
     let today = when(&state).today;
-    let figures = state
-        .db
-        .run(move |conn| Ok(figures::inspections(conn, today, period)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(figures))
+    read(&state, move |conn| {
+        figures::inspections(conn, today, period)
+    })
+    .await
 }

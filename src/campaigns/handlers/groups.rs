@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, create_once};
+use super::{IDEMPOTENCY, create_once, read};
 use crate::auth::{Admin, Auth, Staff};
 use crate::campaigns::usecases::groups::{
     self, CreateGroupRequest, CreateStationingRequest, GroupView, StationingView,
@@ -64,11 +64,10 @@ pub async fn list_groups(
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let campaign_id = q.campaign_id.map(CampaignId);
-    let page = state
-        .db
-        .run(move |conn| Ok(groups::list_groups(conn, campaign_id, page)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    read(&state, move |conn| {
+        groups::list_groups(conn, campaign_id, page)
+    })
+    .await
 }
 
 /// One inspection group with its members. Roles: admin, reviewer, inspector.
@@ -80,11 +79,7 @@ pub async fn get_group(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = GroupId(id.into_inner());
-    let view = state
-        .db
-        .run(move |conn| Ok(groups::get_group(conn, id)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    read(&state, move |conn| groups::get_group(conn, id)).await
 }
 
 /// Stations the group at an enterprise (驻点) with some of its members. Roles: admin.
@@ -135,9 +130,8 @@ pub async fn list_stationings(
 ) -> Result<HttpResponse, ApiError> {
     let group_id = GroupId(id.into_inner());
     let page = PageRequest::parse(query.0.limit, query.0.cursor.as_deref())?;
-    let page = state
-        .db
-        .run(move |conn| Ok(groups::list_stationings(conn, group_id, page)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    read(&state, move |conn| {
+        groups::list_stationings(conn, group_id, page)
+    })
+    .await
 }

@@ -60,6 +60,38 @@ pub(crate) fn when(state: &AppState) -> When {
     }
 }
 
+/// A read: `read` in one trip to the database, its view as 200.
+pub(crate) async fn read<V, E>(
+    state: &AppState,
+    read: impl FnOnce(&mut DbConn) -> Result<V, E> + Send + 'static,
+) -> Result<HttpResponse, ApiError>
+where
+    V: Serialize + Send + 'static,
+    E: Into<ApiError>,
+{
+    let view = state
+        .db
+        .run(move |conn| read(conn).map_err(Into::into))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// A change: `change` in one write transaction, its view as 200.
+pub(crate) async fn change<V, E>(
+    state: &AppState,
+    change: impl FnOnce(&mut DbConn) -> Result<V, E> + Send + 'static,
+) -> Result<HttpResponse, ApiError>
+where
+    V: Serialize + Send + 'static,
+    E: Into<ApiError>,
+{
+    let view = state
+        .db
+        .write(move |conn| change(conn).map_err(Into::into))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
 /// An idempotent creation (SPEC 1.4): the body parsed as `T`, then `create` in one write
 /// transaction, once per `Idempotency-Key` of the caller; 201 with its view, or the first
 /// response again.

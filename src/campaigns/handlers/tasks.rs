@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, create_once, when};
+use super::{IDEMPOTENCY, change, create_once, read, when};
 use crate::auth::{Admin, Auth, Inspectors, Staff};
 use crate::campaigns::domain::TaskStatus;
 use crate::campaigns::usecases::tasks::{
@@ -74,11 +74,10 @@ pub async fn list_tasks(
         overdue: q.overdue,
     };
     let today = when(&state).today;
-    let board = state
-        .db
-        .run(move |conn| Ok(tasks::board(conn, today, campaign_id, filter, page)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(board))
+    read(&state, move |conn| {
+        tasks::board(conn, today, campaign_id, filter, page)
+    })
+    .await
 }
 
 /// Updates a task's progress; `done` sets `completed_at` and is final (reopening is 409).
@@ -101,9 +100,8 @@ pub async fn update_task(
     let patch: UpdateTaskRequest = body.value().await?;
     let actor = auth.actor();
     let at = when(&state);
-    let view = state
-        .db
-        .write(move |conn| Ok(tasks::update(conn, at.now, at.today, &actor, id, &patch)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    change(&state, move |conn| {
+        tasks::update(conn, at.now, at.today, &actor, id, &patch)
+    })
+    .await
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Caller, Inspectors, InspectorsOrEnterprise};
-use crate::campaigns::handlers::{IDEMPOTENCY, create_once, when};
+use crate::campaigns::handlers::{IDEMPOTENCY, change, create_once, read, when};
 use crate::enforcement::domain::{HazardLevel, HazardStatus};
 use crate::enforcement::store::HazardFilter;
 use crate::enforcement::usecases::hazards::{
@@ -77,26 +77,23 @@ pub async fn list_hazards(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
     let today = when(&state).today;
-    let page = state
-        .db
-        .run(move |conn| {
-            // The busiest list: the account is confirmed in this read, not in a trip of its own.
-            let auth = caller.confirm(conn)?;
-            let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-            let filter = HazardFilter {
-                enterprise_id: q.enterprise_id.map(EnterpriseId),
-                scope: None,
-                campaign_id: q.campaign_id.map(CampaignId),
-                level: q.level.map(|l| l.as_str().to_owned()),
-                status: q.status.map(|s| s.as_str().to_owned()),
-                overdue: q.overdue,
-                district: q.district,
-                industry: q.industry,
-            };
-            Ok(hazards::list(conn, today, auth.scope(), filter, page)?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    read(&state, move |conn| -> Result<_, ApiError> {
+        // The busiest list: the account is confirmed in this read, not in a trip of its own.
+        let auth = caller.confirm(conn)?;
+        let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+        let filter = HazardFilter {
+            enterprise_id: q.enterprise_id.map(EnterpriseId),
+            scope: None,
+            campaign_id: q.campaign_id.map(CampaignId),
+            level: q.level.map(|l| l.as_str().to_owned()),
+            status: q.status.map(|s| s.as_str().to_owned()),
+            overdue: q.overdue,
+            district: q.district,
+            industry: q.industry,
+        };
+        Ok(hazards::list(conn, today, auth.scope(), filter, page)?)
+    })
+    .await
 }
 
 /// One hazard with its timeline; an enterprise user reads only its own (another's is 404).
@@ -111,11 +108,7 @@ pub async fn get_hazard(
     let id = HazardId(id.into_inner());
     let today = when(&state).today;
     let scope = auth.scope();
-    let view = state
-        .db
-        .run(move |conn| Ok(hazards::get(conn, today, scope, id)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    read(&state, move |conn| hazards::get(conn, today, scope, id)).await
 }
 
 /// Reports a hazard rectified (`open` → `rectified`): the enterprise for its own hazards, or an
@@ -137,11 +130,10 @@ pub async fn rectify_hazard(
     let input: RectificationRequest = body.value().await?;
     let id = HazardId(id.into_inner());
     let (user, at) = (auth.user.clone(), when(&state));
-    let view = state
-        .db
-        .write(move |conn| Ok(hazards::rectify(conn, at.now, at.today, &user, id, &input)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    change(&state, move |conn| {
+        hazards::rectify(conn, at.now, at.today, &user, id, &input)
+    })
+    .await
 }
 
 /// Accepts a rectified hazard and closes it (验收销号, `rectified` → `verified`).
@@ -163,11 +155,10 @@ pub async fn verify_hazard(
     let input: VerifyRequest = body.value().await?;
     let id = HazardId(id.into_inner());
     let (user, at) = (auth.user.clone(), when(&state));
-    let view = state
-        .db
-        .write(move |conn| Ok(hazards::verify(conn, at.now, at.today, &user, id, &input)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    change(&state, move |conn| {
+        hazards::verify(conn, at.now, at.today, &user, id, &input)
+    })
+    .await
 }
 
 /// Sends a rectified hazard back to `open`, with the reason. Roles: admin, inspector.
@@ -188,9 +179,8 @@ pub async fn reject_hazard(
     let input: RejectRequest = body.value().await?;
     let id = HazardId(id.into_inner());
     let (user, at) = (auth.user.clone(), when(&state));
-    let view = state
-        .db
-        .write(move |conn| Ok(hazards::reject(conn, at.now, at.today, &user, id, &input)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    change(&state, move |conn| {
+        hazards::reject(conn, at.now, at.today, &user, id, &input)
+    })
+    .await
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, create_once, when};
+use crate::campaigns::handlers::{IDEMPOTENCY, create_once, read, when};
 use crate::enforcement::store::InspectionFilter;
 use crate::enforcement::usecases::inspections::{self, CreateInspectionRequest, InspectionView};
 use crate::error::{ApiError, Problem};
@@ -79,11 +79,10 @@ pub async fn list_inspections(
         from: q.from,
         to: q.to,
     };
-    let page = state
-        .db
-        .run(move |conn| Ok(inspections::list(conn, today, scope, filter, page)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    read(&state, move |conn| {
+        inspections::list(conn, today, scope, filter, page)
+    })
+    .await
 }
 
 /// One inspection with its inspectors and hazards; an enterprise user reads only its own.
@@ -98,9 +97,5 @@ pub async fn get_inspection(
     let id = InspectionId(id.into_inner());
     let today = when(&state).today;
     let scope = auth.scope();
-    let view = state
-        .db
-        .run(move |conn| Ok(inspections::get(conn, today, scope, id)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    read(&state, move |conn| inspections::get(conn, today, scope, id)).await
 }

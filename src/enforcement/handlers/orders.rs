@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, create_once, when};
+use crate::campaigns::handlers::{IDEMPOTENCY, change, create_once, read, when};
 use crate::enforcement::store::OrderFilter;
 use crate::enforcement::usecases::orders::{self, CreateOrderRequest, LiftRequest, OrderView};
 use crate::error::{ApiError, Problem};
@@ -66,11 +66,10 @@ pub async fn lift_order(
     let id = OrderId(id.into_inner());
     let input: LiftRequest = body.value().await?;
     let (actor, at) = (auth.actor(), when(&state));
-    let view = state
-        .db
-        .write(move |conn| Ok(orders::lift(conn, at.now, at.today, &actor, id, &input)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    change(&state, move |conn| {
+        orders::lift(conn, at.now, at.today, &actor, id, &input)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -102,11 +101,7 @@ pub async fn list_orders(
         campaign_id: q.campaign_id.map(CampaignId),
         in_force: q.in_force,
     };
-    let page = state
-        .db
-        .run(move |conn| Ok(orders::list(conn, scope, filter, page)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    read(&state, move |conn| orders::list(conn, scope, filter, page)).await
 }
 
 /// One order with its timeline; an enterprise user reads only its own.
@@ -120,9 +115,5 @@ pub async fn get_order(
 ) -> Result<HttpResponse, ApiError> {
     let id = OrderId(id.into_inner());
     let scope = auth.scope();
-    let view = state
-        .db
-        .run(move |conn| Ok(orders::get(conn, scope, id)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    read(&state, move |conn| orders::get(conn, scope, id)).await
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, create_once, when};
+use crate::campaigns::handlers::{IDEMPOTENCY, change, create_once, read, when};
 use crate::enforcement::store::PenaltyFilter;
 use crate::enforcement::usecases::penalties::{
     self, CreatePenaltyRequest, PayRequest, PenaltyView,
@@ -65,11 +65,10 @@ pub async fn pay_penalty(
     let id = PenaltyId(id.into_inner());
     let input: PayRequest = body.value().await?;
     let (actor, at) = (auth.actor(), when(&state));
-    let view = state
-        .db
-        .write(move |conn| Ok(penalties::pay(conn, at.now, at.today, &actor, id, &input)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    change(&state, move |conn| {
+        penalties::pay(conn, at.now, at.today, &actor, id, &input)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -106,11 +105,10 @@ pub async fn list_penalties(
         from: q.from,
         to: q.to,
     };
-    let page = state
-        .db
-        .run(move |conn| Ok(penalties::list(conn, scope, filter, page)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    read(&state, move |conn| {
+        penalties::list(conn, scope, filter, page)
+    })
+    .await
 }
 
 /// One penalty with its timeline; an enterprise user reads only its own.
@@ -124,9 +122,5 @@ pub async fn get_penalty(
 ) -> Result<HttpResponse, ApiError> {
     let id = PenaltyId(id.into_inner());
     let scope = auth.scope();
-    let view = state
-        .db
-        .run(move |conn| Ok(penalties::get(conn, scope, id)?))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    read(&state, move |conn| penalties::get(conn, scope, id)).await
 }
