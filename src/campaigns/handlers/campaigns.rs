@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, change, create_once, read, when};
+use super::{IDEMPOTENCY, change, create_once, now, read};
 use crate::auth::{Admin, Auth, Staff};
 use crate::campaigns::domain::CampaignStatus;
 use crate::campaigns::usecases::campaigns::{
@@ -39,8 +39,8 @@ pub async fn create_campaign(
         &req,
         &auth,
         body,
-        move |conn, at, input: CreateCampaignRequest| {
-            campaigns::create(conn, at.now, at.today, &actor, user, &input)
+        move |conn, now, input: CreateCampaignRequest| {
+            campaigns::create(conn, now, &actor, user, &input)
         },
     )
     .await
@@ -64,7 +64,7 @@ pub async fn list_campaigns(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let today = when(&state).today;
+    let today = now(&state).today;
     read(&state, move |conn| {
         campaigns::list(conn, today, q.status, page)
     })
@@ -80,7 +80,7 @@ pub async fn get_campaign(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = CampaignId(id.into_inner());
-    let today = when(&state).today;
+    let today = now(&state).today;
     read(&state, move |conn| campaigns::get(conn, today, id)).await
 }
 
@@ -103,9 +103,9 @@ pub async fn update_campaign(
     let id = CampaignId(id.into_inner());
     let patch: UpdateCampaignRequest = body.value().await?;
     let actor = auth.actor();
-    let at = when(&state);
+    let now = now(&state);
     change(&state, move |conn| {
-        campaigns::update(conn, at.now, at.today, &actor, id, &patch)
+        campaigns::update(conn, now, &actor, id, &patch)
     })
     .await
 }

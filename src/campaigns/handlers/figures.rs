@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{read, when};
+use super::{now, read};
 use crate::auth::{Auth, Staff};
 use crate::campaigns::stats::InspectionStats;
 use crate::campaigns::usecases::figures::{self, Period};
@@ -42,7 +42,7 @@ pub async fn inspection_stats(
         from: q.from,
         to: q.to,
     };
-    let today = when(&state).today;
+    let today = now(&state).today;
     read(&state, move |conn| {
         figures::inspections(conn, today, period)
     })

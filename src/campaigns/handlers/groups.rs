@@ -38,9 +38,7 @@ pub async fn create_group(
         &req,
         &auth,
         body,
-        move |conn, at, input: CreateGroupRequest| {
-            groups::create_group(conn, at.now, &actor, &input)
-        },
+        move |conn, now, input: CreateGroupRequest| groups::create_group(conn, now, &actor, &input),
     )
     .await
 }
@@ -105,8 +103,8 @@ pub async fn create_stationing(
         &req,
         &auth,
         body,
-        move |conn, at, input: CreateStationingRequest| {
-            groups::create_stationing(conn, at.now, &actor, group_id, &input)
+        move |conn, now, input: CreateStationingRequest| {
+            groups::create_stationing(conn, now, &actor, group_id, &input)
         },
     )
     .await

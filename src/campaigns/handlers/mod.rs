@@ -5,12 +5,11 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::usecases::to_json;
+use super::usecases::{Now, to_json};
 use crate::auth::CurrentUser;
 use crate::db::DbConn;
 use crate::error::ApiError;
@@ -47,15 +46,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub(crate) const IDEMPOTENCY: &str = "replays the first response";
 
 /// When a request acts: the instant, and the city's local date.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct When {
-    pub now: NaiveDateTime,
-    pub today: NaiveDate,
-}
-
-pub(crate) fn when(state: &AppState) -> When {
-    When {
-        now: state.clock.now_naive(),
+pub(crate) fn now(state: &AppState) -> Now {
+    Now {
+        at: state.clock.now_naive(),
         today: state.clock.today(state.config.timezone),
     }
 }
@@ -100,7 +93,7 @@ pub(crate) async fn create_once<T, V, E>(
     req: &HttpRequest,
     caller: &CurrentUser,
     body: JsonBody,
-    create: impl FnOnce(&mut DbConn, When, T) -> Result<V, E> + Send + 'static,
+    create: impl FnOnce(&mut DbConn, Now, T) -> Result<V, E> + Send + 'static,
 ) -> Result<HttpResponse, ApiError>
 where
     T: DeserializeOwned + Send + 'static,
@@ -110,12 +103,12 @@ where
     let body = body.parse::<T>().await?;
     let idem = Idempotent::new(req, format!("user:{}", caller.id), &body.bytes)?;
     let input = body.value;
-    let at = when(state);
+    let now = now(state);
     let result = state
         .db
         .write(move |conn| {
-            idem.run(conn, at.now, move |conn| {
-                let view = create(conn, at, input).map_err(Into::into)?;
+            idem.run(conn, now.at, move |conn| {
+                let view = create(conn, now, input).map_err(Into::into)?;
                 Ok((StatusCode::CREATED, to_json(&view)?))
             })
         })

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, change, create_once, read, when};
+use super::{IDEMPOTENCY, change, create_once, now, read};
 use crate::auth::{Admin, Auth, Inspectors, Staff};
 use crate::campaigns::domain::TaskStatus;
 use crate::campaigns::usecases::tasks::{
@@ -39,8 +39,8 @@ pub async fn create_task(
         &req,
         &auth,
         body,
-        move |conn, at, input: CreateTaskRequest| {
-            tasks::create(conn, at.now, at.today, &actor, campaign_id, &input)
+        move |conn, now, input: CreateTaskRequest| {
+            tasks::create(conn, now, &actor, campaign_id, &input)
         },
     )
     .await
@@ -73,7 +73,7 @@ pub async fn list_tasks(
         status: q.status,
         overdue: q.overdue,
     };
-    let today = when(&state).today;
+    let today = now(&state).today;
     read(&state, move |conn| {
         tasks::board(conn, today, campaign_id, filter, page)
     })
@@ -99,9 +99,9 @@ pub async fn update_task(
     let id = TaskId(id.into_inner());
     let patch: UpdateTaskRequest = body.value().await?;
     let actor = auth.actor();
-    let at = when(&state);
+    let now = now(&state);
     change(&state, move |conn| {
-        tasks::update(conn, at.now, at.today, &actor, id, &patch)
+        tasks::update(conn, now, &actor, id, &patch)
     })
     .await
 }

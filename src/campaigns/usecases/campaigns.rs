@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{CampaignError, valid_text};
+use super::{CampaignError, Now, valid_text};
 use crate::actor::Actor;
 use crate::audit::{self, TimelineEntry};
 use crate::campaigns::domain::{self, CampaignStatus};
@@ -95,8 +95,7 @@ fn check_industries(v: &mut Validator, codes: &impl ReferenceCodes, industries: 
 /// on or after the day it starts, and its target industries are known codes, each once.
 pub fn create(
     conn: &mut DbConn,
-    now: NaiveDateTime,
-    today: NaiveDate,
+    now: Now,
     actor: &Actor,
     created_by: UserId,
     input: &CreateCampaignRequest,
@@ -126,8 +125,8 @@ pub fn create(
             description: input.description.trim(),
             closed_at: None,
             created_by: created_by.0,
-            created_at: now,
-            updated_at: now,
+            created_at: now.at,
+            updated_at: now.at,
         },
     )?;
     audit::store::append_first(
@@ -138,9 +137,9 @@ pub fn create(
         actor,
         json!({"name": row.name, "starts_on": row.starts_on, "ends_on": row.ends_on,
                "industries": input.industries}),
-        now,
+        now.at,
     )?;
-    Ok(campaign_view(row, today)?)
+    Ok(campaign_view(row, now.today)?)
 }
 
 /// Campaigns, newest first, optionally by their status on `today`.
@@ -181,8 +180,7 @@ pub struct UpdateCampaignRequest {
 /// change in between loses the compare-and-set (409).
 pub fn update(
     conn: &mut DbConn,
-    now: NaiveDateTime,
-    today: NaiveDate,
+    now: Now,
     actor: &Actor,
     id: CampaignId,
     patch: &UpdateCampaignRequest,
@@ -216,7 +214,7 @@ pub fn update(
     }
     v.finish()?;
     let status_of =
-        |c: &CampaignRow| domain::campaign_status(c.starts_on, c.ends_on, c.closed_at, today);
+        |c: &CampaignRow| domain::campaign_status(c.starts_on, c.ends_on, c.closed_at, now.today);
     if status_of(&current) == CampaignStatus::Closed {
         return Err(CampaignError::InvalidTransition(
             "the campaign is closed".into(),
@@ -227,8 +225,8 @@ pub fn update(
         name,
         ends_on: patch.ends_on,
         description,
-        closed_at: closing.then_some(Some(now)),
-        updated_at: Some(now),
+        closed_at: closing.then_some(Some(now.at)),
+        updated_at: Some(now.at),
     };
     let payload = json!({"name": changes.name, "ends_on": changes.ends_on,
                          "description": changes.description, "closed": closing});
@@ -244,8 +242,8 @@ pub fn update(
             action: if closing { "closed" } else { "updated" },
             actor,
             payload,
-            at: now,
+            at: now.at,
         },
     )?;
-    Ok(campaign_view(row, today)?)
+    Ok(campaign_view(row, now.today)?)
 }

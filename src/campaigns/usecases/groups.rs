@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{CampaignError, enterprise_exists, stored, valid_text};
+use super::{CampaignError, Now, enterprise_exists, stored, valid_text};
 use crate::actor::{Actor, Role};
 use crate::audit;
 use crate::campaigns::domain::{self, GroupMode};
@@ -97,7 +97,7 @@ pub fn check_inspectors(
 /// no more groups (409).
 pub fn create_group(
     conn: &mut DbConn,
-    now: NaiveDateTime,
+    now: Now,
     actor: &Actor,
     input: &CreateGroupRequest,
 ) -> Result<GroupView, CampaignError> {
@@ -144,7 +144,7 @@ pub fn create_group(
             home_district: &input.home_district,
             target_district: input.target_district.as_deref(),
             leader_id: input.leader_id,
-            created_at: now,
+            created_at: now.at,
         },
     )?;
     let members: Vec<NewMember> = input
@@ -165,7 +165,7 @@ pub fn create_group(
         json!({"campaign_id": input.campaign_id, "name": name, "mode": input.mode.as_str(),
                "home_district": input.home_district, "target_district": input.target_district,
                "leader_id": input.leader_id, "member_ids": input.member_ids}),
-        now,
+        now.at,
     )?;
     let mut ids = input.member_ids.clone();
     ids.sort_unstable();
@@ -247,7 +247,7 @@ pub struct CreateStationingRequest {
 /// least one of its members, each named once.
 pub fn create_stationing(
     conn: &mut DbConn,
-    now: NaiveDateTime,
+    now: Now,
     actor: &Actor,
     group_id: GroupId,
     input: &CreateStationingRequest,
@@ -290,7 +290,7 @@ pub fn create_stationing(
             enterprise_id: input.enterprise_id,
             starts_on: input.starts_on,
             ends_on: input.ends_on,
-            created_at: now,
+            created_at: now.at,
         },
         &input
             .inspector_ids
@@ -308,7 +308,7 @@ pub fn create_stationing(
         json!({"stationing_id": row.id, "enterprise_id": input.enterprise_id,
                "starts_on": input.starts_on, "ends_on": input.ends_on,
                "inspector_ids": input.inspector_ids}),
-        now,
+        now.at,
     )?;
     let mut ids = input.inspector_ids.clone();
     ids.sort_unstable();

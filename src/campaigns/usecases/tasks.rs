@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{CampaignError, stored, valid_text};
+use super::{CampaignError, Now, stored, valid_text};
 use crate::actor::Actor;
 use crate::audit;
 use crate::campaigns::domain::{self, TaskStatus};
@@ -71,8 +71,7 @@ pub struct CreateTaskRequest {
 /// responsible unit of 1 to 200. A closed campaign takes no more tasks (409).
 pub fn create(
     conn: &mut DbConn,
-    now: NaiveDateTime,
-    today: NaiveDate,
+    now: Now,
     actor: &Actor,
     campaign_id: CampaignId,
     input: &CreateTaskRequest,
@@ -95,8 +94,8 @@ pub fn create(
             status: TaskStatus::Pending.as_str(),
             progress_note: None,
             completed_at: None,
-            created_at: now,
-            updated_at: now,
+            created_at: now.at,
+            updated_at: now.at,
         },
     )?;
     audit::store::append_first(
@@ -107,9 +106,9 @@ pub fn create(
         actor,
         json!({"campaign_id": campaign_id, "title": title, "responsible_unit": unit,
                "deadline": input.deadline}),
-        now,
+        now.at,
     )?;
-    Ok(task_view(row, today)?)
+    Ok(task_view(row, now.today)?)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -192,8 +191,7 @@ pub struct UpdateTaskRequest {
 /// compare-and-set (409).
 pub fn update(
     conn: &mut DbConn,
-    now: NaiveDateTime,
-    today: NaiveDate,
+    now: Now,
     actor: &Actor,
     id: TaskId,
     patch: &UpdateTaskRequest,
@@ -214,8 +212,8 @@ pub fn update(
     let changes = TaskChanges {
         status: patch.status.map(|s| s.as_str().to_owned()),
         progress_note: note,
-        completed_at: completing.then_some(Some(now)),
-        updated_at: Some(now),
+        completed_at: completing.then_some(Some(now.at)),
+        updated_at: Some(now.at),
     };
     let payload = json!({"status": changes.status, "progress_note": changes.progress_note});
     let updated = store::update_task_if_unchanged(conn, id, current.updated_at, &changes)?;
@@ -234,8 +232,8 @@ pub fn update(
             },
             actor,
             payload,
-            at: now,
+            at: now.at,
         },
     )?;
-    Ok(task_view(row, today)?)
+    Ok(task_view(row, now.today)?)
 }

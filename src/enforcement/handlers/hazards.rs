@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Caller, Inspectors, InspectorsOrEnterprise};
-use crate::campaigns::handlers::{IDEMPOTENCY, change, create_once, read, when};
+use crate::campaigns::handlers::{IDEMPOTENCY, change, create_once, now, read};
 use crate::enforcement::domain::{HazardLevel, HazardStatus};
 use crate::enforcement::store::HazardFilter;
 use crate::enforcement::usecases::hazards::{
@@ -42,9 +42,7 @@ pub async fn create_hazard(
         &req,
         &auth,
         body,
-        move |conn, at, input: CreateHazardRequest| {
-            hazards::create(conn, at.now, at.today, &user, &input)
-        },
+        move |conn, now, input: CreateHazardRequest| hazards::create(conn, now, &user, &input),
     )
     .await
 }
@@ -76,7 +74,7 @@ pub async fn list_hazards(
     query: ApiQuery<HazardQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
-    let today = when(&state).today;
+    let today = now(&state).today;
     read(&state, move |conn| -> Result<_, ApiError> {
         // The busiest list: the account is confirmed in this read, not in a trip of its own.
         let auth = caller.confirm(conn)?;
@@ -106,7 +104,7 @@ pub async fn get_hazard(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = HazardId(id.into_inner());
-    let today = when(&state).today;
+    let today = now(&state).today;
     let scope = auth.scope();
     read(&state, move |conn| hazards::get(conn, today, scope, id)).await
 }
@@ -129,9 +127,9 @@ pub async fn rectify_hazard(
 ) -> Result<HttpResponse, ApiError> {
     let input: RectificationRequest = body.value().await?;
     let id = HazardId(id.into_inner());
-    let (user, at) = (auth.user.clone(), when(&state));
+    let (user, now) = (auth.user.clone(), now(&state));
     change(&state, move |conn| {
-        hazards::rectify(conn, at.now, at.today, &user, id, &input)
+        hazards::rectify(conn, now, &user, id, &input)
     })
     .await
 }
@@ -154,9 +152,9 @@ pub async fn verify_hazard(
 ) -> Result<HttpResponse, ApiError> {
     let input: VerifyRequest = body.value().await?;
     let id = HazardId(id.into_inner());
-    let (user, at) = (auth.user.clone(), when(&state));
+    let (user, now) = (auth.user.clone(), now(&state));
     change(&state, move |conn| {
-        hazards::verify(conn, at.now, at.today, &user, id, &input)
+        hazards::verify(conn, now, &user, id, &input)
     })
     .await
 }
@@ -178,9 +176,9 @@ pub async fn reject_hazard(
 ) -> Result<HttpResponse, ApiError> {
     let input: RejectRequest = body.value().await?;
     let id = HazardId(id.into_inner());
-    let (user, at) = (auth.user.clone(), when(&state));
+    let (user, now) = (auth.user.clone(), now(&state));
     change(&state, move |conn| {
-        hazards::reject(conn, at.now, at.today, &user, id, &input)
+        hazards::reject(conn, now, &user, id, &input)
     })
     .await
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, create_once, read, when};
+use crate::campaigns::handlers::{IDEMPOTENCY, create_once, now, read};
 use crate::enforcement::store::InspectionFilter;
 use crate::enforcement::usecases::inspections::{self, CreateInspectionRequest, InspectionView};
 use crate::error::{ApiError, Problem};
@@ -37,8 +37,8 @@ pub async fn create_inspection(
         &req,
         &auth,
         body,
-        move |conn, at, input: CreateInspectionRequest| {
-            inspections::create(conn, at.now, at.today, &user, &input)
+        move |conn, now, input: CreateInspectionRequest| {
+            inspections::create(conn, now, &user, &input)
         },
     )
     .await
@@ -69,7 +69,7 @@ pub async fn list_inspections(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let today = when(&state).today;
+    let today = now(&state).today;
     let scope = auth.scope();
     let filter = InspectionFilter {
         campaign_id: q.campaign_id.map(CampaignId),
@@ -95,7 +95,7 @@ pub async fn get_inspection(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = InspectionId(id.into_inner());
-    let today = when(&state).today;
+    let today = now(&state).today;
     let scope = auth.scope();
     read(&state, move |conn| inspections::get(conn, today, scope, id)).await
 }

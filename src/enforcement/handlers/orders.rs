@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, change, create_once, read, when};
+use crate::campaigns::handlers::{IDEMPOTENCY, change, create_once, now, read};
 use crate::enforcement::store::OrderFilter;
 use crate::enforcement::usecases::orders::{self, CreateOrderRequest, LiftRequest, OrderView};
 use crate::error::{ApiError, Problem};
@@ -38,9 +38,7 @@ pub async fn create_order(
         &req,
         &auth,
         body,
-        move |conn, at, input: CreateOrderRequest| {
-            orders::create(conn, at.now, at.today, &actor, user, &input)
-        },
+        move |conn, now, input: CreateOrderRequest| orders::create(conn, now, &actor, user, &input),
     )
     .await
 }
@@ -65,9 +63,9 @@ pub async fn lift_order(
 ) -> Result<HttpResponse, ApiError> {
     let id = OrderId(id.into_inner());
     let input: LiftRequest = body.value().await?;
-    let (actor, at) = (auth.actor(), when(&state));
+    let (actor, now) = (auth.actor(), now(&state));
     change(&state, move |conn| {
-        orders::lift(conn, at.now, at.today, &actor, id, &input)
+        orders::lift(conn, now, &actor, id, &input)
     })
     .await
 }

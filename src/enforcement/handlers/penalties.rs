@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, change, create_once, read, when};
+use crate::campaigns::handlers::{IDEMPOTENCY, change, create_once, now, read};
 use crate::enforcement::store::PenaltyFilter;
 use crate::enforcement::usecases::penalties::{
     self, CreatePenaltyRequest, PayRequest, PenaltyView,
@@ -40,8 +40,8 @@ pub async fn create_penalty(
         &req,
         &auth,
         body,
-        move |conn, at, input: CreatePenaltyRequest| {
-            penalties::create(conn, at.now, at.today, &actor, user, &input)
+        move |conn, now, input: CreatePenaltyRequest| {
+            penalties::create(conn, now, &actor, user, &input)
         },
     )
     .await
@@ -64,9 +64,9 @@ pub async fn pay_penalty(
 ) -> Result<HttpResponse, ApiError> {
     let id = PenaltyId(id.into_inner());
     let input: PayRequest = body.value().await?;
-    let (actor, at) = (auth.actor(), when(&state));
+    let (actor, now) = (auth.actor(), now(&state));
     change(&state, move |conn| {
-        penalties::pay(conn, at.now, at.today, &actor, id, &input)
+        penalties::pay(conn, now, &actor, id, &input)
     })
     .await
 }

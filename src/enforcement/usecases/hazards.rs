@@ -10,7 +10,7 @@ use super::EnforcementError;
 use crate::actor::{Role, Scope};
 use crate::audit::{self, TimelineEntry};
 use crate::auth::CurrentUser;
-use crate::campaigns::usecases::{enterprise_exists, not_future, stored, to_json};
+use crate::campaigns::usecases::{Now, enterprise_exists, not_future, stored, to_json};
 use crate::db::DbConn;
 use crate::db::transition::{Event, settle};
 use crate::enforcement::domain::{
@@ -198,8 +198,7 @@ pub struct CreateHazardRequest {
 /// supervised (挂牌督办) and needs a deadline and the five-essentials plan.
 pub fn create(
     conn: &mut DbConn,
-    now: NaiveDateTime,
-    today: NaiveDate,
+    now: Now,
     user: &CurrentUser,
     input: &CreateHazardRequest,
 ) -> Result<HazardView, EnforcementError> {
@@ -258,8 +257,8 @@ pub fn create(
     let found_on = input
         .found_on
         .or(inspection.as_ref().map(|i| i.inspected_on))
-        .unwrap_or(today);
-    not_future(&mut v, "found_on", found_on, today);
+        .unwrap_or(now.today);
+    not_future(&mut v, "found_on", found_on, now.today);
     let hazard = domain::validate_hazard(
         &HazardInput {
             description: input.description.clone(),
@@ -285,11 +284,11 @@ pub fn create(
             .map(CampaignId),
         found_on,
     };
-    let row = insert_hazards(conn, now, user, at, &[hazard])?
+    let row = insert_hazards(conn, now.at, user, at, &[hazard])?
         .into_iter()
         .next()
         .ok_or_else(|| ApiError::internal("no hazard inserted"))?;
-    Ok(hazard_view(row, today)?)
+    Ok(hazard_view(row, now.today)?)
 }
 
 /// Hazards, newest first (filters as in `store::list_hazards`); an enterprise user sees only
@@ -349,14 +348,9 @@ pub fn get(
 /// One step of the hazard state machine: the hazard the caller may see, its fields checked by
 /// `build`, the step allowed from its state (`HazardAction::apply`), then a compare-and-set
 /// on that state with the step's audit event.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the step and its context, spelled out"
-)]
 fn transition(
     conn: &mut DbConn,
-    now: NaiveDateTime,
-    today: NaiveDate,
+    now: Now,
     user: &CurrentUser,
     id: HazardId,
     action: HazardAction,
@@ -372,7 +366,7 @@ fn transition(
         .apply(from)
         .map_err(EnforcementError::InvalidTransition)?;
     changes.status = Some(to.as_str().to_owned());
-    changes.updated_at = Some(now);
+    changes.updated_at = Some(now.at);
     let updated = store::transition_hazard(conn, id, from, &changes)?;
     let row = settle(
         conn,
@@ -385,10 +379,10 @@ fn transition(
             action: action.audit_action(),
             actor: &user.actor(),
             payload,
-            at: now,
+            at: now.at,
         },
     )?;
-    Ok(with_timeline(conn, row, today)?)
+    Ok(with_timeline(conn, row, now.today)?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -403,8 +397,7 @@ pub struct RectificationRequest {
 /// enterprise reports its own; an inspector any.
 pub fn rectify(
     conn: &mut DbConn,
-    now: NaiveDateTime,
-    today: NaiveDate,
+    now: Now,
     user: &CurrentUser,
     id: HazardId,
     input: &RectificationRequest,
@@ -413,13 +406,12 @@ pub fn rectify(
     transition(
         conn,
         now,
-        today,
         user,
         id,
         HazardAction::Rectify,
         |h, v| {
             let measures = v.text("measures", &input.measures, 1, 2000);
-            not_future(v, "completed_on", input.completed_on, today);
+            not_future(v, "completed_on", input.completed_on, now.today);
             if input.completed_on < h.found_on {
                 v.add(
                     "completed_on",
@@ -447,18 +439,16 @@ pub struct VerifyRequest {
 /// inspector; the note is at most 2,000 characters.
 pub fn verify(
     conn: &mut DbConn,
-    now: NaiveDateTime,
-    today: NaiveDate,
+    now: Now,
     user: &CurrentUser,
     id: HazardId,
     input: &VerifyRequest,
 ) -> Result<HazardView, EnforcementError> {
     let verifier: UserId = user.id;
-    let payload = json!({"note": input.note.as_deref().map(str::trim), "verified_on": today});
+    let payload = json!({"note": input.note.as_deref().map(str::trim), "verified_on": now.today});
     transition(
         conn,
         now,
-        today,
         user,
         id,
         HazardAction::Verify,
@@ -472,7 +462,7 @@ pub fn verify(
             }
             HazardChanges {
                 verified_by: Some(Some(verifier.0)),
-                verified_on: Some(Some(today)),
+                verified_on: Some(Some(now.today)),
                 ..HazardChanges::default()
             }
         },
@@ -489,8 +479,7 @@ pub struct RejectRequest {
 /// Sends a rectified hazard back to `open` with the reason (1 to 2,000 characters).
 pub fn reject(
     conn: &mut DbConn,
-    now: NaiveDateTime,
-    today: NaiveDate,
+    now: Now,
     user: &CurrentUser,
     id: HazardId,
     input: &RejectRequest,
@@ -499,7 +488,6 @@ pub fn reject(
     transition(
         conn,
         now,
-        today,
         user,
         id,
         HazardAction::Reject,

@@ -15,7 +15,7 @@ use crate::audit;
 use crate::auth::CurrentUser;
 use crate::campaigns::store as campaign_store;
 use crate::campaigns::usecases::groups::check_inspectors;
-use crate::campaigns::usecases::{enterprise_exists, not_future};
+use crate::campaigns::usecases::{Now, enterprise_exists, not_future};
 use crate::db::DbConn;
 use crate::enforcement::domain::{self, HazardInput, ValidHazard};
 use crate::enforcement::store::{self, HazardRow, InspectionFilter, InspectionRow, NewInspection};
@@ -86,8 +86,7 @@ pub struct CreateInspectionRequest {
 /// each checked as in `domain::validate_hazard`.
 pub fn create(
     conn: &mut DbConn,
-    now: NaiveDateTime,
-    today: NaiveDate,
+    now: Now,
     user: &CurrentUser,
     input: &CreateInspectionRequest,
 ) -> Result<InspectionView, EnforcementError> {
@@ -136,7 +135,7 @@ pub fn create(
     if !enterprise_exists(conn, EnterpriseId(input.enterprise_id))? {
         v.add("enterprise_id", "not_found", "no such enterprise");
     }
-    not_future(&mut v, "inspected_on", input.inspected_on, today);
+    not_future(&mut v, "inspected_on", input.inspected_on, now.today);
     if input.notes.chars().count() > 5000 {
         v.add("notes", "invalid_length", "must be at most 5000 characters");
     }
@@ -162,7 +161,7 @@ pub fn create(
             inspected_on: input.inspected_on,
             notes: input.notes.trim(),
             created_by: user.id.0,
-            created_at: now,
+            created_at: now.at,
         },
         &inspector_ids,
     )?;
@@ -175,7 +174,7 @@ pub fn create(
         json!({"campaign_id": campaign_id, "group_id": input.group_id,
                "enterprise_id": input.enterprise_id, "inspected_on": input.inspected_on,
                "inspector_ids": inspectors, "hazards": hazards.len()}),
-        now,
+        now.at,
     )?;
     let at = Finding {
         enterprise_id: EnterpriseId(input.enterprise_id),
@@ -183,8 +182,8 @@ pub fn create(
         campaign_id: campaign_id.map(CampaignId),
         found_on: input.inspected_on,
     };
-    let found = insert_hazards(conn, now, user, at, &hazards)?;
-    Ok(inspection_view(row, inspectors, found, today)?)
+    let found = insert_hazards(conn, now.at, user, at, &hazards)?;
+    Ok(inspection_view(row, inspectors, found, now.today)?)
 }
 
 /// Inspections with their inspectors and hazards, newest first; an enterprise user sees only

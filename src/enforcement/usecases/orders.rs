@@ -10,7 +10,7 @@ use super::EnforcementError;
 use super::penalties::check_links;
 use crate::actor::{Actor, Scope};
 use crate::audit::{self, TimelineEntry};
-use crate::campaigns::usecases::{not_future, stored, valid_text};
+use crate::campaigns::usecases::{Now, not_future, stored, valid_text};
 use crate::db::DbConn;
 use crate::db::transition::{Event, refused, settle};
 use crate::enforcement::domain::{self, OrderKind};
@@ -114,8 +114,7 @@ pub struct CreateOrderRequest {
 /// closed enterprise is not ordered (409).
 pub fn create(
     conn: &mut DbConn,
-    now: NaiveDateTime,
-    today: NaiveDate,
+    now: Now,
     actor: &Actor,
     created_by: UserId,
     input: &CreateOrderRequest,
@@ -129,7 +128,7 @@ pub fn create(
         input.campaign_id,
     )?;
     let reason = valid_text(&mut v, "reason", &input.reason, 2000);
-    not_future(&mut v, "issued_on", input.issued_on, today);
+    not_future(&mut v, "issued_on", input.issued_on, now.today);
     v.finish()?;
     let enterprise = EnterpriseId(input.enterprise_id);
     let status =
@@ -149,8 +148,8 @@ pub fn create(
             lifted_on: None,
             lift_note: None,
             created_by: created_by.0,
-            created_at: now,
-            updated_at: now,
+            created_at: now.at,
+            updated_at: now.at,
         },
     )?;
     audit::store::append_first(
@@ -162,11 +161,11 @@ pub fn create(
         json!({"enterprise_id": input.enterprise_id, "inspection_id": input.inspection_id,
                "campaign_id": campaign_id, "kind": input.kind.as_str(), "reason": reason,
                "issued_on": input.issued_on}),
-        now,
+        now.at,
     )?;
     move_enterprise(
         conn,
-        now,
+        now.at,
         actor,
         enterprise,
         (EnterpriseStatus::Operating, EnterpriseStatus::Suspended),
@@ -188,8 +187,7 @@ pub struct LiftRequest {
 /// returns to `operating` when no other order is in force (a closed enterprise stays closed).
 pub fn lift(
     conn: &mut DbConn,
-    now: NaiveDateTime,
-    today: NaiveDate,
+    now: Now,
     actor: &Actor,
     id: OrderId,
     input: &LiftRequest,
@@ -197,7 +195,7 @@ pub fn lift(
     let current = store::find_order(conn, id)?.ok_or(EnforcementError::NotFound)?;
     let mut v = Validator::new();
     let note = valid_text(&mut v, "note", &input.note, 2000);
-    not_future(&mut v, "lifted_on", input.lifted_on, today);
+    not_future(&mut v, "lifted_on", input.lifted_on, now.today);
     if input.lifted_on < current.issued_on {
         v.add(
             "lifted_on",
@@ -213,7 +211,7 @@ pub fn lift(
     }
     domain::lift_gate(store::open_major_hazards(conn, enterprise)?)
         .map_err(EnforcementError::OpenMajorHazards)?;
-    let updated = store::lift_order(conn, id, input.lifted_on, &note, now)?;
+    let updated = store::lift_order(conn, id, input.lifted_on, &note, now.at)?;
     let row = settle(
         conn,
         updated,
@@ -225,13 +223,13 @@ pub fn lift(
             action: "lifted",
             actor,
             payload: json!({"lifted_on": input.lifted_on, "note": note}),
-            at: now,
+            at: now.at,
         },
     )?;
     if !enterprise_store::order_in_force(conn, enterprise)? {
         move_enterprise(
             conn,
-            now,
+            now.at,
             actor,
             enterprise,
             (EnterpriseStatus::Suspended, EnterpriseStatus::Operating),

@@ -9,7 +9,7 @@ use super::EnforcementError;
 use crate::actor::{Actor, Scope};
 use crate::audit::{self, TimelineEntry};
 use crate::campaigns::store as campaign_store;
-use crate::campaigns::usecases::{enterprise_exists, not_future, valid_text};
+use crate::campaigns::usecases::{Now, enterprise_exists, not_future, valid_text};
 use crate::db::DbConn;
 use crate::db::transition::{Event, settle};
 use crate::enforcement::store::{self, NewPenalty, PenaltyFilter, PenaltyRow};
@@ -120,8 +120,7 @@ pub(super) fn check_links(
 /// future.
 pub fn create(
     conn: &mut DbConn,
-    now: NaiveDateTime,
-    today: NaiveDate,
+    now: Now,
     actor: &Actor,
     created_by: UserId,
     input: &CreatePenaltyRequest,
@@ -149,7 +148,7 @@ pub fn create(
     if input.fine_fen < 0 {
         v.add("fine_fen", "out_of_range", "must not be negative");
     }
-    not_future(&mut v, "decided_on", input.decided_on, today);
+    not_future(&mut v, "decided_on", input.decided_on, now.today);
     v.finish()?;
     let row = store::insert_penalty(
         conn,
@@ -165,8 +164,8 @@ pub fn create(
             decided_on: input.decided_on,
             paid_on: None,
             created_by: created_by.0,
-            created_at: now,
-            updated_at: now,
+            created_at: now.at,
+            updated_at: now.at,
         },
     )?;
     audit::store::append_first(
@@ -179,7 +178,7 @@ pub fn create(
                "hazard_id": input.hazard_id, "campaign_id": campaign_id,
                "decision_no": decision_no, "violation": violation, "legal_basis": legal_basis,
                "fine_fen": input.fine_fen, "decided_on": input.decided_on}),
-        now,
+        now.at,
     )?;
     Ok(penalty_view(row))
 }
@@ -194,20 +193,19 @@ pub struct PayRequest {
 /// (the compare-and-set on an unpaid penalty refuses a second payment, 409).
 pub fn pay(
     conn: &mut DbConn,
-    now: NaiveDateTime,
-    today: NaiveDate,
+    now: Now,
     actor: &Actor,
     id: PenaltyId,
     input: &PayRequest,
 ) -> Result<PenaltyView, EnforcementError> {
     let current = store::find_penalty(conn, id)?.ok_or(EnforcementError::NotFound)?;
     let mut v = Validator::new();
-    not_future(&mut v, "paid_on", input.paid_on, today);
+    not_future(&mut v, "paid_on", input.paid_on, now.today);
     if input.paid_on < current.decided_on {
         v.add("paid_on", "out_of_range", "must not be before the decision");
     }
     v.finish()?;
-    let updated = store::pay_penalty(conn, id, input.paid_on, now)?;
+    let updated = store::pay_penalty(conn, id, input.paid_on, now.at)?;
     let row = settle(
         conn,
         updated,
@@ -228,7 +226,7 @@ pub fn pay(
             action: "paid",
             actor,
             payload: json!({"paid_on": input.paid_on}),
-            at: now,
+            at: now.at,
         },
     )?;
     Ok(with_timeline(conn, row)?)
