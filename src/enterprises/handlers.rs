@@ -502,7 +502,7 @@ pub async fn update_enterprise(
             };
             let row = store::update_if_unchanged(conn, id, current.updated_at, &changes)?;
             if row.district != current.district || row.industry != current.industry {
-                // The inspection figures group by copies of these (campaigns::store).
+                // The inspection figures group by copies of these (enforcement::store).
                 crate::enforcement::store::recopy_enterprise(conn, id, &row.district, &row.industry)?;
             }
             audit::store::append(

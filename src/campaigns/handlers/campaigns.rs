@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, change, create_once, now, read};
+use super::{IDEMPOTENCY, Trip, answer, create_once, now};
 use crate::auth::{Admin, Auth, Staff};
 use crate::campaigns::domain::CampaignStatus;
 use crate::campaigns::usecases::campaigns::{
@@ -65,7 +65,7 @@ pub async fn list_campaigns(
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let today = now(&state).today;
-    read(&state, move |conn| {
+    answer(&state, Trip::Read, move |conn| {
         campaigns::list(conn, today, q.status, page)
     })
     .await
@@ -81,7 +81,10 @@ pub async fn get_campaign(
 ) -> Result<HttpResponse, ApiError> {
     let id = CampaignId(id.into_inner());
     let today = now(&state).today;
-    read(&state, move |conn| campaigns::get(conn, today, id)).await
+    answer(&state, Trip::Read, move |conn| {
+        campaigns::get(conn, today, id)
+    })
+    .await
 }
 
 /// Renames, moves the end date, describes, or closes a campaign early (`closed: true`, once;
@@ -104,7 +107,7 @@ pub async fn update_campaign(
     let patch: UpdateCampaignRequest = body.value().await?;
     let actor = auth.actor();
     let now = now(&state);
-    change(&state, move |conn| {
+    answer(&state, Trip::Write, move |conn| {
         campaigns::update(conn, now, &actor, id, &patch)
     })
     .await

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{now, read};
+use super::{Trip, answer, now};
 use crate::auth::{Auth, Staff};
 use crate::campaigns::stats::InspectionStats;
 use crate::campaigns::usecases::figures::{self, Period};
@@ -43,7 +43,7 @@ pub async fn inspection_stats(
         to: q.to,
     };
     let today = now(&state).today;
-    read(&state, move |conn| {
+    answer(&state, Trip::Read, move |conn| {
         figures::inspections(conn, today, period)
     })
     .await

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, create_once, read};
+use super::{IDEMPOTENCY, Trip, answer, create_once};
 use crate::auth::{Admin, Auth, Staff};
 use crate::campaigns::usecases::groups::{
     self, CreateGroupRequest, CreateStationingRequest, GroupView, StationingView,
@@ -62,7 +62,7 @@ pub async fn list_groups(
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let campaign_id = q.campaign_id.map(CampaignId);
-    read(&state, move |conn| {
+    answer(&state, Trip::Read, move |conn| {
         groups::list_groups(conn, campaign_id, page)
     })
     .await
@@ -77,7 +77,7 @@ pub async fn get_group(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = GroupId(id.into_inner());
-    read(&state, move |conn| groups::get_group(conn, id)).await
+    answer(&state, Trip::Read, move |conn| groups::get_group(conn, id)).await
 }
 
 /// Stations the group at an enterprise (驻点) with some of its members. Roles: admin.
@@ -128,7 +128,7 @@ pub async fn list_stationings(
 ) -> Result<HttpResponse, ApiError> {
     let group_id = GroupId(id.into_inner());
     let page = PageRequest::parse(query.0.limit, query.0.cursor.as_deref())?;
-    read(&state, move |conn| {
+    answer(&state, Trip::Read, move |conn| {
         groups::list_stationings(conn, group_id, page)
     })
     .await

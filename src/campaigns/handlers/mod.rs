@@ -53,35 +53,29 @@ pub(crate) fn now(state: &AppState) -> Now {
     }
 }
 
-/// A read: `read` in one trip to the database, its view as 200.
-pub(crate) async fn read<V, E>(
-    state: &AppState,
-    read: impl FnOnce(&mut DbConn) -> Result<V, E> + Send + 'static,
-) -> Result<HttpResponse, ApiError>
-where
-    V: Serialize + Send + 'static,
-    E: Into<ApiError>,
-{
-    let view = state
-        .db
-        .run(move |conn| read(conn).map_err(Into::into))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+/// Which trip to the database a use case takes: a read on any connection, or a change in the
+/// one write transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Trip {
+    Read,
+    Write,
 }
 
-/// A change: `change` in one write transaction, its view as 200.
-pub(crate) async fn change<V, E>(
+/// Runs `use_case` on that trip and answers its view as 200.
+pub(crate) async fn answer<V, E>(
     state: &AppState,
-    change: impl FnOnce(&mut DbConn) -> Result<V, E> + Send + 'static,
+    trip: Trip,
+    use_case: impl FnOnce(&mut DbConn) -> Result<V, E> + Send + 'static,
 ) -> Result<HttpResponse, ApiError>
 where
     V: Serialize + Send + 'static,
     E: Into<ApiError>,
 {
-    let view = state
-        .db
-        .write(move |conn| change(conn).map_err(Into::into))
-        .await?;
+    let run = move |conn: &mut DbConn| use_case(conn).map_err(Into::into);
+    let view = match trip {
+        Trip::Read => state.db.run(run).await?,
+        Trip::Write => state.db.write(run).await?,
+    };
     Ok(HttpResponse::Ok().json(view))
 }
 

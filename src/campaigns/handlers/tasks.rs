@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, change, create_once, now, read};
+use super::{IDEMPOTENCY, Trip, answer, create_once, now};
 use crate::auth::{Admin, Auth, Inspectors, Staff};
 use crate::campaigns::domain::TaskStatus;
 use crate::campaigns::usecases::tasks::{
@@ -74,7 +74,7 @@ pub async fn list_tasks(
         overdue: q.overdue,
     };
     let today = now(&state).today;
-    read(&state, move |conn| {
+    answer(&state, Trip::Read, move |conn| {
         tasks::board(conn, today, campaign_id, filter, page)
     })
     .await
@@ -100,7 +100,7 @@ pub async fn update_task(
     let patch: UpdateTaskRequest = body.value().await?;
     let actor = auth.actor();
     let now = now(&state);
-    change(&state, move |conn| {
+    answer(&state, Trip::Write, move |conn| {
         tasks::update(conn, now, &actor, id, &patch)
     })
     .await

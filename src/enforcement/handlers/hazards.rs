@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Caller, Inspectors, InspectorsOrEnterprise};
-use crate::campaigns::handlers::{IDEMPOTENCY, change, create_once, now, read};
+use crate::campaigns::handlers::{IDEMPOTENCY, Trip, answer, create_once, now};
 use crate::enforcement::domain::{HazardLevel, HazardStatus};
 use crate::enforcement::store::HazardFilter;
 use crate::enforcement::usecases::hazards::{
@@ -75,7 +75,7 @@ pub async fn list_hazards(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
     let today = now(&state).today;
-    read(&state, move |conn| -> Result<_, ApiError> {
+    answer(&state, Trip::Read, move |conn| -> Result<_, ApiError> {
         // The busiest list: the account is confirmed in this read, not in a trip of its own.
         let auth = caller.confirm(conn)?;
         let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
@@ -106,7 +106,10 @@ pub async fn get_hazard(
     let id = HazardId(id.into_inner());
     let today = now(&state).today;
     let scope = auth.scope();
-    read(&state, move |conn| hazards::get(conn, today, scope, id)).await
+    answer(&state, Trip::Read, move |conn| {
+        hazards::get(conn, today, scope, id)
+    })
+    .await
 }
 
 /// Reports a hazard rectified (`open` → `rectified`): the enterprise for its own hazards, or an
@@ -128,7 +131,7 @@ pub async fn rectify_hazard(
     let input: RectificationRequest = body.value().await?;
     let id = HazardId(id.into_inner());
     let (user, now) = (auth.user.clone(), now(&state));
-    change(&state, move |conn| {
+    answer(&state, Trip::Write, move |conn| {
         hazards::rectify(conn, now, &user, id, &input)
     })
     .await
@@ -153,7 +156,7 @@ pub async fn verify_hazard(
     let input: VerifyRequest = body.value().await?;
     let id = HazardId(id.into_inner());
     let (user, now) = (auth.user.clone(), now(&state));
-    change(&state, move |conn| {
+    answer(&state, Trip::Write, move |conn| {
         hazards::verify(conn, now, &user, id, &input)
     })
     .await
@@ -177,7 +180,7 @@ pub async fn reject_hazard(
     let input: RejectRequest = body.value().await?;
     let id = HazardId(id.into_inner());
     let (user, now) = (auth.user.clone(), now(&state));
-    change(&state, move |conn| {
+    answer(&state, Trip::Write, move |conn| {
         hazards::reject(conn, now, &user, id, &input)
     })
     .await

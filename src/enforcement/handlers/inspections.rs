@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, create_once, now, read};
+use crate::campaigns::handlers::{IDEMPOTENCY, Trip, answer, create_once, now};
 use crate::enforcement::store::InspectionFilter;
 use crate::enforcement::usecases::inspections::{self, CreateInspectionRequest, InspectionView};
 use crate::error::{ApiError, Problem};
@@ -79,7 +79,7 @@ pub async fn list_inspections(
         from: q.from,
         to: q.to,
     };
-    read(&state, move |conn| {
+    answer(&state, Trip::Read, move |conn| {
         inspections::list(conn, today, scope, filter, page)
     })
     .await
@@ -97,5 +97,8 @@ pub async fn get_inspection(
     let id = InspectionId(id.into_inner());
     let today = now(&state).today;
     let scope = auth.scope();
-    read(&state, move |conn| inspections::get(conn, today, scope, id)).await
+    answer(&state, Trip::Read, move |conn| {
+        inspections::get(conn, today, scope, id)
+    })
+    .await
 }

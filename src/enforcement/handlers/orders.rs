@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, change, create_once, now, read};
+use crate::campaigns::handlers::{IDEMPOTENCY, Trip, answer, create_once, now};
 use crate::enforcement::store::OrderFilter;
 use crate::enforcement::usecases::orders::{self, CreateOrderRequest, LiftRequest, OrderView};
 use crate::error::{ApiError, Problem};
@@ -64,7 +64,7 @@ pub async fn lift_order(
     let id = OrderId(id.into_inner());
     let input: LiftRequest = body.value().await?;
     let (actor, now) = (auth.actor(), now(&state));
-    change(&state, move |conn| {
+    answer(&state, Trip::Write, move |conn| {
         orders::lift(conn, now, &actor, id, &input)
     })
     .await
@@ -99,7 +99,10 @@ pub async fn list_orders(
         campaign_id: q.campaign_id.map(CampaignId),
         in_force: q.in_force,
     };
-    read(&state, move |conn| orders::list(conn, scope, filter, page)).await
+    answer(&state, Trip::Read, move |conn| {
+        orders::list(conn, scope, filter, page)
+    })
+    .await
 }
 
 /// One order with its timeline; an enterprise user reads only its own.
@@ -113,5 +116,5 @@ pub async fn get_order(
 ) -> Result<HttpResponse, ApiError> {
     let id = OrderId(id.into_inner());
     let scope = auth.scope();
-    read(&state, move |conn| orders::get(conn, scope, id)).await
+    answer(&state, Trip::Read, move |conn| orders::get(conn, scope, id)).await
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, change, create_once, now, read};
+use crate::campaigns::handlers::{IDEMPOTENCY, Trip, answer, create_once, now};
 use crate::enforcement::store::PenaltyFilter;
 use crate::enforcement::usecases::penalties::{
     self, CreatePenaltyRequest, PayRequest, PenaltyView,
@@ -65,7 +65,7 @@ pub async fn pay_penalty(
     let id = PenaltyId(id.into_inner());
     let input: PayRequest = body.value().await?;
     let (actor, now) = (auth.actor(), now(&state));
-    change(&state, move |conn| {
+    answer(&state, Trip::Write, move |conn| {
         penalties::pay(conn, now, &actor, id, &input)
     })
     .await
@@ -105,7 +105,7 @@ pub async fn list_penalties(
         from: q.from,
         to: q.to,
     };
-    read(&state, move |conn| {
+    answer(&state, Trip::Read, move |conn| {
         penalties::list(conn, scope, filter, page)
     })
     .await
@@ -122,5 +122,8 @@ pub async fn get_penalty(
 ) -> Result<HttpResponse, ApiError> {
     let id = PenaltyId(id.into_inner());
     let scope = auth.scope();
-    read(&state, move |conn| penalties::get(conn, scope, id)).await
+    answer(&state, Trip::Read, move |conn| {
+        penalties::get(conn, scope, id)
+    })
+    .await
 }
