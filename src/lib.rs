@@ -13,6 +13,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod enforcement;
 pub mod enterprises;
 pub mod error;
 pub mod http;

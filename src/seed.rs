@@ -15,10 +15,6 @@ use crate::error::ApiError;
 use crate::startup;
 use crate::users::accounts::{self, CreateUserRequest};
 
-/// A credit code with a correct check character, built from a 17-character base (the old name
-/// of [`credit_code::with_check_digit`], which the test helpers still use).
-pub use crate::enterprises::credit_code::with_check_digit as code_with_check;
-
 struct DemoEnterprise {
     base: &'static str,
     name: &'static str,

@@ -17,7 +17,8 @@ use crate::http::{cors, extract, observe, ops};
 use crate::openapi::{self, ServedDoc};
 use crate::state::AppState;
 use crate::{
-    audit, auth, campaigns, enterprises, negative_lists, permits, reference, reports, users,
+    audit, auth, campaigns, enforcement, enterprises, negative_lists, permits, reference, reports,
+    users,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +46,7 @@ macro_rules! api {
                     .configure(audit::handlers::routes)
                     .configure(permits::handlers::routes)
                     .configure(campaigns::handlers::routes)
+                    .configure(enforcement::handlers::routes)
                     .configure(reports::handlers::routes)
                     .configure(negative_lists::handlers::routes),
             )

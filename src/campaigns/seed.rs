@@ -6,12 +6,18 @@ use chrono::Duration;
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::domain::{HazardLevel, Plan};
-use super::store::{self, *};
+use super::store::{self, NewCampaign, NewGroup, NewMember, NewStationing, NewTask};
 use crate::audit::{self, Actor};
 use crate::clock::Clock;
 use crate::db::DbConn;
+use crate::enforcement::domain::{HazardLevel, Plan};
+use crate::enforcement::store::{
+    self as enforcement, NewHazard, NewInspection, NewOrder, NewPenalty,
+};
+use crate::enterprises::domain::EnterpriseStatus;
+use crate::enterprises::store as enterprise_store;
 use crate::error::ApiError;
+use crate::ids::{EnterpriseId, UserId};
 use crate::schema::users;
 
 fn user_id(conn: &mut DbConn, username: &str) -> Result<i64, ApiError> {
@@ -140,7 +146,7 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprise_ids: &[i64]) -> Result<
             ends_on: today + days(20),
             created_at: now,
         },
-        &[li, zhao],
+        &[UserId(li), UserId(zhao)],
     )?;
     audit::store::append(
         conn,
@@ -186,7 +192,7 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprise_ids: &[i64]) -> Result<
             vec![("调压站警示标志缺失", HazardLevel::General, "site", "open")],
         ),
     ] {
-        let ins = store::insert_inspection(
+        let ins = enforcement::insert_inspection(
             conn,
             &NewInspection {
                 campaign_id: Some(c),
@@ -197,7 +203,7 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprise_ids: &[i64]) -> Result<
                 created_by: li,
                 created_at: now,
             },
-            &[li, zhao],
+            &[UserId(li), UserId(zhao)],
         )?;
         audit::store::append_first(
             conn,
@@ -210,7 +216,7 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprise_ids: &[i64]) -> Result<
         )?;
         for (description, level, category, status) in hazards {
             let done = status != "open";
-            let h = store::insert_hazard(
+            let h = enforcement::insert_hazard(
                 conn,
                 NewHazard {
                     enterprise_id: enterprise,
@@ -250,7 +256,7 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprise_ids: &[i64]) -> Result<
         }
     }
     // 自查自报: the enterprise's own report.
-    let own = store::insert_hazard(
+    let own = enforcement::insert_hazard(
         conn,
         NewHazard {
             enterprise_id: haiwan,
@@ -288,7 +294,7 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprise_ids: &[i64]) -> Result<
         .first()
         .copied()
         .ok_or_else(|| ApiError::internal("no demo hazard"))?;
-    let penalty = store::insert_penalty(
+    let penalty = enforcement::insert_penalty(
         conn,
         &NewPenalty {
             enterprise_id: haiwan,
@@ -316,7 +322,7 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprise_ids: &[i64]) -> Result<
         now,
     )?;
 
-    let order = store::insert_order(
+    let order = enforcement::insert_order(
         conn,
         &NewOrder {
             enterprise_id: jinling,
@@ -341,7 +347,13 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprise_ids: &[i64]) -> Result<
         json!({"seed": "demo"}),
         now,
     )?;
-    if store::set_enterprise_status(conn, jinling, "operating", "suspended", now)? {
+    if enterprise_store::set_status_if(
+        conn,
+        EnterpriseId(jinling),
+        EnterpriseStatus::Operating,
+        EnterpriseStatus::Suspended,
+        now,
+    )? {
         audit::store::append(
             conn,
             "enterprise",

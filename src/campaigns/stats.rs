@@ -7,7 +7,7 @@
 //!
 //! Inspections and hazards (~520,000 rows a year at city scale) carry copies of their
 //! enterprise's district and industry (migration `000009_stats_copies`, kept by
-//! `store::insert_inspection`, `store::insert_hazard` and `store::recopy_enterprise`), so they
+//! `enforcement::store::insert_inspection`, `insert_hazard` and `recopy_enterprise`), so they
 //! are counted without a join: one correlated `COUNT(*)` per cell (and per level and status),
 //! each a range of a covering index. Distinct enterprises inspected are counted as the
 //! enterprise's first inspection in the scope: `campaign_first` for a campaign, and for dates
@@ -22,14 +22,15 @@ use diesel::sql_types::{BigInt, Date, Text};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::domain::rectification_rate;
 use crate::db::DbConn;
+use crate::enforcement::domain::rectification_rate;
 use crate::error::ApiError;
+use crate::ids::CampaignId;
 
 /// What is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    Campaign(i64),
+    Campaign(CampaignId),
     /// Inclusive; open ends are filled with the far past and future.
     Dates {
         from: NaiveDate,
@@ -240,7 +241,7 @@ where
         query = query.bind::<Date, _>(t);
     }
     let query = match scope {
-        Scope::Campaign(id) => query.bind::<BigInt, _>(id),
+        Scope::Campaign(id) => query.bind::<BigInt, _>(id.0),
         Scope::Dates { from, to } => query.bind::<Date, _>(from).bind::<Date, _>(to),
     };
     Ok(query.load(conn)?)
@@ -447,7 +448,7 @@ pub fn compute(
     let g = groups.first();
     let s = stationed.first();
     let (campaign_id, from, to) = match scope {
-        Scope::Campaign(id) => (Some(id), None, None),
+        Scope::Campaign(id) => (Some(id.0), None, None),
         Scope::Dates { from, to } => (
             None,
             (from != far_past()).then_some(from),

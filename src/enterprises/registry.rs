@@ -306,8 +306,8 @@ pub fn update(
     };
     let row = store::update_if_unchanged(conn, id, current.updated_at, &changes)?;
     if row.district != current.district || row.industry != current.industry {
-        // The inspection figures group by copies of these (campaigns::store).
-        crate::campaigns::store::recopy_enterprise(conn, id.0, &row.district, &row.industry)?;
+        // The inspection figures group by copies of these (enforcement::store).
+        crate::enforcement::store::recopy_enterprise(conn, id, &row.district, &row.industry)?;
     }
     audit::store::append(
         conn,

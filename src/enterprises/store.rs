@@ -266,3 +266,46 @@ pub fn order_in_force(conn: &mut DbConn, id: EnterpriseId) -> Result<bool, ApiEr
         .get_result(conn)?;
     Ok(n > 0)
 }
+
+// The status the suspension-order functions below read and write.
+use super::domain::EnterpriseStatus as Status;
+
+/// Takes the enterprise's row lock (PostgreSQL) for the rest of the transaction, so that two
+/// order changes on one enterprise serialise; returns its status, `None` when it does not exist.
+pub fn lock_status(conn: &mut DbConn, id: EnterpriseId) -> Result<Option<Status>, ApiError> {
+    let touched = diesel::update(enterprises::table.find(id.0))
+        .set(enterprises::status.eq(enterprises::status))
+        .execute(conn)?;
+    if touched == 0 {
+        return Ok(None);
+    }
+    let status: String = enterprises::table
+        .find(id.0)
+        .select(enterprises::status)
+        .get_result(conn)?;
+    Status::parse(&status)
+        .map(Some)
+        .ok_or_else(|| ApiError::internal("unknown enterprise status stored"))
+}
+
+/// Compare-and-set of the enterprise's status (what suspension orders do): true when it was
+/// `from` and is now `to`.
+pub fn set_status_if(
+    conn: &mut DbConn,
+    id: EnterpriseId,
+    from: Status,
+    to: Status,
+    now: NaiveDateTime,
+) -> Result<bool, ApiError> {
+    let n = diesel::update(
+        enterprises::table
+            .find(id.0)
+            .filter(enterprises::status.eq(from.as_str())),
+    )
+    .set((
+        enterprises::status.eq(to.as_str()),
+        enterprises::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}

@@ -205,7 +205,7 @@ async fn an_answered_write_survives_kill_dash_nine() {
         .await
         .unwrap();
     let token = login["access_token"].as_str().unwrap().to_owned();
-    let code = anjian::seed::code_with_check("91370202MA3C99999").unwrap();
+    let code = anjian::enterprises::credit_code::with_check_digit("91370202MA3C99999").unwrap();
     let res = client
         .post(format!("{base2}/api/v1/enterprises"))
         .bearer_auth(&token)

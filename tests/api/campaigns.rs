@@ -1790,13 +1790,14 @@ async fn the_overdue_hazard_list_keeps_its_plan_on_postgresql() {
         .run(move |conn| {
             // A district's open hazards, nearly all overdue, as in a real city's year.
             insert_overdue_hazards(conn, enterprise, user, today)?;
-            let filter = anjian::campaigns::store::HazardFilter {
+            let filter = anjian::enforcement::store::HazardFilter {
                 overdue: Some(true),
                 district: Some("shinan".into()),
                 ..Default::default()
             };
             for _ in 0..10 {
-                let page = anjian::campaigns::store::list_hazards(conn, &filter, today, None, 51)?;
+                let page =
+                    anjian::enforcement::store::list_hazards(conn, &filter, today, None, 51)?;
                 assert_eq!(page.len(), 51);
             }
             assert_generic_plan(conn, "%FROM \"hazards\"%deadline%")

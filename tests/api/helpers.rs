@@ -266,7 +266,7 @@ impl Drop for TestApp {
 
 /// A valid credit code for test number `n`.
 pub fn credit_code(n: u32) -> String {
-    anjian::seed::code_with_check(&format!("91370200MA{n:07}")).unwrap()
+    anjian::enterprises::credit_code::with_check_digit(&format!("91370200MA{n:07}")).unwrap()
 }
 
 pub fn enterprise_body(code: &str, industry: &str, district: &str) -> Value {
