@@ -6,6 +6,10 @@
 //! gets the updated row; the loser — or a request made in a state that does not allow the
 //! change — reads the record's current state and answers 409 `invalid_transition` naming it
 //! (404 when there is no such record).
+//!
+//! An edit guarded by the row's `updated_at` instead of a state (a task's progress, a campaign's
+//! name) has no state to name: [`settle_version`] answers its loser 409 `conflict` ("changed
+//! concurrently; reload and retry").
 
 use chrono::NaiveDateTime;
 use serde_json::Value;
@@ -62,4 +66,16 @@ pub fn settle<T>(
             None => Err(ApiError::NotFound),
         },
     }
+}
+
+/// Finishes an edit guarded by the row's version (`… AND updated_at = ?`): the winner appends
+/// `event`; the loser, whose copy is stale, is told to reload (409 `conflict`).
+pub fn settle_version<T>(
+    conn: &mut DbConn,
+    updated: Option<T>,
+    what: &str,
+    event: Event<'_>,
+) -> Result<T, ApiError> {
+    let stale = || ApiError::Conflict(format!("{what} was changed concurrently; reload and retry"));
+    settle(conn, updated, what, |_| Err(stale()), event)
 }

@@ -14,7 +14,7 @@ use crate::audit::{self, TimelineEntry};
 use crate::campaigns::domain::{self, CampaignStatus};
 use crate::campaigns::store::{self, CampaignChanges, CampaignRow, NewCampaign};
 use crate::db::DbConn;
-use crate::db::transition::{Event, settle};
+use crate::db::transition::{Event, settle_version};
 use crate::enterprises::domain::ReferenceCodes;
 use crate::enterprises::store as enterprise_store;
 use crate::error::ApiError;
@@ -231,11 +231,10 @@ pub fn update(
     let payload = json!({"name": changes.name, "ends_on": changes.ends_on,
                          "description": changes.description, "closed": closing});
     let updated = store::update_campaign_if_unchanged(conn, id, current.updated_at, &changes)?;
-    let row = settle(
+    let row = settle_version(
         conn,
         updated,
         "the campaign",
-        |conn| Ok(store::find_campaign(conn, id)?.map(|c| status_of(&c).as_str().to_owned())),
         Event {
             aggregate: CAMPAIGN,
             id: id.0,

@@ -12,7 +12,7 @@ use crate::audit;
 use crate::campaigns::domain::{self, TaskStatus};
 use crate::campaigns::store::{self, NewTask, TaskChanges, TaskRow};
 use crate::db::DbConn;
-use crate::db::transition::{Event, settle};
+use crate::db::transition::{Event, settle_version};
 use crate::error::ApiError;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::{CampaignId, TaskId};
@@ -217,11 +217,10 @@ pub fn update(
     };
     let payload = json!({"status": changes.status, "progress_note": changes.progress_note});
     let updated = store::update_task_if_unchanged(conn, id, current.updated_at, &changes)?;
-    let row = settle(
+    let row = settle_version(
         conn,
         updated,
         "the task",
-        |conn| Ok(store::find_task(conn, id)?.map(|t| t.status)),
         Event {
             aggregate: TASK,
             id: id.0,
