@@ -5,6 +5,9 @@
 //! - Store functions return `ApiError` directly: they run inside a use case's transaction, and
 //!   the few outcomes a caller must tell apart (a unique violation, a lost compare-and-set) are
 //!   turned into `Conflict`/`InvalidTransition` where they happen.
+//! - Each capability's use cases return its own error (`thiserror`: `PermitError`,
+//!   `ReportError`, …): the outcomes a caller handles, and `Store(ApiError)` for what the stores
+//!   answered. `From<…> for ApiError`, beside each, maps it at the edge.
 //! - [`ApiError`] is the HTTP edge: each variant maps to one status and one stable `code`, and
 //!   renders as `application/problem+json` (RFC 9457). Internal errors are logged once, with
 //!   their cause, under the request id, and reach the client as an opaque 500.
