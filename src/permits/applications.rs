@@ -6,9 +6,9 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::context::APPLICATION;
 use super::domain::ApplicationStatus;
 use super::error::PermitError;
-use super::lifecycle::APPLICATION;
 use super::store::{self, ApplicationRow};
 use super::views::{ApplicationView, application_view, certificate_view};
 use crate::actor::Scope;

@@ -32,27 +32,7 @@ use crate::ids::{ApplicationId, CertificateId, EnterpriseId, UserId};
 use crate::users::store::Account;
 use crate::validate::Validator;
 
-pub const APPLICATION: &str = "application";
-pub const CERTIFICATE: &str = "certificate";
-
-/// Who acts, and when.
-pub struct Ctx<'a> {
-    pub actor: &'a Actor,
-    pub now: NaiveDateTime,
-    /// The city's local date.
-    pub today: NaiveDate,
-    pub signing_key: &'a SigningKey,
-}
-
-impl<'a> Ctx<'a> {
-    /// The same moment, acted by the system (the rules deciding, a certificate they issue).
-    pub(super) fn as_system(&self) -> Ctx<'a> {
-        Ctx {
-            actor: &Actor::SYSTEM,
-            ..*self
-        }
-    }
-}
+pub use super::context::{APPLICATION, CERTIFICATE, Ctx};
 
 /// The permit type, or a 422 on `permit_type` when there is none by that code.
 pub fn load_type(conn: &mut DbConn, code: &str) -> Result<PermitType, PermitError> {

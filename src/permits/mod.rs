@@ -20,13 +20,14 @@
 //!   old, its own app data), the list and the admin's change.
 //! - `figures`: the permit figures.
 //!
-//! And: `views` (what the routes answer), `store` (diesel, a file per sub-resource, including
+//! And: `context` (the aggregates' names and who acts when, shared by the use cases), `views` (what the routes answer), `store` (diesel, a file per sub-resource, including
 //! the functions that gather the rule inputs), `handlers` (the HTTP routes, a file per
 //! sub-resource), `seed` (demo applications and certificates).
 
 pub mod applications;
 pub mod cas;
 pub mod certificates;
+pub mod context;
 pub mod domain;
 pub mod error;
 pub mod figures;

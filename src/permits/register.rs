@@ -10,9 +10,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::applications::filters_out_everything;
 use super::certificates::{self, PublicFields};
+use super::context::{CERTIFICATE, Ctx};
 use super::domain::{self, ApplicationStatus, CertificateStatus, PermitKind, PermitType};
 use super::error::PermitError;
-use super::lifecycle::{CERTIFICATE, Ctx};
 use super::store::{self, ApplicationRow, CertificateRow, NewApplication, NewCertificate};
 use super::views::{CertificateView, VerificationView, certificate_view};
 use crate::actor::Scope;
