@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, Trip, answer, create_once, now};
+use super::{IDEMPOTENCY, create_once, now};
 use crate::auth::{Admin, Auth, Staff};
 use crate::campaigns::domain::CampaignStatus;
 use crate::campaigns::usecases::campaigns::{
@@ -12,6 +12,7 @@ use crate::campaigns::usecases::campaigns::{
 };
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::ok;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::CampaignId;
 use crate::state::AppState;
@@ -65,10 +66,11 @@ pub async fn list_campaigns(
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let today = now(&state).today;
-    answer(&state, Trip::Read, move |conn| {
-        campaigns::list(conn, today, q.status, page)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| campaigns::list(conn, today, q.status, page))
+        .await
+        .map(ok)
 }
 
 /// One campaign with its timeline. Roles: admin, reviewer, inspector.
@@ -81,10 +83,11 @@ pub async fn get_campaign(
 ) -> Result<HttpResponse, ApiError> {
     let id = CampaignId(id.into_inner());
     let today = now(&state).today;
-    answer(&state, Trip::Read, move |conn| {
-        campaigns::get(conn, today, id)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| campaigns::get(conn, today, id))
+        .await
+        .map(ok)
 }
 
 /// Renames, moves the end date, describes, or closes a campaign early (`closed: true`, once;
@@ -107,8 +110,9 @@ pub async fn update_campaign(
     let patch: UpdateCampaignRequest = body.value().await?;
     let actor = auth.actor();
     let now = now(&state);
-    answer(&state, Trip::Write, move |conn| {
-        campaigns::update(conn, now, &actor, id, &patch)
-    })
-    .await
+    state
+        .db
+        .write_case(move |conn| campaigns::update(conn, now, &actor, id, &patch))
+        .await
+        .map(ok)
 }

@@ -5,12 +5,13 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{Trip, answer, now};
+use super::now;
 use crate::auth::{Auth, Staff};
 use crate::campaigns::stats::InspectionStats;
 use crate::campaigns::usecases::figures::{self, Period};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::ApiQuery;
+use crate::http::ok;
 use crate::ids::CampaignId;
 use crate::state::AppState;
 
@@ -43,8 +44,9 @@ pub async fn inspection_stats(
         to: q.to,
     };
     let today = now(&state).today;
-    answer(&state, Trip::Read, move |conn| {
-        figures::inspections(conn, today, period)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| figures::inspections(conn, today, period))
+        .await
+        .map(ok)
 }

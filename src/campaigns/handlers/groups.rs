@@ -4,13 +4,14 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, Trip, answer, create_once};
+use super::{IDEMPOTENCY, create_once};
 use crate::auth::{Admin, Auth, Staff};
 use crate::campaigns::usecases::groups::{
     self, CreateGroupRequest, CreateStationingRequest, GroupView, StationingView,
 };
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::ok;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::{CampaignId, GroupId};
 use crate::state::AppState;
@@ -62,10 +63,11 @@ pub async fn list_groups(
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let campaign_id = q.campaign_id.map(CampaignId);
-    answer(&state, Trip::Read, move |conn| {
-        groups::list_groups(conn, campaign_id, page)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| groups::list_groups(conn, campaign_id, page))
+        .await
+        .map(ok)
 }
 
 /// One inspection group with its members. Roles: admin, reviewer, inspector.
@@ -77,7 +79,11 @@ pub async fn get_group(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = GroupId(id.into_inner());
-    answer(&state, Trip::Read, move |conn| groups::get_group(conn, id)).await
+    state
+        .db
+        .read_case(move |conn| groups::get_group(conn, id))
+        .await
+        .map(ok)
 }
 
 /// Stations the group at an enterprise (驻点) with some of its members. Roles: admin.
@@ -128,8 +134,9 @@ pub async fn list_stationings(
 ) -> Result<HttpResponse, ApiError> {
     let group_id = GroupId(id.into_inner());
     let page = PageRequest::parse(query.0.limit, query.0.cursor.as_deref())?;
-    answer(&state, Trip::Read, move |conn| {
-        groups::list_stationings(conn, group_id, page)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| groups::list_stationings(conn, group_id, page))
+        .await
+        .map(ok)
 }

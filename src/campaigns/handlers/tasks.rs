@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, Trip, answer, create_once, now};
+use super::{IDEMPOTENCY, create_once, now};
 use crate::auth::{Admin, Auth, Inspectors, Staff};
 use crate::campaigns::domain::TaskStatus;
 use crate::campaigns::usecases::tasks::{
@@ -12,6 +12,7 @@ use crate::campaigns::usecases::tasks::{
 };
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::ok;
 use crate::http::pagination::PageRequest;
 use crate::ids::{CampaignId, TaskId};
 use crate::state::AppState;
@@ -74,10 +75,11 @@ pub async fn list_tasks(
         overdue: q.overdue,
     };
     let today = now(&state).today;
-    answer(&state, Trip::Read, move |conn| {
-        tasks::board(conn, today, campaign_id, filter, page)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| tasks::board(conn, today, campaign_id, filter, page))
+        .await
+        .map(ok)
 }
 
 /// Updates a task's progress; `done` sets `completed_at` and is final (reopening is 409).
@@ -100,8 +102,9 @@ pub async fn update_task(
     let patch: UpdateTaskRequest = body.value().await?;
     let actor = auth.actor();
     let now = now(&state);
-    answer(&state, Trip::Write, move |conn| {
-        tasks::update(conn, now, &actor, id, &patch)
-    })
-    .await
+    state
+        .db
+        .write_case(move |conn| tasks::update(conn, now, &actor, id, &patch))
+        .await
+        .map(ok)
 }

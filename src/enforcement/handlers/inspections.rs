@@ -6,11 +6,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, Trip, answer, create_once, now};
+use crate::campaigns::handlers::{IDEMPOTENCY, create_once, now};
 use crate::enforcement::store::InspectionFilter;
 use crate::enforcement::usecases::inspections::{self, CreateInspectionRequest, InspectionView};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::ok;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::{CampaignId, EnterpriseId, GroupId, InspectionId};
 use crate::state::AppState;
@@ -79,10 +80,11 @@ pub async fn list_inspections(
         from: q.from,
         to: q.to,
     };
-    answer(&state, Trip::Read, move |conn| {
-        inspections::list(conn, today, scope, filter, page)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| inspections::list(conn, today, scope, filter, page))
+        .await
+        .map(ok)
 }
 
 /// One inspection with its inspectors and hazards; an enterprise user reads only its own.
@@ -97,8 +99,9 @@ pub async fn get_inspection(
     let id = InspectionId(id.into_inner());
     let today = now(&state).today;
     let scope = auth.scope();
-    answer(&state, Trip::Read, move |conn| {
-        inspections::get(conn, today, scope, id)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| inspections::get(conn, today, scope, id))
+        .await
+        .map(ok)
 }

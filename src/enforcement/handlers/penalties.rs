@@ -6,13 +6,14 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, Trip, answer, create_once, now};
+use crate::campaigns::handlers::{IDEMPOTENCY, create_once, now};
 use crate::enforcement::store::PenaltyFilter;
 use crate::enforcement::usecases::penalties::{
     self, CreatePenaltyRequest, PayRequest, PenaltyView,
 };
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::ok;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::{CampaignId, EnterpriseId, PenaltyId};
 use crate::state::AppState;
@@ -65,10 +66,11 @@ pub async fn pay_penalty(
     let id = PenaltyId(id.into_inner());
     let input: PayRequest = body.value().await?;
     let (actor, now) = (auth.actor(), now(&state));
-    answer(&state, Trip::Write, move |conn| {
-        penalties::pay(conn, now, &actor, id, &input)
-    })
-    .await
+    state
+        .db
+        .write_case(move |conn| penalties::pay(conn, now, &actor, id, &input))
+        .await
+        .map(ok)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -105,10 +107,11 @@ pub async fn list_penalties(
         from: q.from,
         to: q.to,
     };
-    answer(&state, Trip::Read, move |conn| {
-        penalties::list(conn, scope, filter, page)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| penalties::list(conn, scope, filter, page))
+        .await
+        .map(ok)
 }
 
 /// One penalty with its timeline; an enterprise user reads only its own.
@@ -122,8 +125,9 @@ pub async fn get_penalty(
 ) -> Result<HttpResponse, ApiError> {
     let id = PenaltyId(id.into_inner());
     let scope = auth.scope();
-    answer(&state, Trip::Read, move |conn| {
-        penalties::get(conn, scope, id)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| penalties::get(conn, scope, id))
+        .await
+        .map(ok)
 }

@@ -74,7 +74,7 @@ async fn act<T: Send + 'static>(
     let at = moment(state);
     state
         .db
-        .write(move |conn| Ok(use_case(conn, &at.ctx(&actor))?))
+        .write_case(move |conn| use_case(conn, &at.ctx(&actor)))
         .await
 }
 

@@ -6,10 +6,11 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{now, parse_once, read, write, write_once};
+use super::now;
 use crate::auth::{Admin, Auth, Inspectors};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::idempotency;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::UserId;
 use crate::reports::domain::{Category, ReportId, ReportStatus};
@@ -56,7 +57,10 @@ pub async fn list_reports(
         from: q.from,
         to: q.to,
     };
-    let page = read(&state, move |conn| usecase::list(conn, &filter, page)).await?;
+    let page = state
+        .db
+        .read_case(move |conn| usecase::list(conn, &filter, page))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -71,7 +75,10 @@ pub async fn get_report(
 ) -> Result<HttpResponse, ApiError> {
     let id = ReportId(id.into_inner());
     let today = now(&state).today;
-    let detail = read(&state, move |conn| usecase::detail(conn, today, id)).await?;
+    let detail = state
+        .db
+        .read_case(move |conn| usecase::detail(conn, today, id))
+        .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -97,10 +104,10 @@ pub async fn assign_report(
     let actor = auth.actor();
     let now = now(&state);
     let inspector = UserId(input.inspector_id);
-    let detail = write(&state, move |conn| {
-        usecase::assign(conn, now, &actor, id, inspector)
-    })
-    .await?;
+    let detail = state
+        .db
+        .write_case(move |conn| usecase::assign(conn, now, &actor, id, inspector))
+        .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -116,7 +123,10 @@ pub async fn start_report(
     let id = ReportId(id.into_inner());
     let actor = auth.actor();
     let now = now(&state);
-    let detail = write(&state, move |conn| usecase::start(conn, now, &actor, id)).await?;
+    let detail = state
+        .db
+        .write_case(move |conn| usecase::start(conn, now, &actor, id))
+        .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -141,9 +151,11 @@ pub async fn staff_message(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = ReportId(id.into_inner());
-    let (input, idem) = parse_once::<StaffMessageRequest>(&req, auth.id, body).await?;
+    let (input, idem) =
+        idempotency::parse_for_user::<StaffMessageRequest>(&req, auth.id, body).await?;
     let actor = auth.actor();
-    write_once(&state, idem, move |conn, now| {
+    let now = now(&state);
+    idem.create(&state.db, now.at, move |conn| {
         usecase::add_message(conn, now.at, &actor, id, &input.body, input.to_reporter)
     })
     .await
@@ -165,10 +177,10 @@ pub async fn conclude_report(
     let input: ConcludeRequest = body.value().await?;
     let actor = auth.actor();
     let now = now(&state);
-    let detail = write(&state, move |conn| {
-        usecase::conclude(conn, now, &actor, id, input)
-    })
-    .await?;
+    let detail = state
+        .db
+        .write_case(move |conn| usecase::conclude(conn, now, &actor, id, input))
+        .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -195,9 +207,11 @@ pub async fn open_identity(
     let actor = auth.actor();
     let at = now(&state).at;
     let data_key = state.config.secrets.data_key;
-    let view = write(&state, move |conn| {
-        usecase::open_identity(conn, at, &actor, &data_key, id, &input.reason)
-    })
-    .await?;
+    let view = state
+        .db
+        .write_case(move |conn| {
+            usecase::open_identity(conn, at, &actor, &data_key, id, &input.reason)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }

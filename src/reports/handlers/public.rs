@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::{now, read, write, write_once};
+use super::now;
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::extract::JsonBody;
 use crate::http::idempotency::{self, Idempotent, key_from, request_hash};
@@ -141,7 +141,10 @@ pub async fn lookup_report(
     let receipt = parse_receipt(&input.receipt)?;
     let hash = crypto::hash_receipt_blocking(state.config.secrets.data_key, receipt).await?;
     let today = now(&state).today;
-    let view = read(&state, move |conn| usecase::lookup(conn, today, &hash)).await?;
+    let view = state
+        .db
+        .read_case(move |conn| usecase::lookup(conn, today, &hash))
+        .await?;
     match view {
         Some(v) => Ok(HttpResponse::Ok().json(v)),
         None => Err(wrong_receipt(&state, ip)),
@@ -187,7 +190,8 @@ pub async fn reporter_message(
         key: key_from(&req)?,
         hash: request_hash(&req, format!("{hash}\n{text}").as_bytes()),
     };
-    let added = write_once(&state, idem, move |conn, now| {
+    let now = now(&state);
+    let added = idem.create(&state.db, now.at, move |conn| {
         usecase::add_message(conn, now.at, &hash, &text)
     });
     match added.await {
@@ -228,10 +232,10 @@ pub async fn claim_reward(
     let data_key = state.config.secrets.data_key;
     let hash = crypto::hash_receipt_blocking(data_key, receipt).await?;
     let now = now(&state);
-    let outcome = write(&state, move |conn| {
-        usecase::claim(conn, now, &data_key, &hash, &payee)
-    })
-    .await?;
+    let outcome = state
+        .db
+        .write_case(move |conn| usecase::claim(conn, now, &data_key, &hash, &payee))
+        .await?;
     match outcome {
         Claim::Claimed(v) => Ok(HttpResponse::Ok().json(v)),
         Claim::Refused(e) => Err(e.into()),

@@ -6,10 +6,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use super::{now, parse_once, read, user_key, write, write_once};
+use super::now;
 use crate::auth::{Admin, Auth};
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::extract::{ApiQuery, JsonBody, parse_json};
+use crate::http::idempotency::{self, Idempotent};
 use crate::http::pagination::{Page, PageRequest};
 use crate::reports::domain::{Category, ReportId, RewardId, RewardStatus};
 use crate::reports::store::RewardFilter;
@@ -33,9 +34,10 @@ pub async fn decide_reward(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = ReportId(id.into_inner());
-    let (input, idem) = parse_once::<RewardRequest>(&req, auth.id, body).await?;
+    let (input, idem) = idempotency::parse_for_user::<RewardRequest>(&req, auth.id, body).await?;
     let actor = auth.actor();
-    write_once(&state, idem, move |conn, now| {
+    let now = now(&state);
+    idem.create(&state.db, now.at, move |conn| {
         usecase::decide(conn, now, &actor, id, &input)
     })
     .await
@@ -73,10 +75,10 @@ pub async fn list_rewards(
         from: q.from,
         to: q.to,
     };
-    let page = read(&state, move |conn| {
-        usecase::list(conn, today, &filter, page)
-    })
-    .await?;
+    let page = state
+        .db
+        .read_case(move |conn| usecase::list(conn, today, &filter, page))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -92,10 +94,10 @@ pub async fn get_reward(
     let id = RewardId(id.into_inner());
     let now = now(&state);
     let data_key = state.config.secrets.data_key;
-    let detail = write(&state, move |conn| {
-        usecase::detail(conn, now, &data_key, id)
-    })
-    .await?;
+    let detail = state
+        .db
+        .write_case(move |conn| usecase::detail(conn, now, &data_key, id))
+        .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -113,10 +115,10 @@ pub async fn pay_reward(
     let actor = auth.actor();
     let now = now(&state);
     let data_key = state.config.secrets.data_key;
-    let detail = write(&state, move |conn| {
-        usecase::pay(conn, now, &actor, &data_key, id, &input)
-    })
-    .await?;
+    let detail = state
+        .db
+        .write_case(move |conn| usecase::pay(conn, now, &actor, &data_key, id, &input))
+        .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -139,10 +141,10 @@ pub async fn list_rules(
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let category = q.category;
-    let page = read(&state, move |conn| {
-        usecase::list_rules(conn, category, page)
-    })
-    .await?;
+    let page = state
+        .db
+        .read_case(move |conn| usecase::list_rules(conn, category, page))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -181,9 +183,10 @@ pub async fn create_rule(
         v.finish()?;
     }
     let input: RuleInput = parse_json(&body.bytes)?;
-    let idem = user_key(&req, auth.id, &body.bytes)?;
+    let idem = Idempotent::for_user(&req, auth.id, &body.bytes)?;
     let actor = auth.actor();
-    write_once(&state, idem, move |conn, now| {
+    let now = now(&state);
+    idem.create(&state.db, now.at, move |conn| {
         usecase::create_rule(conn, now, &actor, &input)
     })
     .await

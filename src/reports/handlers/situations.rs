@@ -4,10 +4,11 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{read, user_key, write_once};
+use super::now;
 use crate::auth::{Admin, Auth, Inspectors};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, parse_json, read_body};
+use crate::http::idempotency::Idempotent;
 use crate::http::pagination::{Page, PageRequest};
 use crate::reports::domain::Category;
 use crate::reports::usecases::situations::{
@@ -36,10 +37,10 @@ pub async fn list_situations(
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let (industry, category) = (q.industry, q.category);
-    let page = read(&state, move |conn| {
-        usecase::list(conn, industry.as_deref(), category, page)
-    })
-    .await?;
+    let page = state
+        .db
+        .read_case(move |conn| usecase::list(conn, industry.as_deref(), category, page))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -81,9 +82,10 @@ pub async fn import_situations(
     } else {
         parse_json(&bytes)?
     };
-    let idem = user_key(&req, auth.id, &bytes)?;
+    let idem = Idempotent::for_user(&req, auth.id, &bytes)?;
     let actor = auth.actor();
-    write_once(&state, idem, move |conn, now| {
+    let now = now(&state);
+    idem.create(&state.db, now.at, move |conn| {
         usecase::import(conn, now, &actor, &inputs)
     })
     .await
