@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, create_once, now};
+use super::{IDEMPOTENCY, create_once};
 use crate::auth::{Admin, Auth, Staff};
 use crate::campaigns::domain::CampaignStatus;
 use crate::campaigns::usecases::campaigns::{
@@ -65,7 +65,7 @@ pub async fn list_campaigns(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let today = now(&state).today;
+    let today = state.now().today;
     state
         .db
         .read_case(move |conn| campaigns::list(conn, today, q.status, page))
@@ -82,7 +82,7 @@ pub async fn get_campaign(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = CampaignId(id.into_inner());
-    let today = now(&state).today;
+    let today = state.now().today;
     state
         .db
         .read_case(move |conn| campaigns::get(conn, today, id))
@@ -109,7 +109,7 @@ pub async fn update_campaign(
     let id = CampaignId(id.into_inner());
     let patch: UpdateCampaignRequest = body.value().await?;
     let actor = auth.actor();
-    let now = now(&state);
+    let now = state.now();
     state
         .db
         .write_case(move |conn| campaigns::update(conn, now, &actor, id, &patch))

@@ -5,7 +5,6 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::now;
 use crate::auth::{Auth, Staff};
 use crate::campaigns::stats::InspectionStats;
 use crate::campaigns::usecases::figures::{self, Period};
@@ -43,7 +42,7 @@ pub async fn inspection_stats(
         from: q.from,
         to: q.to,
     };
-    let today = now(&state).today;
+    let today = state.now().today;
     state
         .db
         .read_case(move |conn| figures::inspections(conn, today, period))

@@ -44,14 +44,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 pub(crate) const IDEMPOTENCY: &str = "replays the first response";
 
-/// When a request acts: the instant, and the city's local date.
-pub(crate) fn now(state: &AppState) -> Now {
-    Now {
-        at: state.clock.now_naive(),
-        today: state.clock.today(state.config.timezone),
-    }
-}
-
 /// An idempotent creation (SPEC 1.4): the body parsed as `T`, then `create` in one write
 /// transaction, once per `Idempotency-Key` of the caller; 201 with its view, or the first
 /// response again.
@@ -68,7 +60,7 @@ where
     E: Into<ApiError>,
 {
     let (input, idem) = idempotency::parse_for_user(req, caller.id, body).await?;
-    let now = now(state);
+    let now = state.now();
     idem.create(&state.db, now.at, move |conn| create(conn, now, input))
         .await
 }

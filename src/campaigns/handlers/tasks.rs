@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, create_once, now};
+use super::{IDEMPOTENCY, create_once};
 use crate::auth::{Admin, Auth, Inspectors, Staff};
 use crate::campaigns::domain::TaskStatus;
 use crate::campaigns::usecases::tasks::{
@@ -74,7 +74,7 @@ pub async fn list_tasks(
         status: q.status,
         overdue: q.overdue,
     };
-    let today = now(&state).today;
+    let today = state.now().today;
     state
         .db
         .read_case(move |conn| tasks::board(conn, today, campaign_id, filter, page))
@@ -101,7 +101,7 @@ pub async fn update_task(
     let id = TaskId(id.into_inner());
     let patch: UpdateTaskRequest = body.value().await?;
     let actor = auth.actor();
-    let now = now(&state);
+    let now = state.now();
     state
         .db
         .write_case(move |conn| tasks::update(conn, now, &actor, id, &patch))

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Caller, Inspectors, InspectorsOrEnterprise};
-use crate::campaigns::handlers::{IDEMPOTENCY, create_once, now};
+use crate::campaigns::handlers::{IDEMPOTENCY, create_once};
 use crate::enforcement::domain::{HazardLevel, HazardStatus};
 use crate::enforcement::store::HazardFilter;
 use crate::enforcement::usecases::hazards::{
@@ -75,7 +75,7 @@ pub async fn list_hazards(
     query: ApiQuery<HazardQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
-    let today = now(&state).today;
+    let today = state.now().today;
     state
         .db
         .read_case(move |conn| -> Result<_, ApiError> {
@@ -108,7 +108,7 @@ pub async fn get_hazard(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = HazardId(id.into_inner());
-    let today = now(&state).today;
+    let today = state.now().today;
     let scope = auth.scope();
     state
         .db
@@ -135,7 +135,7 @@ pub async fn rectify_hazard(
 ) -> Result<HttpResponse, ApiError> {
     let input: RectificationRequest = body.value().await?;
     let id = HazardId(id.into_inner());
-    let (user, now) = (auth.user.clone(), now(&state));
+    let (user, now) = (auth.user.clone(), state.now());
     state
         .db
         .write_case(move |conn| hazards::rectify(conn, now, &user, id, &input))
@@ -161,7 +161,7 @@ pub async fn verify_hazard(
 ) -> Result<HttpResponse, ApiError> {
     let input: VerifyRequest = body.value().await?;
     let id = HazardId(id.into_inner());
-    let (user, now) = (auth.user.clone(), now(&state));
+    let (user, now) = (auth.user.clone(), state.now());
     state
         .db
         .write_case(move |conn| hazards::verify(conn, now, &user, id, &input))
@@ -186,7 +186,7 @@ pub async fn reject_hazard(
 ) -> Result<HttpResponse, ApiError> {
     let input: RejectRequest = body.value().await?;
     let id = HazardId(id.into_inner());
-    let (user, now) = (auth.user.clone(), now(&state));
+    let (user, now) = (auth.user.clone(), state.now());
     state
         .db
         .write_case(move |conn| hazards::reject(conn, now, &user, id, &input))

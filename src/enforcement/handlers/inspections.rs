@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, create_once, now};
+use crate::campaigns::handlers::{IDEMPOTENCY, create_once};
 use crate::enforcement::store::InspectionFilter;
 use crate::enforcement::usecases::inspections::{self, CreateInspectionRequest, InspectionView};
 use crate::error::{ApiError, Problem};
@@ -70,7 +70,7 @@ pub async fn list_inspections(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let today = now(&state).today;
+    let today = state.now().today;
     let scope = auth.scope();
     let filter = InspectionFilter {
         campaign_id: q.campaign_id.map(CampaignId),
@@ -97,7 +97,7 @@ pub async fn get_inspection(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = InspectionId(id.into_inner());
-    let today = now(&state).today;
+    let today = state.now().today;
     let scope = auth.scope();
     state
         .db

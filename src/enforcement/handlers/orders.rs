@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, create_once, now};
+use crate::campaigns::handlers::{IDEMPOTENCY, create_once};
 use crate::enforcement::store::OrderFilter;
 use crate::enforcement::usecases::orders::{self, CreateOrderRequest, LiftRequest, OrderView};
 use crate::error::{ApiError, Problem};
@@ -64,7 +64,7 @@ pub async fn lift_order(
 ) -> Result<HttpResponse, ApiError> {
     let id = OrderId(id.into_inner());
     let input: LiftRequest = body.value().await?;
-    let (actor, now) = (auth.actor(), now(&state));
+    let (actor, now) = (auth.actor(), state.now());
     state
         .db
         .write_case(move |conn| orders::lift(conn, now, &actor, id, &input))

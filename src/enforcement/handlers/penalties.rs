@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, create_once, now};
+use crate::campaigns::handlers::{IDEMPOTENCY, create_once};
 use crate::enforcement::store::PenaltyFilter;
 use crate::enforcement::usecases::penalties::{
     self, CreatePenaltyRequest, PayRequest, PenaltyView,
@@ -65,7 +65,7 @@ pub async fn pay_penalty(
 ) -> Result<HttpResponse, ApiError> {
     let id = PenaltyId(id.into_inner());
     let input: PayRequest = body.value().await?;
-    let (actor, now) = (auth.actor(), now(&state));
+    let (actor, now) = (auth.actor(), state.now());
     state
         .db
         .write_case(move |conn| penalties::pay(conn, now, &actor, id, &input))

@@ -6,7 +6,6 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::now;
 use crate::auth::{Admin, Auth, Inspectors};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
@@ -74,7 +73,7 @@ pub async fn get_report(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ReportId(id.into_inner());
-    let today = now(&state).today;
+    let today = state.now().today;
     let detail = state
         .db
         .read_case(move |conn| usecase::detail(conn, today, id))
@@ -102,7 +101,7 @@ pub async fn assign_report(
     let id = ReportId(id.into_inner());
     let input: AssignRequest = body.value().await?;
     let actor = auth.actor();
-    let now = now(&state);
+    let now = state.now();
     let inspector = UserId(input.inspector_id);
     let detail = state
         .db
@@ -122,7 +121,7 @@ pub async fn start_report(
 ) -> Result<HttpResponse, ApiError> {
     let id = ReportId(id.into_inner());
     let actor = auth.actor();
-    let now = now(&state);
+    let now = state.now();
     let detail = state
         .db
         .write_case(move |conn| usecase::start(conn, now, &actor, id))
@@ -154,7 +153,7 @@ pub async fn staff_message(
     let (input, idem) =
         idempotency::parse_for_user::<StaffMessageRequest>(&req, auth.id, body).await?;
     let actor = auth.actor();
-    let now = now(&state);
+    let now = state.now();
     idem.create(&state.db, now.at, move |conn| {
         usecase::add_message(conn, now.at, &actor, id, &input.body, input.to_reporter)
     })
@@ -176,7 +175,7 @@ pub async fn conclude_report(
     let id = ReportId(id.into_inner());
     let input: ConcludeRequest = body.value().await?;
     let actor = auth.actor();
-    let now = now(&state);
+    let now = state.now();
     let detail = state
         .db
         .write_case(move |conn| usecase::conclude(conn, now, &actor, id, input))
@@ -205,7 +204,7 @@ pub async fn open_identity(
     let id = ReportId(id.into_inner());
     let input: IdentityRequest = body.value().await?;
     let actor = auth.actor();
-    let at = now(&state).at;
+    let at = state.now().at;
     let data_key = state.config.secrets.data_key;
     let view = state
         .db

@@ -10,9 +10,6 @@
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::usecases::Now;
-use crate::state::AppState;
-
 mod figures;
 mod handling;
 mod public;
@@ -49,12 +46,4 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(list_situations)
         .service(import_situations)
         .service(report_stats);
-}
-
-/// The request's time: the instant and the city's local date.
-fn now(state: &AppState) -> Now {
-    Now {
-        at: state.clock.now_naive(),
-        today: state.clock.today(state.config.timezone),
-    }
 }

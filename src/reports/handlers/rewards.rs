@@ -6,7 +6,6 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use super::now;
 use crate::auth::{Admin, Auth};
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::extract::{ApiQuery, JsonBody, parse_json};
@@ -36,7 +35,7 @@ pub async fn decide_reward(
     let id = ReportId(id.into_inner());
     let (input, idem) = idempotency::parse_for_user::<RewardRequest>(&req, auth.id, body).await?;
     let actor = auth.actor();
-    let now = now(&state);
+    let now = state.now();
     idem.create(&state.db, now.at, move |conn| {
         usecase::decide(conn, now, &actor, id, &input)
     })
@@ -68,7 +67,7 @@ pub async fn list_rewards(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let today = now(&state).today;
+    let today = state.now().today;
     let filter = RewardFilter {
         status: q.status,
         industry: q.industry,
@@ -92,7 +91,7 @@ pub async fn get_reward(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = RewardId(id.into_inner());
-    let now = now(&state);
+    let now = state.now();
     let data_key = state.config.secrets.data_key;
     let detail = state
         .db
@@ -113,7 +112,7 @@ pub async fn pay_reward(
     let id = RewardId(id.into_inner());
     let input: PayRequest = body.value().await?;
     let actor = auth.actor();
-    let now = now(&state);
+    let now = state.now();
     let data_key = state.config.secrets.data_key;
     let detail = state
         .db
@@ -185,7 +184,7 @@ pub async fn create_rule(
     let input: RuleInput = parse_json(&body.bytes)?;
     let idem = Idempotent::for_user(&req, auth.id, &body.bytes)?;
     let actor = auth.actor();
-    let now = now(&state);
+    let now = state.now();
     idem.create(&state.db, now.at, move |conn| {
         usecase::create_rule(conn, now, &actor, &input)
     })

@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::now;
 use crate::auth::{Admin, Auth, Inspectors};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::ApiQuery;
@@ -75,7 +74,7 @@ pub async fn import_situations(
         .await?;
     let idem = Idempotent::for_user(&req, auth.id, &bytes)?;
     let actor = auth.actor();
-    let now = now(&state);
+    let now = state.now();
     idem.create(&state.db, now.at, move |conn| {
         usecase::import(conn, now, &actor, &inputs)
     })
