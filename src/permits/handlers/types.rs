@@ -14,7 +14,7 @@ use crate::state::AppState;
 #[utoipa::path(tag = "permits", responses((status = 200, body = Vec<PermitTypeView>)), security(()))]
 #[get("/permit-types")]
 pub async fn list_permit_types(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let items = state.db.read_case(|conn| types::list(conn)).await?;
+    let items = state.db.read_case(types::list).await?;
     Ok(HttpResponse::Ok().json(items))
 }
 
