@@ -12,10 +12,12 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamp};
 use sha2::{Digest, Sha256};
 
+use crate::clock::Now;
 use crate::db::{Db, DbConn};
 use crate::error::ApiError;
 use crate::http::extract::JsonBody;
 use crate::schema::idempotency_keys;
+use crate::state::AppState;
 
 /// The header's value, when sent: 1 to 200 visible ASCII characters.
 pub fn key_from(req: &HttpRequest) -> Result<Option<String>, ApiError> {
@@ -53,6 +55,27 @@ pub async fn parse_for_user<T: serde::de::DeserializeOwned>(
     let body = body.parse::<T>().await?;
     let idem = Idempotent::for_user(req, user, &body.bytes)?;
     Ok((body.value, idem))
+}
+
+/// An idempotent creation (SPEC 1.4): the body parsed as `T`, then `create` at the request's
+/// [`Now`] in one write transaction, once per `Idempotency-Key` of `user`; 201 with its view, or
+/// the first response again.
+pub async fn create_once<T, V, E>(
+    state: &AppState,
+    req: &HttpRequest,
+    user: impl std::fmt::Display,
+    body: JsonBody,
+    create: impl FnOnce(&mut DbConn, Now, T) -> Result<V, E> + Send + 'static,
+) -> Result<HttpResponse, ApiError>
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+    V: serde::Serialize,
+    E: Into<ApiError>,
+{
+    let (input, idem) = parse_for_user(req, user, body).await?;
+    let now = state.now();
+    idem.create(&state.db, now.at, move |conn| create(conn, now, input))
+        .await
 }
 
 /// A replayable creation request.

@@ -4,13 +4,14 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, create_once};
+use super::IDEMPOTENCY;
 use crate::auth::{Admin, Auth, Staff};
 use crate::campaigns::usecases::groups::{
     self, CreateGroupRequest, CreateStationingRequest, GroupView, StationingView,
 };
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::idempotency::create_once;
 use crate::http::ok;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::{CampaignId, GroupId};
@@ -37,7 +38,7 @@ pub async fn create_group(
     create_once(
         &state,
         &req,
-        &auth,
+        auth.id,
         body,
         move |conn, now, input: CreateGroupRequest| groups::create_group(conn, now, &actor, &input),
     )
@@ -107,7 +108,7 @@ pub async fn create_stationing(
     create_once(
         &state,
         &req,
-        &auth,
+        auth.id,
         body,
         move |conn, now, input: CreateStationingRequest| {
             groups::create_stationing(conn, now, &actor, group_id, &input)

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, create_once};
+use super::IDEMPOTENCY;
 use crate::auth::{Admin, Auth, Inspectors, Staff};
 use crate::campaigns::domain::TaskStatus;
 use crate::campaigns::usecases::tasks::{
@@ -12,6 +12,7 @@ use crate::campaigns::usecases::tasks::{
 };
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::idempotency::create_once;
 use crate::http::ok;
 use crate::http::pagination::PageRequest;
 use crate::ids::{CampaignId, TaskId};
@@ -38,7 +39,7 @@ pub async fn create_task(
     create_once(
         &state,
         &req,
-        &auth,
+        auth.id,
         body,
         move |conn, now, input: CreateTaskRequest| {
             tasks::create(conn, now, &actor, campaign_id, &input)

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Caller, Inspectors, InspectorsOrEnterprise};
-use crate::campaigns::handlers::{IDEMPOTENCY, create_once};
+use crate::campaigns::handlers::IDEMPOTENCY;
 use crate::enforcement::domain::{HazardLevel, HazardStatus};
 use crate::enforcement::store::HazardFilter;
 use crate::enforcement::usecases::hazards::{
@@ -14,6 +14,7 @@ use crate::enforcement::usecases::hazards::{
 };
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::idempotency::create_once;
 use crate::http::ok;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::{CampaignId, EnterpriseId, HazardId};
@@ -41,7 +42,7 @@ pub async fn create_hazard(
     create_once(
         &state,
         &req,
-        &auth,
+        auth.id,
         body,
         move |conn, now, input: CreateHazardRequest| hazards::create(conn, now, &user, &input),
     )

@@ -6,11 +6,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, create_once};
+use crate::campaigns::handlers::IDEMPOTENCY;
 use crate::enforcement::store::InspectionFilter;
 use crate::enforcement::usecases::inspections::{self, CreateInspectionRequest, InspectionView};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::idempotency::create_once;
 use crate::http::ok;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::{CampaignId, EnterpriseId, GroupId, InspectionId};
@@ -36,7 +37,7 @@ pub async fn create_inspection(
     create_once(
         &state,
         &req,
-        &auth,
+        auth.id,
         body,
         move |conn, now, input: CreateInspectionRequest| {
             inspections::create(conn, now, &user, &input)

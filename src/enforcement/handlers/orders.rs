@@ -5,11 +5,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, create_once};
+use crate::campaigns::handlers::IDEMPOTENCY;
 use crate::enforcement::store::OrderFilter;
 use crate::enforcement::usecases::orders::{self, CreateOrderRequest, LiftRequest, OrderView};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::idempotency::create_once;
 use crate::http::ok;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::{CampaignId, EnterpriseId, OrderId};
@@ -37,7 +38,7 @@ pub async fn create_order(
     create_once(
         &state,
         &req,
-        &auth,
+        auth.id,
         body,
         move |conn, now, input: CreateOrderRequest| orders::create(conn, now, &actor, user, &input),
     )

@@ -6,13 +6,14 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, create_once};
+use crate::campaigns::handlers::IDEMPOTENCY;
 use crate::enforcement::store::PenaltyFilter;
 use crate::enforcement::usecases::penalties::{
     self, CreatePenaltyRequest, PayRequest, PenaltyView,
 };
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::idempotency::create_once;
 use crate::http::ok;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::{CampaignId, EnterpriseId, PenaltyId};
@@ -39,7 +40,7 @@ pub async fn create_penalty(
     create_once(
         &state,
         &req,
-        &auth,
+        auth.id,
         body,
         move |conn, now, input: CreatePenaltyRequest| {
             penalties::create(conn, now, &actor, user, &input)

@@ -150,13 +150,16 @@ pub async fn staff_message(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = ReportId(id.into_inner());
-    let (input, idem) =
-        idempotency::parse_for_user::<StaffMessageRequest>(&req, auth.id, body).await?;
     let actor = auth.actor();
-    let now = state.now();
-    idem.create(&state.db, now.at, move |conn| {
-        usecase::add_message(conn, now.at, &actor, id, &input.body, input.to_reporter)
-    })
+    idempotency::create_once(
+        &state,
+        &req,
+        auth.id,
+        body,
+        move |conn, now, input: StaffMessageRequest| {
+            usecase::add_message(conn, now.at, &actor, id, &input.body, input.to_reporter)
+        },
+    )
     .await
 }
 

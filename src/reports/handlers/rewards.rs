@@ -33,12 +33,14 @@ pub async fn decide_reward(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = ReportId(id.into_inner());
-    let (input, idem) = idempotency::parse_for_user::<RewardRequest>(&req, auth.id, body).await?;
     let actor = auth.actor();
-    let now = state.now();
-    idem.create(&state.db, now.at, move |conn| {
-        usecase::decide(conn, now, &actor, id, &input)
-    })
+    idempotency::create_once(
+        &state,
+        &req,
+        auth.id,
+        body,
+        move |conn, now, input: RewardRequest| usecase::decide(conn, now, &actor, id, &input),
+    )
     .await
 }
 
