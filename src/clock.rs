@@ -13,7 +13,23 @@ pub enum Clock {
     Manual(Arc<Mutex<DateTime<Utc>>>),
 }
 
+/// When a use case acts: the instant it records, and the city's local date its rules judge
+/// days by (deadlines, "not in the future").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    pub at: NaiveDateTime,
+    pub today: NaiveDate,
+}
+
 impl Clock {
+    /// The instant, and the local date in `tz`.
+    pub fn at(&self, tz: Tz) -> Now {
+        Now {
+            at: self.now_naive(),
+            today: self.today(tz),
+        }
+    }
+
     pub fn manual(start: DateTime<Utc>) -> Self {
         Self::Manual(Arc::new(Mutex::new(start.trunc_subsecs(6))))
     }

@@ -330,6 +330,30 @@ impl Db {
     {
         self.writer.submit(None, f).await
     }
+
+    /// Runs a read use case on a pooled connection ([`Db::run`]); its error, a capability's
+    /// own, becomes the API's.
+    pub async fn read_case<T, E, F>(&self, use_case: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Into<ApiError>,
+    {
+        self.run(move |conn| use_case(conn).map_err(Into::into))
+            .await
+    }
+
+    /// Runs a write use case in one write transaction ([`Db::write`]); its error, a
+    /// capability's own, becomes the API's.
+    pub async fn write_case<T, E, F>(&self, use_case: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Into<ApiError>,
+    {
+        self.write(move |conn| use_case(conn).map_err(Into::into))
+            .await
+    }
 }
 
 /// Runs the same expression against whichever concrete connection `conn` holds: for the few

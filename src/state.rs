@@ -23,6 +23,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// When a request acts: the instant, and the city's local date.
+    pub fn now(&self) -> crate::clock::Now {
+        self.clock.at(self.config.timezone)
+    }
+
     pub fn new(db: Db, config: Config, clock: Clock) -> Self {
         let tokens = Arc::new(TokenKeys::new(&config.secrets.jwt_secret));
         let limits = Arc::new(RateLimits::new(&config));

@@ -44,7 +44,7 @@ pub async fn create_enterprise(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse::<EnterpriseInput>().await?;
-    let idem = Idempotent::new(&req, format!("user:{}", auth.id), &body.bytes)?;
+    let idem = Idempotent::for_user(&req, auth.id, &body.bytes)?;
     let input = body.value;
     let actor = auth.actor();
     let now = state.clock.now_naive();
@@ -95,19 +95,14 @@ pub async fn import_enterprises(
     let body =
         import::read::<EnterpriseInput>(&req, &mut payload, MAX_IMPORT_BYTES, IMPORT_COLUMNS)
             .await?;
-    let idem = Idempotent::new(&req, format!("user:{}", auth.id), &body.bytes)?;
+    let idem = Idempotent::for_user(&req, auth.id, &body.bytes)?;
     let inputs = body.rows;
     let actor = auth.actor();
     let now = state.clock.now_naive();
-    let result = state
-        .db
-        .write(move |conn| {
-            idem.run(conn, now, |conn| {
-                idempotency::created(&registry::import(conn, now, &actor, &inputs)?)
-            })
-        })
-        .await?;
-    Ok(idempotency::respond(result))
+    idem.create(&state.db, now, move |conn| {
+        registry::import(conn, now, &actor, &inputs)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -141,7 +136,7 @@ pub async fn list_enterprises(
     };
     let page = state
         .db
-        .run(move |conn| Ok(registry::list(conn, &filter, page)?))
+        .read_case(move |conn| registry::list(conn, &filter, page))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -159,7 +154,7 @@ pub async fn get_enterprise(
     let scope = auth.scope();
     let view = state
         .db
-        .run(move |conn| Ok(registry::get(conn, scope, id)?))
+        .read_case(move |conn| registry::get(conn, scope, id))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -187,7 +182,7 @@ pub async fn update_enterprise(
     let now = state.clock.now_naive();
     let view = state
         .db
-        .write(move |conn| Ok(registry::update(conn, now, &actor, id, patch)?))
+        .write_case(move |conn| registry::update(conn, now, &actor, id, patch))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -12,9 +12,12 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamp};
 use sha2::{Digest, Sha256};
 
-use crate::db::DbConn;
+use crate::clock::Now;
+use crate::db::{Db, DbConn};
 use crate::error::ApiError;
+use crate::http::extract::JsonBody;
 use crate::schema::idempotency_keys;
+use crate::state::AppState;
 
 /// The header's value, when sent: 1 to 200 visible ASCII characters.
 pub fn key_from(req: &HttpRequest) -> Result<Option<String>, ApiError> {
@@ -43,6 +46,38 @@ pub fn request_hash(req: &HttpRequest, body: &[u8]) -> String {
     hex::encode(h.finalize())
 }
 
+/// A creation body parsed as `T`, with its `Idempotent` scoped to `user` over the body's bytes.
+pub async fn parse_for_user<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    user: impl std::fmt::Display,
+    body: JsonBody,
+) -> Result<(T, Idempotent), ApiError> {
+    let body = body.parse::<T>().await?;
+    let idem = Idempotent::for_user(req, user, &body.bytes)?;
+    Ok((body.value, idem))
+}
+
+/// An idempotent creation (SPEC 1.4): the body parsed as `T`, then `create` at the request's
+/// [`Now`] in one write transaction, once per `Idempotency-Key` of `user`; 201 with its view, or
+/// the first response again.
+pub async fn create_once<T, V, E>(
+    state: &AppState,
+    req: &HttpRequest,
+    user: impl std::fmt::Display,
+    body: JsonBody,
+    create: impl FnOnce(&mut DbConn, Now, T) -> Result<V, E> + Send + 'static,
+) -> Result<HttpResponse, ApiError>
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+    V: serde::Serialize,
+    E: Into<ApiError>,
+{
+    let (input, idem) = parse_for_user(req, user, body).await?;
+    let now = state.now();
+    idem.create(&state.db, now.at, move |conn| create(conn, now, input))
+        .await
+}
+
 /// A replayable creation request.
 pub struct Idempotent {
     pub scope: String,
@@ -57,6 +92,37 @@ impl Idempotent {
             key: key_from(req)?,
             hash: request_hash(req, body),
         })
+    }
+
+    /// A staff or enterprise user's key: scoped to `user`, over the request's bytes.
+    pub fn for_user(
+        req: &HttpRequest,
+        user: impl std::fmt::Display,
+        body: &[u8],
+    ) -> Result<Self, ApiError> {
+        Self::new(req, format!("user:{user}"), body)
+    }
+
+    /// A creation use case run once per key, in one write transaction with the key's record
+    /// ([`Idempotent::run`]): 201 with its view ([`created`]), or the first answer replayed.
+    pub async fn create<V, E>(
+        self,
+        db: &Db,
+        now: NaiveDateTime,
+        use_case: impl FnOnce(&mut DbConn) -> Result<V, E> + Send + 'static,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        V: serde::Serialize,
+        E: Into<ApiError>,
+    {
+        let answer = db
+            .write(move |conn| {
+                self.run(conn, now, |conn| {
+                    created(&use_case(conn).map_err(Into::into)?)
+                })
+            })
+            .await?;
+        Ok(respond(answer))
     }
 
     /// Runs the creation `f` (already inside a transaction) unless this key has been seen: then

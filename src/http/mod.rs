@@ -19,3 +19,8 @@ use serde::Serialize;
 pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
     HttpResponse::build(status).json(body)
 }
+
+/// 200 with a use case's view as JSON.
+pub fn ok<T: Serialize>(view: T) -> HttpResponse {
+    HttpResponse::Ok().json(view)
+}

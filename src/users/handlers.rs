@@ -10,7 +10,7 @@ pub use super::accounts::{CreateUserRequest, UpdateUserRequest, UserView};
 use crate::auth::{Admin, Auth, password};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
-use crate::http::idempotency::{self, Idempotent};
+use crate::http::idempotency::Idempotent;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::UserId;
 use crate::state::AppState;
@@ -40,20 +40,15 @@ pub async fn create_user(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.parse::<CreateUserRequest>().await?;
-    let idem = Idempotent::new(&req, format!("user:{}", auth.id), &body.bytes)?;
+    let idem = Idempotent::for_user(&req, auth.id, &body.bytes)?;
     let user = accounts::validate_new_user(&body.value)?;
     let hash = password::hash_blocking(body.value.password.clone()).await?;
     let actor = auth.actor();
     let now = state.clock.now_naive();
-    let result = state
-        .db
-        .write(move |conn| {
-            idem.run(conn, now, |conn| {
-                idempotency::created(&accounts::create(conn, now, &actor, &user, &hash)?)
-            })
-        })
-        .await?;
-    Ok(idempotency::respond(result))
+    idem.create(&state.db, now, move |conn| {
+        accounts::create(conn, now, &actor, &user, &hash)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -75,7 +70,7 @@ pub async fn list_users(
     let page = PageRequest::parse(query.0.limit, query.0.cursor.as_deref())?;
     let page = state
         .db
-        .run(move |conn| Ok(accounts::list(conn, page)?))
+        .read_case(move |conn| accounts::list(conn, page))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -91,7 +86,7 @@ pub async fn get_user(
     let id = UserId(id.into_inner());
     let view = state
         .db
-        .run(move |conn| Ok(accounts::get(conn, id)?))
+        .read_case(move |conn| accounts::get(conn, id))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -124,7 +119,7 @@ pub async fn update_user(
             let candidate = p.clone();
             state
                 .db
-                .run(move |conn| Ok(accounts::check_new_password(conn, id, &candidate)?))
+                .read_case(move |conn| accounts::check_new_password(conn, id, &candidate))
                 .await?;
             Some(password::hash_blocking(p).await?)
         }

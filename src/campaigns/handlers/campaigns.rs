@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, Trip, answer, create_once, now};
+use super::IDEMPOTENCY;
 use crate::auth::{Admin, Auth, Staff};
 use crate::campaigns::domain::CampaignStatus;
 use crate::campaigns::usecases::campaigns::{
@@ -12,6 +12,8 @@ use crate::campaigns::usecases::campaigns::{
 };
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::idempotency::create_once;
+use crate::http::ok;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::CampaignId;
 use crate::state::AppState;
@@ -37,7 +39,7 @@ pub async fn create_campaign(
     create_once(
         &state,
         &req,
-        &auth,
+        auth.id,
         body,
         move |conn, now, input: CreateCampaignRequest| {
             campaigns::create(conn, now, &actor, user, &input)
@@ -64,11 +66,12 @@ pub async fn list_campaigns(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let today = now(&state).today;
-    answer(&state, Trip::Read, move |conn| {
-        campaigns::list(conn, today, q.status, page)
-    })
-    .await
+    let today = state.now().today;
+    state
+        .db
+        .read_case(move |conn| campaigns::list(conn, today, q.status, page))
+        .await
+        .map(ok)
 }
 
 /// One campaign with its timeline. Roles: admin, reviewer, inspector.
@@ -80,11 +83,12 @@ pub async fn get_campaign(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = CampaignId(id.into_inner());
-    let today = now(&state).today;
-    answer(&state, Trip::Read, move |conn| {
-        campaigns::get(conn, today, id)
-    })
-    .await
+    let today = state.now().today;
+    state
+        .db
+        .read_case(move |conn| campaigns::get(conn, today, id))
+        .await
+        .map(ok)
 }
 
 /// Renames, moves the end date, describes, or closes a campaign early (`closed: true`, once;
@@ -106,9 +110,10 @@ pub async fn update_campaign(
     let id = CampaignId(id.into_inner());
     let patch: UpdateCampaignRequest = body.value().await?;
     let actor = auth.actor();
-    let now = now(&state);
-    answer(&state, Trip::Write, move |conn| {
-        campaigns::update(conn, now, &actor, id, &patch)
-    })
-    .await
+    let now = state.now();
+    state
+        .db
+        .write_case(move |conn| campaigns::update(conn, now, &actor, id, &patch))
+        .await
+        .map(ok)
 }

@@ -5,12 +5,12 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{Trip, answer, now};
 use crate::auth::{Auth, Staff};
 use crate::campaigns::stats::InspectionStats;
 use crate::campaigns::usecases::figures::{self, Period};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::ApiQuery;
+use crate::http::ok;
 use crate::ids::CampaignId;
 use crate::state::AppState;
 
@@ -42,9 +42,10 @@ pub async fn inspection_stats(
         from: q.from,
         to: q.to,
     };
-    let today = now(&state).today;
-    answer(&state, Trip::Read, move |conn| {
-        figures::inspections(conn, today, period)
-    })
-    .await
+    let today = state.now().today;
+    state
+        .db
+        .read_case(move |conn| figures::inspections(conn, today, period))
+        .await
+        .map(ok)
 }

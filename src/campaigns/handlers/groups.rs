@@ -4,13 +4,15 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, Trip, answer, create_once};
+use super::IDEMPOTENCY;
 use crate::auth::{Admin, Auth, Staff};
 use crate::campaigns::usecases::groups::{
     self, CreateGroupRequest, CreateStationingRequest, GroupView, StationingView,
 };
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::idempotency::create_once;
+use crate::http::ok;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::{CampaignId, GroupId};
 use crate::state::AppState;
@@ -36,7 +38,7 @@ pub async fn create_group(
     create_once(
         &state,
         &req,
-        &auth,
+        auth.id,
         body,
         move |conn, now, input: CreateGroupRequest| groups::create_group(conn, now, &actor, &input),
     )
@@ -62,10 +64,11 @@ pub async fn list_groups(
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let campaign_id = q.campaign_id.map(CampaignId);
-    answer(&state, Trip::Read, move |conn| {
-        groups::list_groups(conn, campaign_id, page)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| groups::list_groups(conn, campaign_id, page))
+        .await
+        .map(ok)
 }
 
 /// One inspection group with its members. Roles: admin, reviewer, inspector.
@@ -77,7 +80,11 @@ pub async fn get_group(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = GroupId(id.into_inner());
-    answer(&state, Trip::Read, move |conn| groups::get_group(conn, id)).await
+    state
+        .db
+        .read_case(move |conn| groups::get_group(conn, id))
+        .await
+        .map(ok)
 }
 
 /// Stations the group at an enterprise (驻点) with some of its members. Roles: admin.
@@ -101,7 +108,7 @@ pub async fn create_stationing(
     create_once(
         &state,
         &req,
-        &auth,
+        auth.id,
         body,
         move |conn, now, input: CreateStationingRequest| {
             groups::create_stationing(conn, now, &actor, group_id, &input)
@@ -128,8 +135,9 @@ pub async fn list_stationings(
 ) -> Result<HttpResponse, ApiError> {
     let group_id = GroupId(id.into_inner());
     let page = PageRequest::parse(query.0.limit, query.0.cursor.as_deref())?;
-    answer(&state, Trip::Read, move |conn| {
-        groups::list_stationings(conn, group_id, page)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| groups::list_stationings(conn, group_id, page))
+        .await
+        .map(ok)
 }

@@ -3,19 +3,7 @@
 //! one transaction, and maps the answer. The enforcement records' routes are in
 //! `crate::enforcement::handlers`.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use utoipa_actix_web::service_config::ServiceConfig;
-
-use super::usecases::{Now, to_json};
-use crate::auth::CurrentUser;
-use crate::db::DbConn;
-use crate::error::ApiError;
-use crate::http::extract::JsonBody;
-use crate::http::idempotency::{self, Idempotent};
-use crate::state::AppState;
 
 pub mod campaigns;
 pub mod figures;
@@ -44,68 +32,3 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 pub(crate) const IDEMPOTENCY: &str = "replays the first response";
-
-/// When a request acts: the instant, and the city's local date.
-pub(crate) fn now(state: &AppState) -> Now {
-    Now {
-        at: state.clock.now_naive(),
-        today: state.clock.today(state.config.timezone),
-    }
-}
-
-/// Which trip to the database a use case takes: a read on any connection, or a change in the
-/// one write transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Trip {
-    Read,
-    Write,
-}
-
-/// Runs `use_case` on that trip and answers its view as 200.
-pub(crate) async fn answer<V, E>(
-    state: &AppState,
-    trip: Trip,
-    use_case: impl FnOnce(&mut DbConn) -> Result<V, E> + Send + 'static,
-) -> Result<HttpResponse, ApiError>
-where
-    V: Serialize + Send + 'static,
-    E: Into<ApiError>,
-{
-    let run = move |conn: &mut DbConn| use_case(conn).map_err(Into::into);
-    let view = match trip {
-        Trip::Read => state.db.run(run).await?,
-        Trip::Write => state.db.write(run).await?,
-    };
-    Ok(HttpResponse::Ok().json(view))
-}
-
-/// An idempotent creation (SPEC 1.4): the body parsed as `T`, then `create` in one write
-/// transaction, once per `Idempotency-Key` of the caller; 201 with its view, or the first
-/// response again.
-pub(crate) async fn create_once<T, V, E>(
-    state: &AppState,
-    req: &HttpRequest,
-    caller: &CurrentUser,
-    body: JsonBody,
-    create: impl FnOnce(&mut DbConn, Now, T) -> Result<V, E> + Send + 'static,
-) -> Result<HttpResponse, ApiError>
-where
-    T: DeserializeOwned + Send + 'static,
-    V: Serialize,
-    E: Into<ApiError>,
-{
-    let body = body.parse::<T>().await?;
-    let idem = Idempotent::new(req, format!("user:{}", caller.id), &body.bytes)?;
-    let input = body.value;
-    let now = now(state);
-    let result = state
-        .db
-        .write(move |conn| {
-            idem.run(conn, now.at, move |conn| {
-                let view = create(conn, now, input).map_err(Into::into)?;
-                Ok((StatusCode::CREATED, to_json(&view)?))
-            })
-        })
-        .await?;
-    Ok(idempotency::respond(result))
-}

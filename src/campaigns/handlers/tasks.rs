@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{IDEMPOTENCY, Trip, answer, create_once, now};
+use super::IDEMPOTENCY;
 use crate::auth::{Admin, Auth, Inspectors, Staff};
 use crate::campaigns::domain::TaskStatus;
 use crate::campaigns::usecases::tasks::{
@@ -12,6 +12,8 @@ use crate::campaigns::usecases::tasks::{
 };
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::idempotency::create_once;
+use crate::http::ok;
 use crate::http::pagination::PageRequest;
 use crate::ids::{CampaignId, TaskId};
 use crate::state::AppState;
@@ -37,7 +39,7 @@ pub async fn create_task(
     create_once(
         &state,
         &req,
-        &auth,
+        auth.id,
         body,
         move |conn, now, input: CreateTaskRequest| {
             tasks::create(conn, now, &actor, campaign_id, &input)
@@ -73,11 +75,12 @@ pub async fn list_tasks(
         status: q.status,
         overdue: q.overdue,
     };
-    let today = now(&state).today;
-    answer(&state, Trip::Read, move |conn| {
-        tasks::board(conn, today, campaign_id, filter, page)
-    })
-    .await
+    let today = state.now().today;
+    state
+        .db
+        .read_case(move |conn| tasks::board(conn, today, campaign_id, filter, page))
+        .await
+        .map(ok)
 }
 
 /// Updates a task's progress; `done` sets `completed_at` and is final (reopening is 409).
@@ -99,9 +102,10 @@ pub async fn update_task(
     let id = TaskId(id.into_inner());
     let patch: UpdateTaskRequest = body.value().await?;
     let actor = auth.actor();
-    let now = now(&state);
-    answer(&state, Trip::Write, move |conn| {
-        tasks::update(conn, now, &actor, id, &patch)
-    })
-    .await
+    let now = state.now();
+    state
+        .db
+        .write_case(move |conn| tasks::update(conn, now, &actor, id, &patch))
+        .await
+        .map(ok)
 }

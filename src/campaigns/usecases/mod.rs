@@ -4,7 +4,7 @@
 //! of `domain.rs`, writes, and appends its audit events; it answers a view or a
 //! [`CampaignError`].
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::error::ApiError;
@@ -15,13 +15,7 @@ pub mod figures;
 pub mod groups;
 pub mod tasks;
 
-/// When a use case acts: the instant it records, and the city's local date its rules judge
-/// days by (deadlines, "not in the future").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Now {
-    pub at: NaiveDateTime,
-    pub today: NaiveDate,
-}
+pub use crate::clock::Now;
 
 /// What a campaign use case answers besides its view.
 #[derive(Debug, thiserror::Error)]

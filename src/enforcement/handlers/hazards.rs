@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Caller, Inspectors, InspectorsOrEnterprise};
-use crate::campaigns::handlers::{IDEMPOTENCY, Trip, answer, create_once, now};
+use crate::campaigns::handlers::IDEMPOTENCY;
 use crate::enforcement::domain::{HazardLevel, HazardStatus};
 use crate::enforcement::store::HazardFilter;
 use crate::enforcement::usecases::hazards::{
@@ -14,6 +14,8 @@ use crate::enforcement::usecases::hazards::{
 };
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::idempotency::create_once;
+use crate::http::ok;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::{CampaignId, EnterpriseId, HazardId};
 use crate::state::AppState;
@@ -40,7 +42,7 @@ pub async fn create_hazard(
     create_once(
         &state,
         &req,
-        &auth,
+        auth.id,
         body,
         move |conn, now, input: CreateHazardRequest| hazards::create(conn, now, &user, &input),
     )
@@ -74,24 +76,27 @@ pub async fn list_hazards(
     query: ApiQuery<HazardQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
-    let today = now(&state).today;
-    answer(&state, Trip::Read, move |conn| -> Result<_, ApiError> {
-        // The busiest list: the account is confirmed in this read, not in a trip of its own.
-        let auth = caller.confirm(conn)?;
-        let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-        let filter = HazardFilter {
-            enterprise_id: q.enterprise_id.map(EnterpriseId),
-            scope: None,
-            campaign_id: q.campaign_id.map(CampaignId),
-            level: q.level.map(|l| l.as_str().to_owned()),
-            status: q.status.map(|s| s.as_str().to_owned()),
-            overdue: q.overdue,
-            district: q.district,
-            industry: q.industry,
-        };
-        Ok(hazards::list(conn, today, auth.scope(), filter, page)?)
-    })
-    .await
+    let today = state.now().today;
+    state
+        .db
+        .read_case(move |conn| -> Result<_, ApiError> {
+            // The busiest list: the account is confirmed in this read, not in a trip of its own.
+            let auth = caller.confirm(conn)?;
+            let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+            let filter = HazardFilter {
+                enterprise_id: q.enterprise_id.map(EnterpriseId),
+                scope: None,
+                campaign_id: q.campaign_id.map(CampaignId),
+                level: q.level.map(|l| l.as_str().to_owned()),
+                status: q.status.map(|s| s.as_str().to_owned()),
+                overdue: q.overdue,
+                district: q.district,
+                industry: q.industry,
+            };
+            Ok(hazards::list(conn, today, auth.scope(), filter, page)?)
+        })
+        .await
+        .map(ok)
 }
 
 /// One hazard with its timeline; an enterprise user reads only its own (another's is 404).
@@ -104,12 +109,13 @@ pub async fn get_hazard(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = HazardId(id.into_inner());
-    let today = now(&state).today;
+    let today = state.now().today;
     let scope = auth.scope();
-    answer(&state, Trip::Read, move |conn| {
-        hazards::get(conn, today, scope, id)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| hazards::get(conn, today, scope, id))
+        .await
+        .map(ok)
 }
 
 /// Reports a hazard rectified (`open` → `rectified`): the enterprise for its own hazards, or an
@@ -130,11 +136,12 @@ pub async fn rectify_hazard(
 ) -> Result<HttpResponse, ApiError> {
     let input: RectificationRequest = body.value().await?;
     let id = HazardId(id.into_inner());
-    let (user, now) = (auth.user.clone(), now(&state));
-    answer(&state, Trip::Write, move |conn| {
-        hazards::rectify(conn, now, &user, id, &input)
-    })
-    .await
+    let (user, now) = (auth.user.clone(), state.now());
+    state
+        .db
+        .write_case(move |conn| hazards::rectify(conn, now, &user, id, &input))
+        .await
+        .map(ok)
 }
 
 /// Accepts a rectified hazard and closes it (验收销号, `rectified` → `verified`).
@@ -155,11 +162,12 @@ pub async fn verify_hazard(
 ) -> Result<HttpResponse, ApiError> {
     let input: VerifyRequest = body.value().await?;
     let id = HazardId(id.into_inner());
-    let (user, now) = (auth.user.clone(), now(&state));
-    answer(&state, Trip::Write, move |conn| {
-        hazards::verify(conn, now, &user, id, &input)
-    })
-    .await
+    let (user, now) = (auth.user.clone(), state.now());
+    state
+        .db
+        .write_case(move |conn| hazards::verify(conn, now, &user, id, &input))
+        .await
+        .map(ok)
 }
 
 /// Sends a rectified hazard back to `open`, with the reason. Roles: admin, inspector.
@@ -179,9 +187,10 @@ pub async fn reject_hazard(
 ) -> Result<HttpResponse, ApiError> {
     let input: RejectRequest = body.value().await?;
     let id = HazardId(id.into_inner());
-    let (user, now) = (auth.user.clone(), now(&state));
-    answer(&state, Trip::Write, move |conn| {
-        hazards::reject(conn, now, &user, id, &input)
-    })
-    .await
+    let (user, now) = (auth.user.clone(), state.now());
+    state
+        .db
+        .write_case(move |conn| hazards::reject(conn, now, &user, id, &input))
+        .await
+        .map(ok)
 }

@@ -6,11 +6,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, Trip, answer, create_once, now};
+use crate::campaigns::handlers::IDEMPOTENCY;
 use crate::enforcement::store::InspectionFilter;
 use crate::enforcement::usecases::inspections::{self, CreateInspectionRequest, InspectionView};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::idempotency::create_once;
+use crate::http::ok;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::{CampaignId, EnterpriseId, GroupId, InspectionId};
 use crate::state::AppState;
@@ -35,7 +37,7 @@ pub async fn create_inspection(
     create_once(
         &state,
         &req,
-        &auth,
+        auth.id,
         body,
         move |conn, now, input: CreateInspectionRequest| {
             inspections::create(conn, now, &user, &input)
@@ -69,7 +71,7 @@ pub async fn list_inspections(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let today = now(&state).today;
+    let today = state.now().today;
     let scope = auth.scope();
     let filter = InspectionFilter {
         campaign_id: q.campaign_id.map(CampaignId),
@@ -79,10 +81,11 @@ pub async fn list_inspections(
         from: q.from,
         to: q.to,
     };
-    answer(&state, Trip::Read, move |conn| {
-        inspections::list(conn, today, scope, filter, page)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| inspections::list(conn, today, scope, filter, page))
+        .await
+        .map(ok)
 }
 
 /// One inspection with its inspectors and hazards; an enterprise user reads only its own.
@@ -95,10 +98,11 @@ pub async fn get_inspection(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = InspectionId(id.into_inner());
-    let today = now(&state).today;
+    let today = state.now().today;
     let scope = auth.scope();
-    answer(&state, Trip::Read, move |conn| {
-        inspections::get(conn, today, scope, id)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| inspections::get(conn, today, scope, id))
+        .await
+        .map(ok)
 }

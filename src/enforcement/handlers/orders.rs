@@ -5,11 +5,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, Trip, answer, create_once, now};
+use crate::campaigns::handlers::IDEMPOTENCY;
 use crate::enforcement::store::OrderFilter;
 use crate::enforcement::usecases::orders::{self, CreateOrderRequest, LiftRequest, OrderView};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::idempotency::create_once;
+use crate::http::ok;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::{CampaignId, EnterpriseId, OrderId};
 use crate::state::AppState;
@@ -36,7 +38,7 @@ pub async fn create_order(
     create_once(
         &state,
         &req,
-        &auth,
+        auth.id,
         body,
         move |conn, now, input: CreateOrderRequest| orders::create(conn, now, &actor, user, &input),
     )
@@ -63,11 +65,12 @@ pub async fn lift_order(
 ) -> Result<HttpResponse, ApiError> {
     let id = OrderId(id.into_inner());
     let input: LiftRequest = body.value().await?;
-    let (actor, now) = (auth.actor(), now(&state));
-    answer(&state, Trip::Write, move |conn| {
-        orders::lift(conn, now, &actor, id, &input)
-    })
-    .await
+    let (actor, now) = (auth.actor(), state.now());
+    state
+        .db
+        .write_case(move |conn| orders::lift(conn, now, &actor, id, &input))
+        .await
+        .map(ok)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -99,10 +102,11 @@ pub async fn list_orders(
         campaign_id: q.campaign_id.map(CampaignId),
         in_force: q.in_force,
     };
-    answer(&state, Trip::Read, move |conn| {
-        orders::list(conn, scope, filter, page)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| orders::list(conn, scope, filter, page))
+        .await
+        .map(ok)
 }
 
 /// One order with its timeline; an enterprise user reads only its own.
@@ -116,5 +120,9 @@ pub async fn get_order(
 ) -> Result<HttpResponse, ApiError> {
     let id = OrderId(id.into_inner());
     let scope = auth.scope();
-    answer(&state, Trip::Read, move |conn| orders::get(conn, scope, id)).await
+    state
+        .db
+        .read_case(move |conn| orders::get(conn, scope, id))
+        .await
+        .map(ok)
 }

@@ -6,13 +6,15 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{Anyone, Auth, Inspectors};
-use crate::campaigns::handlers::{IDEMPOTENCY, Trip, answer, create_once, now};
+use crate::campaigns::handlers::IDEMPOTENCY;
 use crate::enforcement::store::PenaltyFilter;
 use crate::enforcement::usecases::penalties::{
     self, CreatePenaltyRequest, PayRequest, PenaltyView,
 };
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::idempotency::create_once;
+use crate::http::ok;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::{CampaignId, EnterpriseId, PenaltyId};
 use crate::state::AppState;
@@ -38,7 +40,7 @@ pub async fn create_penalty(
     create_once(
         &state,
         &req,
-        &auth,
+        auth.id,
         body,
         move |conn, now, input: CreatePenaltyRequest| {
             penalties::create(conn, now, &actor, user, &input)
@@ -64,11 +66,12 @@ pub async fn pay_penalty(
 ) -> Result<HttpResponse, ApiError> {
     let id = PenaltyId(id.into_inner());
     let input: PayRequest = body.value().await?;
-    let (actor, now) = (auth.actor(), now(&state));
-    answer(&state, Trip::Write, move |conn| {
-        penalties::pay(conn, now, &actor, id, &input)
-    })
-    .await
+    let (actor, now) = (auth.actor(), state.now());
+    state
+        .db
+        .write_case(move |conn| penalties::pay(conn, now, &actor, id, &input))
+        .await
+        .map(ok)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -105,10 +108,11 @@ pub async fn list_penalties(
         from: q.from,
         to: q.to,
     };
-    answer(&state, Trip::Read, move |conn| {
-        penalties::list(conn, scope, filter, page)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| penalties::list(conn, scope, filter, page))
+        .await
+        .map(ok)
 }
 
 /// One penalty with its timeline; an enterprise user reads only its own.
@@ -122,8 +126,9 @@ pub async fn get_penalty(
 ) -> Result<HttpResponse, ApiError> {
     let id = PenaltyId(id.into_inner());
     let scope = auth.scope();
-    answer(&state, Trip::Read, move |conn| {
-        penalties::get(conn, scope, id)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| penalties::get(conn, scope, id))
+        .await
+        .map(ok)
 }

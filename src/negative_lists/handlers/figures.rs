@@ -2,10 +2,10 @@
 
 use actix_web::{HttpResponse, get, web};
 
-use super::read;
 use crate::auth::{Anyone, Auth};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::ApiQuery;
+use crate::http::ok;
 use crate::negative_lists::usecases::figures::{self, StatsQuery, ViolationStats};
 use crate::state::AppState;
 
@@ -26,8 +26,9 @@ pub async fn violation_stats(
     query: ApiQuery<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (tz, scope) = (state.config.timezone, auth.scope());
-    read(&state, move |conn| {
-        figures::violation_stats(conn, tz, scope, query.0)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| figures::violation_stats(conn, tz, scope, query.0))
+        .await
+        .map(ok)
 }

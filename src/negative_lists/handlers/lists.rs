@@ -3,11 +3,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 
-use super::{created, read, write};
 use crate::auth::{Anyone, Auth, EnterpriseOnly};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
-use crate::http::idempotency::{self, Idempotent};
+use crate::http::idempotency;
+use crate::http::ok;
 use crate::http::pagination::Page;
 use crate::ids::{EnterpriseId, NegativeListId};
 use crate::negative_lists::usecases::lists::{
@@ -33,23 +33,18 @@ pub async fn create_list(
     req: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.parse::<CreateListRequest>().await?;
-    let idem = Idempotent::new(&req, format!("user:{}", auth.id), &body.bytes)?;
-    let from = body.value.from;
+    let (request, idem) =
+        idempotency::parse_for_user::<CreateListRequest>(&req, auth.id, body).await?;
+    let from = request.from;
     let enterprise = auth
         .enterprise_id
         .ok_or_else(|| ApiError::internal("an enterprise account without an enterprise"))?;
     let actor = auth.actor();
     let now = state.clock.now_naive();
-    let result = state
-        .db
-        .write(move |conn| {
-            idem.run(conn, now, |conn| {
-                created(lists::create(conn, now, &actor, enterprise, from)?)
-            })
-        })
-        .await?;
-    Ok(idempotency::respond(result))
+    idem.create(&state.db, now, move |conn| {
+        lists::create(conn, now, &actor, enterprise, from)
+    })
+    .await
 }
 
 /// Replaces all items of a draft (codes unique within the version; 422 otherwise). A
@@ -71,10 +66,12 @@ pub async fn replace_items(
     let id = NegativeListId(id.into_inner());
     let request: ItemsRequest = body.value().await?;
     let (actor, scope) = (auth.actor(), auth.scope());
-    write(&state, move |conn, now| {
-        lists::replace_items(conn, now, &actor, scope, id, request)
-    })
-    .await
+    let now = state.clock.now_naive();
+    state
+        .db
+        .write_case(move |conn| lists::replace_items(conn, now, &actor, scope, id, request))
+        .await
+        .map(ok)
 }
 
 /// Publishes a draft: it becomes the current version and the previous one is superseded. An
@@ -99,10 +96,12 @@ pub async fn publish_list(
     let id = NegativeListId(id.into_inner());
     let request: PublishRequest = body.value().await?;
     let (actor, scope) = (auth.actor(), auth.scope());
-    write(&state, move |conn, now| {
-        lists::publish(conn, now, &actor, scope, id, request)
-    })
-    .await
+    let now = state.clock.now_naive();
+    state
+        .db
+        .write_case(move |conn| lists::publish(conn, now, &actor, scope, id, request))
+        .await
+        .map(ok)
 }
 
 /// Discards a draft (its items go with it). A published version cannot be discarded: 409.
@@ -124,7 +123,7 @@ pub async fn discard_list(
     let now = state.clock.now_naive();
     state
         .db
-        .write(move |conn| Ok(lists::discard(conn, now, &actor, scope, id)?))
+        .write_case(move |conn| lists::discard(conn, now, &actor, scope, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -144,7 +143,11 @@ pub async fn list_lists(
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = auth.scope();
-    read(&state, move |conn| lists::page(conn, scope, query.0)).await
+    state
+        .db
+        .read_case(move |conn| lists::page(conn, scope, query.0))
+        .await
+        .map(ok)
 }
 
 /// One version with its items and timeline; another enterprise's is 404.
@@ -163,7 +166,11 @@ pub async fn get_list(
 ) -> Result<HttpResponse, ApiError> {
     let id = NegativeListId(id.into_inner());
     let scope = auth.scope();
-    read(&state, move |conn| lists::get(conn, scope, id)).await
+    state
+        .db
+        .read_case(move |conn| lists::get(conn, scope, id))
+        .await
+        .map(ok)
 }
 
 /// The enterprise's current version with its items and timeline (404 when none is published,
@@ -182,5 +189,9 @@ pub async fn current_list(
 ) -> Result<HttpResponse, ApiError> {
     let enterprise = EnterpriseId(id.into_inner());
     let scope = auth.scope();
-    read(&state, move |conn| lists::current(conn, scope, enterprise)).await
+    state
+        .db
+        .read_case(move |conn| lists::current(conn, scope, enterprise))
+        .await
+        .map(ok)
 }

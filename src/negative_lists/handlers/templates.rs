@@ -2,10 +2,10 @@
 
 use actix_web::{HttpResponse, get, put, web};
 
-use super::{read, write};
 use crate::auth::{Admin, Anyone, Auth};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
+use crate::http::ok;
 use crate::negative_lists::usecases::templates::{self, ItemsRequest, TemplateIndex, TemplateView};
 use crate::state::AppState;
 
@@ -21,7 +21,7 @@ pub async fn list_templates(
     _auth: Auth<Anyone>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    read(&state, templates::index).await
+    state.db.read_case(templates::index).await.map(ok)
 }
 
 /// An industry's negative-list template, in order (404 for an unknown industry).
@@ -39,7 +39,11 @@ pub async fn get_template(
     industry: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let industry = industry.into_inner();
-    read(&state, move |conn| templates::get(conn, industry)).await
+    state
+        .db
+        .read_case(move |conn| templates::get(conn, industry))
+        .await
+        .map(ok)
 }
 
 /// Replaces an industry's template with the items sent (item codes unique, at least one item;
@@ -61,8 +65,10 @@ pub async fn replace_template(
     let industry = industry.into_inner();
     let request: ItemsRequest = body.value().await?;
     let actor = auth.actor();
-    write(&state, move |conn, now| {
-        templates::replace(conn, now, &actor, industry, request)
-    })
-    .await
+    let now = state.clock.now_naive();
+    state
+        .db
+        .write_case(move |conn| templates::replace(conn, now, &actor, industry, request))
+        .await
+        .map(ok)
 }

@@ -2,11 +2,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
-use super::{created, read, write};
 use crate::auth::{Anyone, Auth, InspectorsOrEnterprise};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
-use crate::http::idempotency::{self, Idempotent};
+use crate::http::idempotency;
+use crate::http::ok;
 use crate::http::pagination::Page;
 use crate::ids::ViolationId;
 use crate::negative_lists::usecases::violations::{
@@ -35,20 +35,15 @@ pub async fn record_violation(
     req: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.parse::<ViolationRequest>().await?;
-    let idem = Idempotent::new(&req, format!("user:{}", auth.id), &body.bytes)?;
+    let (request, idem) =
+        idempotency::parse_for_user::<ViolationRequest>(&req, auth.id, body).await?;
     let now = state.clock.now_naive();
-    let recording = Recording::parse(auth.scope(), now, body.value)?;
+    let recording = Recording::parse(auth.scope(), now, request)?;
     let actor = auth.actor();
-    let result = state
-        .db
-        .write(move |conn| {
-            idem.run(conn, now, |conn| {
-                created(violations::record(conn, now, &actor, recording)?)
-            })
-        })
-        .await?;
-    Ok(idempotency::respond(result))
+    idem.create(&state.db, now, move |conn| {
+        violations::record(conn, now, &actor, recording)
+    })
+    .await
 }
 
 /// Violation records, newest recorded first, filtered by enterprise, category, severity, local
@@ -67,10 +62,11 @@ pub async fn list_violations(
     query: ApiQuery<ViolationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (tz, scope) = (state.config.timezone, auth.scope());
-    read(&state, move |conn| {
-        violations::page(conn, tz, scope, query.0)
-    })
-    .await
+    state
+        .db
+        .read_case(move |conn| violations::page(conn, tz, scope, query.0))
+        .await
+        .map(ok)
 }
 
 /// One violation record with its timeline; another enterprise's is 404.
@@ -89,7 +85,11 @@ pub async fn get_violation(
 ) -> Result<HttpResponse, ApiError> {
     let id = ViolationId(id.into_inner());
     let scope = auth.scope();
-    read(&state, move |conn| violations::get(conn, scope, id)).await
+    state
+        .db
+        .read_case(move |conn| violations::get(conn, scope, id))
+        .await
+        .map(ok)
 }
 
 /// Records that a violation was corrected. `corrected_at` is set once: a second time is 409.
@@ -111,8 +111,10 @@ pub async fn correct_violation(
     let id = ViolationId(id.into_inner());
     let request: CorrectRequest = body.value().await?;
     let (actor, scope) = (auth.actor(), auth.scope());
-    write(&state, move |conn, now| {
-        violations::correct(conn, now, &actor, scope, id, request)
-    })
-    .await
+    let now = state.clock.now_naive();
+    state
+        .db
+        .write_case(move |conn| violations::correct(conn, now, &actor, scope, id, request))
+        .await
+        .map(ok)
 }

@@ -107,7 +107,7 @@ pub async fn list_applications(
     let scope = auth.scope();
     let page = state
         .db
-        .run(move |conn| Ok(applications::list(conn, today, tz, scope, &q, page)?))
+        .read_case(move |conn| applications::list(conn, today, tz, scope, &q, page))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -131,7 +131,7 @@ pub async fn get_application(
     let today = state.clock.today(state.config.timezone);
     let view = state
         .db
-        .run(move |conn| Ok(applications::get(conn, today, scope, id)?))
+        .read_case(move |conn| applications::get(conn, today, scope, id))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

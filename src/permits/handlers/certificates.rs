@@ -36,7 +36,7 @@ pub async fn list_certificates(
     let scope = auth.scope();
     let page = state
         .db
-        .run(move |conn| Ok(register::list(conn, today, scope, &q, page)?))
+        .read_case(move |conn| register::list(conn, today, scope, &q, page))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -60,7 +60,7 @@ pub async fn get_certificate(
     let scope = auth.scope();
     let view = state
         .db
-        .run(move |conn| Ok(register::get(conn, today, scope, id)?))
+        .read_case(move |conn| register::get(conn, today, scope, id))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -141,7 +141,7 @@ pub async fn verify_certificate(
     let today = state.clock.today(state.config.timezone);
     let view = state
         .db
-        .run(move |conn| Ok(register::verify(conn, today, &number, code.as_deref())?))
+        .read_case(move |conn| register::verify(conn, today, &number, code.as_deref()))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }

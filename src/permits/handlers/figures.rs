@@ -30,7 +30,7 @@ pub async fn permit_stats(
     let q = query.0;
     let stats = state
         .db
-        .run(move |conn| Ok(figures::permit_stats(conn, today, tz, &q)?))
+        .read_case(move |conn| figures::permit_stats(conn, today, tz, &q))
         .await?;
     Ok(HttpResponse::Ok().json(stats))
 }

@@ -7,6 +7,7 @@ use ed25519_dalek::SigningKey;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::actor::Actor;
+use crate::clock::Now;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::permits::PermitError;
@@ -46,9 +47,10 @@ struct Moment {
 }
 
 fn moment(state: &AppState) -> Moment {
+    let Now { at, today } = state.now();
     Moment {
-        now: state.clock.now_naive(),
-        today: state.clock.today(state.config.timezone),
+        now: at,
+        today,
         signing_key: state.config.secrets.signing_key.clone(),
     }
 }
@@ -74,7 +76,7 @@ async fn act<T: Send + 'static>(
     let at = moment(state);
     state
         .db
-        .write(move |conn| Ok(use_case(conn, &at.ctx(&actor))?))
+        .write_case(move |conn| use_case(conn, &at.ctx(&actor)))
         .await
 }
 

@@ -14,7 +14,7 @@ use crate::state::AppState;
 #[utoipa::path(tag = "permits", responses((status = 200, body = Vec<PermitTypeView>)), security(()))]
 #[get("/permit-types")]
 pub async fn list_permit_types(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let items = state.db.run(|conn| Ok(types::list(conn)?)).await?;
+    let items = state.db.read_case(types::list).await?;
     Ok(HttpResponse::Ok().json(items))
 }
 
@@ -41,7 +41,7 @@ pub async fn update_permit_type(
     let now = state.clock.now_naive();
     let view = state
         .db
-        .write(move |conn| Ok(types::update(conn, now, &actor, &code, &patch)?))
+        .write_case(move |conn| types::update(conn, now, &actor, &code, &patch))
         .await?;
     // Committed: this process's next application reads the type as it is now.
     cache.forget();

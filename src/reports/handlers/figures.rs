@@ -5,7 +5,6 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::read;
 use crate::auth::{Auth, Staff};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::ApiQuery;
@@ -34,6 +33,9 @@ pub async fn report_stats(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
     let (from, to) = (q.from, q.to);
-    let stats = read(&state, move |conn| usecase::report_stats(conn, from, to)).await?;
+    let stats = state
+        .db
+        .read_case(move |conn| usecase::report_stats(conn, from, to))
+        .await?;
     Ok(HttpResponse::Ok().json(stats))
 }

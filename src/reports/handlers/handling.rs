@@ -6,10 +6,10 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{now, parse_once, read, write, write_once};
 use crate::auth::{Admin, Auth, Inspectors};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::idempotency;
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::UserId;
 use crate::reports::domain::{Category, ReportId, ReportStatus};
@@ -56,7 +56,10 @@ pub async fn list_reports(
         from: q.from,
         to: q.to,
     };
-    let page = read(&state, move |conn| usecase::list(conn, &filter, page)).await?;
+    let page = state
+        .db
+        .read_case(move |conn| usecase::list(conn, &filter, page))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -70,8 +73,11 @@ pub async fn get_report(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ReportId(id.into_inner());
-    let today = now(&state).today;
-    let detail = read(&state, move |conn| usecase::detail(conn, today, id)).await?;
+    let today = state.now().today;
+    let detail = state
+        .db
+        .read_case(move |conn| usecase::detail(conn, today, id))
+        .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -95,12 +101,12 @@ pub async fn assign_report(
     let id = ReportId(id.into_inner());
     let input: AssignRequest = body.value().await?;
     let actor = auth.actor();
-    let now = now(&state);
+    let now = state.now();
     let inspector = UserId(input.inspector_id);
-    let detail = write(&state, move |conn| {
-        usecase::assign(conn, now, &actor, id, inspector)
-    })
-    .await?;
+    let detail = state
+        .db
+        .write_case(move |conn| usecase::assign(conn, now, &actor, id, inspector))
+        .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -115,8 +121,11 @@ pub async fn start_report(
 ) -> Result<HttpResponse, ApiError> {
     let id = ReportId(id.into_inner());
     let actor = auth.actor();
-    let now = now(&state);
-    let detail = write(&state, move |conn| usecase::start(conn, now, &actor, id)).await?;
+    let now = state.now();
+    let detail = state
+        .db
+        .write_case(move |conn| usecase::start(conn, now, &actor, id))
+        .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -141,11 +150,16 @@ pub async fn staff_message(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = ReportId(id.into_inner());
-    let (input, idem) = parse_once::<StaffMessageRequest>(&req, auth.id, body).await?;
     let actor = auth.actor();
-    write_once(&state, idem, move |conn, now| {
-        usecase::add_message(conn, now.at, &actor, id, &input.body, input.to_reporter)
-    })
+    idempotency::create_once(
+        &state,
+        &req,
+        auth.id,
+        body,
+        move |conn, now, input: StaffMessageRequest| {
+            usecase::add_message(conn, now.at, &actor, id, &input.body, input.to_reporter)
+        },
+    )
     .await
 }
 
@@ -164,11 +178,11 @@ pub async fn conclude_report(
     let id = ReportId(id.into_inner());
     let input: ConcludeRequest = body.value().await?;
     let actor = auth.actor();
-    let now = now(&state);
-    let detail = write(&state, move |conn| {
-        usecase::conclude(conn, now, &actor, id, input)
-    })
-    .await?;
+    let now = state.now();
+    let detail = state
+        .db
+        .write_case(move |conn| usecase::conclude(conn, now, &actor, id, input))
+        .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -193,11 +207,13 @@ pub async fn open_identity(
     let id = ReportId(id.into_inner());
     let input: IdentityRequest = body.value().await?;
     let actor = auth.actor();
-    let at = now(&state).at;
+    let at = state.now().at;
     let data_key = state.config.secrets.data_key;
-    let view = write(&state, move |conn| {
-        usecase::open_identity(conn, at, &actor, &data_key, id, &input.reason)
-    })
-    .await?;
+    let view = state
+        .db
+        .write_case(move |conn| {
+            usecase::open_identity(conn, at, &actor, &data_key, id, &input.reason)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::{now, read, write, write_once};
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::extract::JsonBody;
 use crate::http::idempotency::{self, Idempotent, key_from, request_hash};
@@ -52,7 +51,7 @@ pub async fn file_report(
         key: raw_key.as_deref().map(crypto::hashed_key),
         hash: request_hash(&req, &body.bytes),
     };
-    let now = now(&state);
+    let now = state.now();
     let data_key = state.config.secrets.data_key;
     let filing = usecase::check_filing(body.value, now.today)?;
     let receipt = Receipt::generate();
@@ -140,8 +139,11 @@ pub async fn lookup_report(
     let input: ReceiptRequest = body.value().await?;
     let receipt = parse_receipt(&input.receipt)?;
     let hash = crypto::hash_receipt_blocking(state.config.secrets.data_key, receipt).await?;
-    let today = now(&state).today;
-    let view = read(&state, move |conn| usecase::lookup(conn, today, &hash)).await?;
+    let today = state.now().today;
+    let view = state
+        .db
+        .read_case(move |conn| usecase::lookup(conn, today, &hash))
+        .await?;
     match view {
         Some(v) => Ok(HttpResponse::Ok().json(v)),
         None => Err(wrong_receipt(&state, ip)),
@@ -187,7 +189,8 @@ pub async fn reporter_message(
         key: key_from(&req)?,
         hash: request_hash(&req, format!("{hash}\n{text}").as_bytes()),
     };
-    let added = write_once(&state, idem, move |conn, now| {
+    let now = state.now();
+    let added = idem.create(&state.db, now.at, move |conn| {
         usecase::add_message(conn, now.at, &hash, &text)
     });
     match added.await {
@@ -227,11 +230,11 @@ pub async fn claim_reward(
     let receipt = receipt.ok_or_else(|| ApiError::internal("validator passed without a value"))?;
     let data_key = state.config.secrets.data_key;
     let hash = crypto::hash_receipt_blocking(data_key, receipt).await?;
-    let now = now(&state);
-    let outcome = write(&state, move |conn| {
-        usecase::claim(conn, now, &data_key, &hash, &payee)
-    })
-    .await?;
+    let now = state.now();
+    let outcome = state
+        .db
+        .write_case(move |conn| usecase::claim(conn, now, &data_key, &hash, &payee))
+        .await?;
     match outcome {
         Claim::Claimed(v) => Ok(HttpResponse::Ok().json(v)),
         Claim::Refused(e) => Err(e.into()),

@@ -6,10 +6,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use super::{now, parse_once, read, user_key, write, write_once};
 use crate::auth::{Admin, Auth};
 use crate::error::{ApiError, Problem, Validator};
 use crate::http::extract::{ApiQuery, JsonBody, parse_json};
+use crate::http::idempotency::{self, Idempotent};
 use crate::http::pagination::{Page, PageRequest};
 use crate::reports::domain::{Category, ReportId, RewardId, RewardStatus};
 use crate::reports::store::RewardFilter;
@@ -33,11 +33,14 @@ pub async fn decide_reward(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let id = ReportId(id.into_inner());
-    let (input, idem) = parse_once::<RewardRequest>(&req, auth.id, body).await?;
     let actor = auth.actor();
-    write_once(&state, idem, move |conn, now| {
-        usecase::decide(conn, now, &actor, id, &input)
-    })
+    idempotency::create_once(
+        &state,
+        &req,
+        auth.id,
+        body,
+        move |conn, now, input: RewardRequest| usecase::decide(conn, now, &actor, id, &input),
+    )
     .await
 }
 
@@ -66,17 +69,17 @@ pub async fn list_rewards(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let today = now(&state).today;
+    let today = state.now().today;
     let filter = RewardFilter {
         status: q.status,
         industry: q.industry,
         from: q.from,
         to: q.to,
     };
-    let page = read(&state, move |conn| {
-        usecase::list(conn, today, &filter, page)
-    })
-    .await?;
+    let page = state
+        .db
+        .read_case(move |conn| usecase::list(conn, today, &filter, page))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -90,12 +93,12 @@ pub async fn get_reward(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = RewardId(id.into_inner());
-    let now = now(&state);
+    let now = state.now();
     let data_key = state.config.secrets.data_key;
-    let detail = write(&state, move |conn| {
-        usecase::detail(conn, now, &data_key, id)
-    })
-    .await?;
+    let detail = state
+        .db
+        .write_case(move |conn| usecase::detail(conn, now, &data_key, id))
+        .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -111,12 +114,12 @@ pub async fn pay_reward(
     let id = RewardId(id.into_inner());
     let input: PayRequest = body.value().await?;
     let actor = auth.actor();
-    let now = now(&state);
+    let now = state.now();
     let data_key = state.config.secrets.data_key;
-    let detail = write(&state, move |conn| {
-        usecase::pay(conn, now, &actor, &data_key, id, &input)
-    })
-    .await?;
+    let detail = state
+        .db
+        .write_case(move |conn| usecase::pay(conn, now, &actor, &data_key, id, &input))
+        .await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -139,10 +142,10 @@ pub async fn list_rules(
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let category = q.category;
-    let page = read(&state, move |conn| {
-        usecase::list_rules(conn, category, page)
-    })
-    .await?;
+    let page = state
+        .db
+        .read_case(move |conn| usecase::list_rules(conn, category, page))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -181,9 +184,10 @@ pub async fn create_rule(
         v.finish()?;
     }
     let input: RuleInput = parse_json(&body.bytes)?;
-    let idem = user_key(&req, auth.id, &body.bytes)?;
+    let idem = Idempotent::for_user(&req, auth.id, &body.bytes)?;
     let actor = auth.actor();
-    write_once(&state, idem, move |conn, now| {
+    let now = state.now();
+    idem.create(&state.db, now.at, move |conn| {
         usecase::create_rule(conn, now, &actor, &input)
     })
     .await

@@ -1,19 +1,26 @@
 //! The reward-situation catalogue: the list and the import (a JSON array or CSV).
 
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{read, user_key, write_once};
 use crate::auth::{Admin, Auth, Inspectors};
 use crate::error::{ApiError, Problem};
-use crate::http::extract::{ApiQuery, parse_json, read_body};
+use crate::http::extract::ApiQuery;
+use crate::http::idempotency::Idempotent;
+use crate::http::import::{self, Columns, Import, MAX_IMPORT_BYTES};
 use crate::http::pagination::{Page, PageRequest};
 use crate::reports::domain::Category;
 use crate::reports::usecases::situations::{
-    self as usecase, SituationImportResult, SituationInput, SituationView, parse_situations_csv,
+    self as usecase, SITUATION_COLUMNS, SituationImportResult, SituationInput, SituationView,
 };
 use crate::state::AppState;
+
+/// What a situation import's CSV file may hold.
+const SITUATION_IMPORT: Columns = Columns {
+    names: SITUATION_COLUMNS,
+    of: "a situation import",
+};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -36,10 +43,10 @@ pub async fn list_situations(
     let q = query.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let (industry, category) = (q.industry, q.category);
-    let page = read(&state, move |conn| {
-        usecase::list(conn, industry.as_deref(), category, page)
-    })
-    .await?;
+    let page = state
+        .db
+        .read_case(move |conn| usecase::list(conn, industry.as_deref(), category, page))
+        .await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -60,30 +67,15 @@ pub async fn import_situations(
     req: HttpRequest,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let mime = req.mime_type().ok().flatten();
-    let is_csv = mime
-        .as_ref()
-        .is_some_and(|m| m.type_() == "text" && m.subtype() == "csv");
-    let is_json = mime
-        .as_ref()
-        .is_some_and(|m| m.type_() == "application" && m.subtype() == "json");
-    if !is_csv && !is_json {
-        return Err(ApiError::UnsupportedMediaType);
-    }
-    let bytes = read_body(
-        &req,
-        &mut payload,
-        crate::enterprises::handlers::MAX_IMPORT_BYTES,
-    )
-    .await?;
-    let inputs: Vec<SituationInput> = if is_csv {
-        parse_situations_csv(&bytes)?
-    } else {
-        parse_json(&bytes)?
-    };
-    let idem = user_key(&req, auth.id, &bytes)?;
+    let Import {
+        rows: inputs,
+        bytes,
+    } = import::read::<SituationInput>(&req, &mut payload, MAX_IMPORT_BYTES, SITUATION_IMPORT)
+        .await?;
+    let idem = Idempotent::for_user(&req, auth.id, &bytes)?;
     let actor = auth.actor();
-    write_once(&state, idem, move |conn, now| {
+    let now = state.now();
+    idem.create(&state.db, now.at, move |conn| {
         usecase::import(conn, now, &actor, &inputs)
     })
     .await

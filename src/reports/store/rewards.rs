@@ -47,31 +47,47 @@ pub struct NewRule {
     pub created_at: NaiveDateTime,
 }
 
-pub(super) fn per_death_table(
-    g: Option<i64>,
-    l: Option<i64>,
-    m: Option<i64>,
-    e: Option<i64>,
-) -> Option<[i64; 4]> {
-    Some([g?, l?, m?, e?])
+/// A stored rule's columns (a category default's or a situation's) as its [`AmountRule`]; a
+/// kind the service did not write is a broken row (500). The per-death table is whole or
+/// absent (general, larger, major, especially major).
+pub(super) fn amount_rule(
+    kind: &str,
+    amount_fen: Option<i64>,
+    rate_bp: Option<i32>,
+    [g, l, m, e]: [Option<i64>; 4],
+    floor_fen: Option<i64>,
+    cap_fen: Option<i64>,
+) -> Result<AmountRule, ApiError> {
+    let per_death_fen = match (g, l, m, e) {
+        (Some(g), Some(l), Some(m), Some(e)) => Some([g, l, m, e]),
+        _ => None,
+    };
+    Ok(AmountRule {
+        kind: RuleKind::parse(kind)
+            .ok_or_else(|| ApiError::internal("unknown rule kind stored"))?,
+        amount_fen,
+        rate_bp,
+        per_death_fen,
+        floor_fen,
+        cap_fen,
+    })
 }
 
 impl RuleRow {
     pub fn amount_rule(&self) -> Result<AmountRule, ApiError> {
-        Ok(AmountRule {
-            kind: RuleKind::parse(&self.kind)
-                .ok_or_else(|| ApiError::internal("unknown rule kind stored"))?,
-            amount_fen: self.amount_fen,
-            rate_bp: self.rate_bp,
-            per_death_fen: per_death_table(
+        amount_rule(
+            &self.kind,
+            self.amount_fen,
+            self.rate_bp,
+            [
                 self.per_death_general_fen,
                 self.per_death_larger_fen,
                 self.per_death_major_fen,
                 self.per_death_especially_major_fen,
-            ),
-            floor_fen: self.floor_fen,
-            cap_fen: self.cap_fen,
-        })
+            ],
+            self.floor_fen,
+            self.cap_fen,
+        )
     }
 }
 

@@ -3,10 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::rewards::per_death_table;
+use super::rewards::amount_rule;
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::reports::domain::{AmountRule, RuleKind};
+use crate::reports::domain::AmountRule;
 use crate::schema::reward_situations;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -52,20 +52,19 @@ pub struct NewSituation {
 
 impl SituationRow {
     pub fn amount_rule(&self) -> Result<AmountRule, ApiError> {
-        Ok(AmountRule {
-            kind: RuleKind::parse(&self.kind)
-                .ok_or_else(|| ApiError::internal("unknown rule kind stored"))?,
-            amount_fen: self.amount_fen,
-            rate_bp: self.rate_bp,
-            per_death_fen: per_death_table(
+        amount_rule(
+            &self.kind,
+            self.amount_fen,
+            self.rate_bp,
+            [
                 self.per_death_general_fen,
                 self.per_death_larger_fen,
                 self.per_death_major_fen,
                 self.per_death_especially_major_fen,
-            ),
-            floor_fen: self.floor_fen,
-            cap_fen: self.cap_fen,
-        })
+            ],
+            self.floor_fen,
+            self.cap_fen,
+        )
     }
 }
 

@@ -10,7 +10,6 @@
 //! - `situations.rs`: the reward-situation catalogue and its import (JSON or CSV).
 //! - `figures.rs`: the report and reward figures.
 
-use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -55,12 +54,7 @@ impl From<ReportError> for ApiError {
     }
 }
 
-/// The two times a use case reads: the instant, and the city's local date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Now {
-    pub at: NaiveDateTime,
-    pub today: NaiveDate,
-}
+pub use crate::clock::Now;
 
 /// A stored enumeration's text read back: text the service did not write is an internal error.
 pub(crate) fn internal_text<T>(

@@ -91,7 +91,8 @@ pub struct SituationImportResult {
 
 pub const MAX_SITUATION_ROWS: usize = 10_000;
 
-const SITUATION_COLUMNS: &[&str] = &[
+/// The columns of a situation import's CSV file: a [`SituationInput`]'s fields.
+pub const SITUATION_COLUMNS: &[&str] = &[
     "code",
     "industry",
     "category",
@@ -106,104 +107,6 @@ const SITUATION_COLUMNS: &[&str] = &[
     "floor_fen",
     "cap_fen",
 ];
-
-/// The rows of a CSV import with a header row: every column named must be one of a situation's
-/// (422 naming the others), every bad number is named by row and column.
-pub fn parse_situations_csv(bytes: &[u8]) -> Result<Vec<SituationInput>, ApiError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let headers = reader
-        .headers()
-        .map_err(|e| ApiError::MalformedJson(format!("unreadable CSV header: {e}")))?
-        .clone();
-    let mut v = Validator::new();
-    for h in headers.iter().filter(|h| !SITUATION_COLUMNS.contains(h)) {
-        v.add(
-            h.to_owned(),
-            "unknown_field",
-            "is not a column of a situation import",
-        );
-    }
-    v.finish()?;
-    let mut rows = Vec::new();
-    let mut errors = Validator::new();
-    for (index, record) in reader.records().enumerate() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.add(
-                    format!("[{index}]"),
-                    "invalid",
-                    format!("unreadable CSV line: {e}"),
-                );
-                continue;
-            }
-        };
-        let get = |name: &str| -> String {
-            headers
-                .iter()
-                .position(|h| h == name)
-                .and_then(|i| record.get(i))
-                .unwrap_or("")
-                .to_owned()
-        };
-        let mut int = |name: &str| -> Option<i64> {
-            let s = get(name);
-            if s.is_empty() {
-                return None;
-            }
-            s.parse::<i64>().map_or_else(
-                |_| {
-                    errors.add(
-                        format!("[{index}].{name}"),
-                        "invalid_type",
-                        "must be a whole number",
-                    );
-                    None
-                },
-                Some,
-            )
-        };
-        let amount_fen = int("amount_fen");
-        let g = int("per_death_general_fen");
-        let l = int("per_death_larger_fen");
-        let m = int("per_death_major_fen");
-        let e = int("per_death_especially_major_fen");
-        let floor = int("floor_fen");
-        let cap = int("cap_fen");
-        let rate_text = get("rate");
-        let rate = if rate_text.is_empty() {
-            None
-        } else if let Ok(r) = rate_text.parse::<f64>() {
-            Some(r)
-        } else {
-            errors.add(
-                format!("[{index}].rate"),
-                "invalid_type",
-                "must be a number",
-            );
-            None
-        };
-        rows.push(SituationInput {
-            code: get("code"),
-            industry: get("industry"),
-            category: get("category"),
-            description: get("description"),
-            kind: get("kind"),
-            amount_fen,
-            rate,
-            per_death_general_fen: g,
-            per_death_larger_fen: l,
-            per_death_major_fen: m,
-            per_death_especially_major_fen: e,
-            floor_fen: floor,
-            cap_fen: cap,
-        });
-    }
-    errors.finish()?;
-    Ok(rows)
-}
 
 /// Checks every row of an import (1 to [`MAX_SITUATION_ROWS`]): codes of 1 to 40 letters,
 /// digits, `-` or `_`, each once; known industries and categories; a description of 1 to 500
