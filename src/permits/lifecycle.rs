@@ -32,7 +32,7 @@ use crate::ids::{ApplicationId, CertificateId, EnterpriseId, UserId};
 use crate::users::store::Account;
 use crate::validate::Validator;
 
-pub use super::context::{APPLICATION, CERTIFICATE, Ctx};
+use super::context::{APPLICATION, Ctx};
 
 /// The permit type, or a 422 on `permit_type` when there is none by that code.
 pub fn load_type(conn: &mut DbConn, code: &str) -> Result<PermitType, PermitError> {

@@ -5,9 +5,10 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::applications;
+use super::context::Ctx;
 use super::domain::{self, ApplicationStatus, Decision};
 use super::error::PermitError;
-use super::lifecycle::{Ctx, load_type, transition};
+use super::lifecycle::{load_type, transition};
 use super::register::{self, Issuing};
 use super::store::{self, ApplicationChanges};
 use super::views::ApplicationView;

@@ -6,8 +6,9 @@ use chrono_tz::Tz;
 use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
 
+use super::context::Ctx;
 use super::domain::Decision;
-use super::lifecycle::{self, Ctx};
+use super::lifecycle;
 use super::review::{self, DecisionRequest};
 use crate::actor::Scope;
 use crate::audit::Actor;

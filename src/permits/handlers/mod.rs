@@ -11,8 +11,8 @@ use crate::clock::Now;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::permits::PermitError;
+use crate::permits::context::Ctx;
 use crate::permits::domain::ApplicationStatus;
-use crate::permits::lifecycle::Ctx;
 use crate::state::AppState;
 
 pub mod applications;
