@@ -331,6 +331,23 @@ impl Db {
         self.writer.submit(None, f).await
     }
 
+    /// Runs a large write (an import, a housekeeping run) in one transaction of its own, all
+    /// or nothing. On PostgreSQL, which lets transactions write at once, it runs on a pooled
+    /// connection beside the writer thread, so that the small writes queued behind it do not
+    /// wait for it (they meet it only on the rows both touch). On SQLite, where one writer at
+    /// a time is the database's own rule, it is a job of the writer like any other.
+    pub async fn write_alone<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.url.is_postgres() {
+            self.run(move |conn| write_tx(conn, f)).await
+        } else {
+            self.write(f).await
+        }
+    }
+
     /// Runs a read use case on a pooled connection ([`Db::run`]); its error, a capability's
     /// own, becomes the API's.
     pub async fn read_case<T, E, F>(&self, use_case: F) -> Result<T, ApiError>

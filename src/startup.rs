@@ -155,9 +155,10 @@ async fn housekeeping(state: AppState) {
         tick.tick().await;
         let now = state.clock.now_naive();
         let today = state.clock.today(state.config.timezone);
+        // In a transaction of its own: on PostgreSQL the requests' writes do not wait for it.
         let result = state
             .db
-            .write(move |conn| {
+            .write_alone(move |conn| {
                 let keys =
                     crate::http::idempotency::purge(conn, now - chrono::Duration::hours(48))?;
                 let failures = auth::throttle::purge(conn, now - chrono::Duration::days(1))?;
