@@ -624,27 +624,39 @@ async fn scenario_create_enterprise(
 /// The rows of an import.
 const IMPORT_ROWS: u32 = 10_000;
 
-/// A CSV import of [`IMPORT_ROWS`] new enterprises, about `mib` MiB: each address is padded
-/// with Chinese text (three bytes a character) to fill the size.
+/// A CSV import of [`IMPORT_ROWS`] new enterprises, about `mib` MiB: the address, the name,
+/// the legal representative and the safety director are padded with Chinese text (three bytes
+/// a character), each up to its longest allowed length, to fill the size.
 fn import_csv(mib: u32) -> Vec<u8> {
     let run = rand::random::<u32>();
-    let header = "credit_code,name,industry,district,address,legal_representative,employee_count\n";
+    let header = "credit_code,name,industry,district,address,legal_representative,safety_director,employee_count\n";
     let target = (mib as usize * 1024 * 1024).saturating_sub(header.len() + 4096);
     let per_row = target / IMPORT_ROWS as usize;
     let mut body = Vec::with_capacity(target + header.len() + 4096);
     body.extend_from_slice(header.as_bytes());
     for i in 0..IMPORT_ROWS {
-        let start = body.len();
+        let code = fresh_credit_code(run, i);
+        let mut fields = [
+            format!("压测导入企业{run}-{i}"),
+            "城阳区".to_owned(),
+            "张文".to_owned(),
+            "刘强".to_owned(),
+        ];
+        // The longest each field may be (characters), in the order they are padded.
+        let longest = [(1, 300), (0, 200), (2, 100), (3, 100)];
+        let fixed = code.len() + ",,light_industry,chengyang,,,,12\n".len();
+        let mut room = per_row.saturating_sub(fixed + fields.iter().map(String::len).sum::<usize>());
+        for (f, max) in longest {
+            while room >= 3 && fields[f].chars().count() < max {
+                fields[f].push('路');
+                room -= 3;
+            }
+        }
+        let [name, address, legal, director] = fields;
         let row = format!(
-            "{},压测导入企业{run}-{i},light_industry,chengyang,城阳区",
-            fresh_credit_code(run, i)
+            "{code},{name},light_industry,chengyang,{address},{legal},{director},12\n"
         );
         body.extend_from_slice(row.as_bytes());
-        let tail = ",张文,12\n";
-        while body.len() - start + 3 + tail.len() <= per_row {
-            body.extend_from_slice("路".as_bytes());
-        }
-        body.extend_from_slice(tail.as_bytes());
     }
     body
 }
