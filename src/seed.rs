@@ -169,7 +169,7 @@ fn write_demo(
         created.push(((*username).to_owned(), *role, pw));
     }
     crate::permits::seed::demo(conn, clock, config.timezone, &config.secrets.signing_key)?;
-    crate::campaigns::seed::demo(conn, clock, &ids)?;
+    crate::campaigns::seed::demo(conn, clock, config.timezone, &ids)?;
     crate::reports::seed::demo(conn, clock, &config.secrets.data_key, config.timezone)?;
     // Negative lists and a year of violations for the two chemical companies.
     crate::negative_lists::seed::demo(conn, clock, ids.get(..2).unwrap_or_default())?;
