@@ -177,7 +177,7 @@ fn write_demo(
         created.push(((*username).to_owned(), *role, pw));
     }
     crate::permits::seed::demo(conn, clock, config.timezone, &config.secrets.signing_key)?;
-    crate::campaigns::seed::demo(conn, clock, &ids)?;
+    crate::campaigns::seed::demo(conn, clock, config.timezone, &ids)?;
     crate::reports::seed::demo(conn, clock, &config.secrets.data_key, config.timezone)?;
     // Negative lists and a year of violations for the two chemical companies.
     let chemical: Vec<_> = ids
