@@ -52,6 +52,7 @@ impl From<AuditRow> for AuditEventView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// e.g. `enterprise`, `user`.

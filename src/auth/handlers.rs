@@ -78,8 +78,8 @@ pub async fn login(
     let LoginRequest {
         username,
         password: candidate,
-    } = body.value().await?;
-    let key = username.trim().to_lowercase();
+    } = body.value_with_any_text().await?;
+    let key = sessions::sign_in_key(&username);
     let now = state.clock.now_naive();
 
     let lookup_key = key.clone();

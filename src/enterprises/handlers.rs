@@ -106,6 +106,7 @@ pub async fn import_enterprises(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EnterpriseQuery {
     pub industry: Option<String>,

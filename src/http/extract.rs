@@ -3,6 +3,12 @@
 //! limit 413; an unknown field, a missing field or a value of the wrong type 422 naming the
 //! field by its JSON path. Query strings get the same treatment, and a path segment that does
 //! not parse (e.g. a non-numeric id) is simply 404.
+//!
+//! Text (SPEC 6): every string of a body (object keys included), every query parameter and
+//! every path segment is refused here with a 422 naming it when it holds U+0000, which
+//! PostgreSQL cannot store; everything else is passed on as sent, for the domain's validators
+//! to judge (they bound every length that reaches an index). The one exception is the login
+//! ([`JsonBody::value_with_any_text`]), where such a username is simply one that cannot exist.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -123,11 +129,67 @@ fn field_error(path: &str, message: &str) -> FieldError {
     }
 }
 
+/// The character no text may hold: PostgreSQL cannot store it, and no field means it.
+pub const NUL: char = '\u{0}';
+
+/// The field error for a text holding U+0000.
+pub fn nul_error(field: impl Into<String>) -> FieldError {
+    FieldError::new(
+        field,
+        "invalid_character",
+        "must not contain the character U+0000",
+    )
+}
+
+/// Every string of a JSON document (object keys included) that holds U+0000, named by its
+/// path (`fields.items[2].name`, `[3].code` in an array).
+fn nul_fields(value: &serde_json::Value, path: &mut String, found: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains(NUL) => found.push(nul_error(path.clone())),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                nul_fields(item, path, found);
+                path.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                if key.contains(NUL) {
+                    found.push(nul_error(path.clone()));
+                } else {
+                    nul_fields(item, path, found);
+                }
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Parses JSON bytes strictly: syntax errors (trailing characters included) are 400, data
-/// errors 422 naming the field.
+/// errors 422 naming the field, and so is every string holding U+0000.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    parse_json_text(bytes, true)
+}
+
+fn parse_json_text<T: DeserializeOwned>(bytes: &[u8], refuse_nul: bool) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::MalformedJson(format!("the body is not valid JSON: {e}")))?;
+    if refuse_nul {
+        let mut found = Vec::new();
+        nul_fields(&value, &mut String::new(), &mut found);
+        if !found.is_empty() {
+            return Err(ApiError::Validation(found));
+        }
+    }
     serde_path_to_error::deserialize::<_, T>(value).map_err(|err| {
         let path = err.path().to_string();
         ApiError::Validation(vec![field_error(&path, &err.into_inner().to_string())])
@@ -157,7 +219,25 @@ impl FromRequest for JsonBody {
 
 impl JsonBody {
     /// Reads the body (415 unless JSON, 413 past the limit) and parses it strictly.
-    pub async fn parse<T: DeserializeOwned>(mut self) -> Result<JsonWithBytes<T>, ApiError> {
+    pub async fn parse<T: DeserializeOwned>(self) -> Result<JsonWithBytes<T>, ApiError> {
+        self.parse_text(true).await
+    }
+
+    /// The parsed value alone.
+    pub async fn value<T: DeserializeOwned>(self) -> Result<T, ApiError> {
+        Ok(self.parse::<T>().await?.value)
+    }
+
+    /// The parsed value, its strings as sent even when they hold U+0000: only for a body whose
+    /// text is never stored as it is (the login, where such a username cannot exist).
+    pub async fn value_with_any_text<T: DeserializeOwned>(self) -> Result<T, ApiError> {
+        Ok(self.parse_text::<T>(false).await?.value)
+    }
+
+    async fn parse_text<T: DeserializeOwned>(
+        mut self,
+        refuse_nul: bool,
+    ) -> Result<JsonWithBytes<T>, ApiError> {
         if !is_json(&self.req) {
             return Err(ApiError::UnsupportedMediaType);
         }
@@ -167,13 +247,8 @@ impl JsonBody {
                 "the body is empty; send a JSON object".into(),
             ));
         }
-        let value = parse_json(&bytes)?;
+        let value = parse_json_text(&bytes, refuse_nul)?;
         Ok(JsonWithBytes { value, bytes })
-    }
-
-    /// The parsed value alone.
-    pub async fn value<T: DeserializeOwned>(self) -> Result<T, ApiError> {
-        Ok(self.parse::<T>().await?.value)
     }
 }
 
@@ -181,6 +256,13 @@ impl JsonBody {
 pub struct ApiQuery<T>(pub T);
 
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let nul: Vec<FieldError> = form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, value)| name.contains(NUL) || value.contains(NUL))
+        .map(|(name, _)| nul_error(name))
+        .collect();
+    if !nul.is_empty() {
+        return Err(ApiError::Validation(nul));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize::<_, T>(de).map_err(|err| {
         let path = err.path().to_string();
@@ -212,9 +294,67 @@ where
     serde::Deserialize::deserialize(de).map(Some)
 }
 
-/// A path segment that does not parse names no resource: 404.
+/// The longest path segment a [`Segment`] accepts, in characters: every code and number the
+/// service keys by is far shorter.
+pub const MAX_SEGMENT_CHARS: usize = 100;
+
+/// A text path parameter (a code, a certificate number): refused, like an unparsable id, when
+/// it holds U+0000 or is longer than [`MAX_SEGMENT_CHARS`], so that [`path_config`] answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment(String);
+
+impl Segment {
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+
+    fn fits(text: &str) -> bool {
+        !text.contains(NUL) && text.chars().count() <= MAX_SEGMENT_CHARS
+    }
+}
+
+impl std::ops::Deref for Segment {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Segment {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(de)?;
+        if Self::fits(&text) {
+            Ok(Self(text))
+        } else {
+            Err(serde::de::Error::custom("not a storable path segment"))
+        }
+    }
+}
+
+/// A path that does not parse: a segment holding U+0000 or too long for a [`Segment`] is a 422
+/// naming its parameter; any other (e.g. a non-numeric id) names no resource: 404.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into())
+    web::PathConfig::default().error_handler(|_, req| path_error(req).into())
+}
+
+fn path_error(req: &HttpRequest) -> ApiError {
+    let mut errors = Vec::new();
+    for (name, value) in req.match_info().iter() {
+        if value.contains(NUL) {
+            errors.push(nul_error(name));
+        } else if !Segment::fits(value) {
+            errors.push(FieldError::new(
+                name,
+                "invalid_length",
+                format!("must be at most {MAX_SEGMENT_CHARS} characters"),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        ApiError::NotFound
+    } else {
+        ApiError::Validation(errors)
+    }
 }
 
 #[cfg(test)]

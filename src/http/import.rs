@@ -9,7 +9,7 @@
 
 use actix_web::{HttpMessage, HttpRequest, web};
 
-use super::extract::{parse_json, read_body};
+use super::extract::{NUL, nul_error, parse_json, read_body};
 use crate::error::ApiError;
 use crate::validate::Validator;
 
@@ -122,6 +122,16 @@ fn read_csv<T: serde::de::DeserializeOwned>(
             }
         };
         record.extend(missing.iter().map(|_| ""));
+        let before = errors.len();
+        for (cell, name) in record.iter().zip(headers.iter()) {
+            if cell.contains(NUL) {
+                let e = nul_error(format!("[{index}].{name}"));
+                errors.add(e.field, &e.code, e.message);
+            }
+        }
+        if errors.len() > before {
+            continue;
+        }
         if let Some(row) = read_record(&mut record, &headers, index, &mut errors) {
             rows.push(row);
         }

@@ -63,6 +63,7 @@ pub fn get(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationQuery {
     pub status: Option<ApplicationStatus>,

@@ -15,6 +15,7 @@ use crate::db::DbConn;
 use crate::validate::Invalid;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StatsQuery {
     /// First local date of the period (default: 1 January of this year).

@@ -278,6 +278,7 @@ pub fn revoke(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CertificateQuery {
     pub permit_type: Option<String>,

@@ -9,7 +9,7 @@ use super::codes;
 use super::store::{self, CodeName, Table};
 use crate::auth::{Admin, Anyone, Auth, CurrentUser};
 use crate::error::{ApiError, Problem};
-use crate::http::extract::JsonBody;
+use crate::http::extract::{JsonBody, Segment};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -39,10 +39,10 @@ async fn put(
     state: web::Data<AppState>,
     user: &CurrentUser,
     table: Table,
-    code: web::Path<String>,
+    code: web::Path<Segment>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let code = code.into_inner();
+    let code = code.into_inner().into_inner();
     let body: PutName = body.value().await?;
     let name = codes::check_put(&code, &body.name)?;
     let actor = user.actor();
@@ -80,7 +80,7 @@ pub async fn list_industries(
 pub async fn put_district(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    code: web::Path<String>,
+    code: web::Path<Segment>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     put(state, &auth, Table::Districts, code, body).await
@@ -92,7 +92,7 @@ pub async fn put_district(
 pub async fn put_industry(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    code: web::Path<String>,
+    code: web::Path<Segment>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     put(state, &auth, Table::Industries, code, body).await

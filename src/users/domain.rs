@@ -9,10 +9,13 @@ use crate::ids::EnterpriseId;
 pub struct Username(String);
 
 impl Username {
+    /// The longest username, in characters.
+    pub const MAX_CHARS: usize = 64;
+
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         let name = raw.trim().to_lowercase();
         let len = name.chars().count();
-        if !(3..=64).contains(&len) {
+        if !(3..=Self::MAX_CHARS).contains(&len) {
             return Err("must be 3 to 64 characters");
         }
         if !name

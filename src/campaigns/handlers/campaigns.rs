@@ -49,6 +49,7 @@ pub async fn create_campaign(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignQuery {
     pub status: Option<CampaignStatus>,

@@ -15,6 +15,7 @@ use crate::ids::CampaignId;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StatsQuery {
     /// Count everything of this campaign (then `from`/`to` must be absent).

@@ -46,6 +46,7 @@ pub async fn create_group(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GroupQuery {
     pub campaign_id: Option<i64>,
@@ -118,6 +119,7 @@ pub async fn create_stationing(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     pub limit: Option<i64>,

@@ -50,6 +50,7 @@ pub async fn create_hazard(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HazardQuery {
     pub enterprise_id: Option<i64>,

@@ -47,6 +47,7 @@ pub async fn create_inspection(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct InspectionQuery {
     pub campaign_id: Option<i64>,

@@ -74,6 +74,7 @@ pub async fn lift_order(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrderQuery {
     pub enterprise_id: Option<i64>,

@@ -75,6 +75,7 @@ pub async fn pay_penalty(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PenaltyQuery {
     pub enterprise_id: Option<i64>,

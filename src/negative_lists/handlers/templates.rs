@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, put, web};
 
 use crate::auth::{Admin, Anyone, Auth};
 use crate::error::{ApiError, Problem};
-use crate::http::extract::JsonBody;
+use crate::http::extract::{JsonBody, Segment};
 use crate::http::ok;
 use crate::negative_lists::usecases::templates::{self, ItemsRequest, TemplateIndex, TemplateView};
 use crate::state::AppState;
@@ -36,9 +36,9 @@ pub async fn list_templates(
 pub async fn get_template(
     _auth: Auth<Anyone>,
     state: web::Data<AppState>,
-    industry: web::Path<String>,
+    industry: web::Path<Segment>,
 ) -> Result<HttpResponse, ApiError> {
-    let industry = industry.into_inner();
+    let industry = industry.into_inner().into_inner();
     state
         .db
         .read_case(move |conn| templates::get(conn, industry))
@@ -59,10 +59,10 @@ pub async fn get_template(
 pub async fn replace_template(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    industry: web::Path<String>,
+    industry: web::Path<Segment>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let industry = industry.into_inner();
+    let industry = industry.into_inner().into_inner();
     let request: ItemsRequest = body.value().await?;
     let actor = auth.actor();
     let now = state.clock.now_naive();

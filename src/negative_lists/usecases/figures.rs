@@ -16,6 +16,7 @@ use crate::negative_lists::store::{self, StatsScope};
 use crate::validate::Validator;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StatsQuery {
     /// First local date of the period (inclusive); open when left out.

@@ -70,6 +70,7 @@ pub struct PublishRequest {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     pub enterprise_id: Option<i64>,

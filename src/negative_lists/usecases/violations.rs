@@ -93,6 +93,7 @@ pub struct CorrectRequest {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ViolationQuery {
     pub enterprise_id: Option<i64>,

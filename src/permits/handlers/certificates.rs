@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::act;
 use crate::auth::{Admin, Anyone, Auth};
 use crate::error::{ApiError, Problem};
-use crate::http::extract::{ApiQuery, JsonBody};
+use crate::http::extract::{ApiQuery, JsonBody, Segment};
 use crate::http::pagination::{Page, PageRequest};
 use crate::ids::CertificateId;
 use crate::permits::certificates;
@@ -116,6 +116,7 @@ pub async fn certificate_key(state: web::Data<AppState>) -> HttpResponse {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyQuery {
     /// The verification code printed on the certificate (case-insensitive).
@@ -133,10 +134,10 @@ pub struct VerifyQuery {
 #[get("/public/certificates/{number}")]
 pub async fn verify_certificate(
     state: web::Data<AppState>,
-    number: web::Path<String>,
+    number: web::Path<Segment>,
     query: ApiQuery<VerifyQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let number = number.into_inner();
+    let number = number.into_inner().into_inner();
     let code = query.0.code;
     let today = state.clock.today(state.config.timezone);
     let view = state

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, patch, web};
 
 use crate::auth::{Admin, Auth};
 use crate::error::{ApiError, Problem};
-use crate::http::extract::JsonBody;
+use crate::http::extract::{JsonBody, Segment};
 use crate::permits::types::{self, TypeCache, UpdatePermitTypeRequest};
 use crate::permits::views::PermitTypeView;
 use crate::state::AppState;
@@ -32,10 +32,10 @@ pub async fn update_permit_type(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
     cache: web::Data<TypeCache>,
-    code: web::Path<String>,
+    code: web::Path<Segment>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let code = code.into_inner();
+    let code = code.into_inner().into_inner();
     let patch: UpdatePermitTypeRequest = body.value().await?;
     let actor = auth.actor();
     let now = state.clock.now_naive();

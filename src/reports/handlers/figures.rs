@@ -12,6 +12,7 @@ use crate::reports::usecases::figures::{self as usecase, ReportStats};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StatsQuery {
     /// First local date (inclusive).

@@ -20,6 +20,7 @@ use crate::reports::usecases::handling::{
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     pub status: Option<ReportStatus>,

@@ -45,6 +45,7 @@ pub async fn decide_reward(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RewardQuery {
     /// As readers see it (`lapsed` includes decided rewards past their deadline).
@@ -124,6 +125,7 @@ pub async fn pay_reward(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RuleQuery {
     pub category: Option<Category>,

@@ -23,6 +23,7 @@ const SITUATION_IMPORT: Columns = Columns {
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SituationQuery {
     pub industry: Option<String>,
