@@ -14,5 +14,6 @@ mod negative_lists;
 mod openapi;
 mod permits;
 mod reports;
+mod retention;
 mod schema;
 mod users;
