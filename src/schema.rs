@@ -380,6 +380,7 @@ diesel::table! {
         concluded_on -> Nullable<Date>,
         concluded_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        identity_erased_at -> Nullable<Timestamp>,
     }
 }
 

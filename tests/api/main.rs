@@ -15,5 +15,6 @@ mod openapi;
 mod permits;
 mod races;
 mod reports;
+mod retention;
 mod schema;
 mod users;
