@@ -118,6 +118,8 @@ pub struct Config {
     pub receipt_rate: Rate,
     pub trusted_proxies: Vec<IpNet>,
     pub cors_origins: Vec<String>,
+    /// Roles that must enrol a second factor at their next sign-in (`ANJIAN_REQUIRE_TOTP`).
+    pub require_totp: Vec<crate::actor::Role>,
 }
 
 impl Config {
@@ -232,6 +234,20 @@ impl Config {
             .map(|s| s.trim().trim_end_matches('/').to_owned())
             .filter(|s| !s.is_empty())
             .collect();
+        let require_totp = get("ANJIAN_REQUIRE_TOTP")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|r| {
+                crate::actor::Role::parse(r).ok_or_else(|| {
+                    bad(
+                        "ANJIAN_REQUIRE_TOTP",
+                        format!("{r} is not a role (admin, reviewer, inspector, enterprise)"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
 
         Ok(Self {
             database_url,
@@ -253,6 +269,7 @@ impl Config {
             receipt_rate: rate("ANJIAN_RECEIPT_RATE", "10/15min")?,
             trusted_proxies,
             cors_origins,
+            require_totp,
         })
     }
 }

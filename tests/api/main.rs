@@ -15,4 +15,5 @@ mod openapi;
 mod permits;
 mod reports;
 mod schema;
+mod totp;
 mod users;
