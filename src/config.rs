@@ -121,6 +121,8 @@ pub struct Config {
     /// How long a concluded report keeps its reporter's contact and payee details before
     /// housekeeping erases them (SPEC 6); `None` keeps them (`ANJIAN_REPORT_RETENTION_DAYS=0`).
     pub report_retention: Option<chrono::Duration>,
+    /// Roles that must enrol a second factor at their next sign-in (`ANJIAN_REQUIRE_TOTP`).
+    pub require_totp: Vec<crate::actor::Role>,
 }
 
 impl Config {
@@ -245,6 +247,20 @@ impl Config {
             .map(|s| s.trim().trim_end_matches('/').to_owned())
             .filter(|s| !s.is_empty())
             .collect();
+        let require_totp = get("ANJIAN_REQUIRE_TOTP")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|r| {
+                crate::actor::Role::parse(r).ok_or_else(|| {
+                    bad(
+                        "ANJIAN_REQUIRE_TOTP",
+                        format!("{r} is not a role (admin, reviewer, inspector, enterprise)"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
 
         Ok(Self {
             database_url,
@@ -267,6 +283,7 @@ impl Config {
             trusted_proxies,
             cors_origins,
             report_retention,
+            require_totp,
         })
     }
 }

@@ -18,7 +18,7 @@ use crate::openapi::{self, ServedDoc};
 use crate::state::AppState;
 use crate::{
     audit, auth, campaigns, enforcement, enterprises, negative_lists, permits, reference, reports,
-    users,
+    totp, users,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +40,7 @@ macro_rules! api {
             .service(
                 scope::scope("/api/v1")
                     .configure(auth::handlers::routes)
+                    .configure(totp::handlers::routes)
                     .configure(users::handlers::routes)
                     .configure(enterprises::handlers::routes)
                     .configure(reference::handlers::routes)
@@ -172,7 +173,8 @@ impl Application {
 }
 
 /// Forgets what only needs keeping for a while: idempotency keys after 48 hours, login failures
-/// after a day, quiet rate-limit buckets, reporters' details past the retention period.
+/// after a day, expired sign-in challenges, quiet rate-limit buckets, reporters' details past
+/// the retention period.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
@@ -186,6 +188,7 @@ async fn housekeeping(state: AppState) {
                 let keys =
                     crate::http::idempotency::purge(conn, now - chrono::Duration::hours(48))?;
                 let failures = auth::throttle::purge(conn, now - chrono::Duration::days(1))?;
+                totp::usecases::purge_challenges(conn, now)?;
                 reports::store::lapse_overdue(conn, today, now, None)?;
                 Ok((keys, failures))
             })

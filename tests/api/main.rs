@@ -17,4 +17,5 @@ mod races;
 mod reports;
 mod retention;
 mod schema;
+mod totp;
 mod users;
