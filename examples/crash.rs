@@ -60,7 +60,9 @@ use tokio::time::Instant;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Parser, Debug)]
-#[command(about = "kill -9 the anjian server under write load and prove nothing answered 2xx is lost")]
+#[command(
+    about = "kill -9 the anjian server under write load and prove nothing answered 2xx is lost"
+)]
 struct Args {
     /// The server binary (default: debug/anjian under CARGO_TARGET_DIR or this crate's target/).
     #[arg(long)]
@@ -201,7 +203,10 @@ impl ServerSpec {
             Ok(Ok(port)) => port,
             Ok(Err(e)) => return Err(e.into()),
             Err(_) => {
-                let status = server.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
+                let status = server
+                    .child
+                    .as_mut()
+                    .and_then(|c| c.try_wait().ok().flatten());
                 return Err(match status {
                     Some(s) => format!("the server exited while starting ({s})"),
                     None => format!("the server did not start within {timeout:?}"),
@@ -420,8 +425,10 @@ async fn enterprise_loop(ctx: Arc<Ctx>, ent: usize, mut rng: StdRng) {
             .client
             .post(ctx.url("/api/v1/applications"))
             .bearer_auth(&e.token)
-            .json(&json!({"permit_type": permit_type, "form": form, "submit": true,
-                          "commitment_accepted": true}));
+            .json(
+                &json!({"permit_type": permit_type, "form": form, "submit": true,
+                          "commitment_accepted": true}),
+            );
         let answer = send(req).await;
         let mut l = ctx.ledger();
         match answer {
@@ -854,24 +861,39 @@ async fn check_one(ctx: &Ctx, check: Check) -> Result<(), (bool, String)> {
     match check {
         Check::Ack(Ack::Enterprise(id)) => {
             let url = ctx.url(&format!("/api/v1/enterprises/{id}"));
-            found(read(c, url, Some(&ctx.admin), None).await, format!("enterprise {id}"))?;
+            found(
+                read(c, url, Some(&ctx.admin), None).await,
+                format!("enterprise {id}"),
+            )?;
         }
         Check::Ack(Ack::Hazard(id)) => {
             let url = ctx.url(&format!("/api/v1/hazards/{id}"));
-            found(read(c, url, Some(&ctx.inspector), None).await, format!("hazard {id}"))?;
+            found(
+                read(c, url, Some(&ctx.inspector), None).await,
+                format!("hazard {id}"),
+            )?;
         }
         Check::Ack(Ack::Reward(id)) => {
             let url = ctx.url(&format!("/api/v1/rewards/{id}"));
-            found(read(c, url, Some(&ctx.admin), None).await, format!("reward {id}"))?;
+            found(
+                read(c, url, Some(&ctx.admin), None).await,
+                format!("reward {id}"),
+            )?;
         }
         Check::Ack(Ack::Application { id, ent, status }) => {
             let url = ctx.url(&format!("/api/v1/applications/{id}"));
             let token = &ctx.enterprises[ent].token;
-            let v = found(read(c, url, Some(token), None).await, format!("application {id}"))?;
+            let v = found(
+                read(c, url, Some(token), None).await,
+                format!("application {id}"),
+            )?;
             if v["status"].as_str() != Some(status.as_str()) {
                 return Err((
                     true,
-                    format!("lost: application {id} is {} (answered {status})", v["status"]),
+                    format!(
+                        "lost: application {id} is {} (answered {status})",
+                        v["status"]
+                    ),
                 ));
             }
         }
@@ -885,14 +907,20 @@ async fn check_one(ctx: &Ctx, check: Check) -> Result<(), (bool, String)> {
             if let Some(refused) = p.refused_pay
                 && stored == Some(refused)
             {
-                return Err((true, format!("phantom: penalty {} paid on the refused date", p.id)));
+                return Err((
+                    true,
+                    format!("phantom: penalty {} paid on the refused date", p.id),
+                ));
             }
             if let Some(paid) = p.paid_on
                 && stored != Some(paid)
             {
                 return Err((
                     true,
-                    format!("lost: penalty {} paid_on {:?} (answered {paid})", p.id, stored),
+                    format!(
+                        "lost: penalty {} paid_on {:?} (answered {paid})",
+                        p.id, stored
+                    ),
                 ));
             }
         }
@@ -906,7 +934,10 @@ async fn check_one(ctx: &Ctx, check: Check) -> Result<(), (bool, String)> {
             if rank < r.min_rank {
                 return Err((
                     true,
-                    format!("lost: report {} at step {rank} (answered {})", r.id, r.min_rank),
+                    format!(
+                        "lost: report {} at step {rank} (answered {})",
+                        r.id, r.min_rank
+                    ),
                 ));
             }
             if by_receipt {
@@ -1083,7 +1114,12 @@ fn free_port() -> Result<u16, BoxError> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-async fn login(client: &Client, base: &str, username: &str, password: &str) -> Result<(String, i64), BoxError> {
+async fn login(
+    client: &Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> Result<(String, i64), BoxError> {
     let (status, body, _) = send(
         client
             .post(format!("{base}/api/v1/auth/login"))
@@ -1091,13 +1127,23 @@ async fn login(client: &Client, base: &str, username: &str, password: &str) -> R
     )
     .await
     .ok_or("login: no answer")?;
-    match (status, body["access_token"].as_str(), body["user"]["id"].as_i64()) {
+    match (
+        status,
+        body["access_token"].as_str(),
+        body["user"]["id"].as_i64(),
+    ) {
         (StatusCode::OK, Some(token), Some(id)) => Ok((token.to_owned(), id)),
         _ => Err(format!("login of {username} failed: {status}").into()),
     }
 }
 
-fn user_create(spec: &ServerSpec, username: &str, role: &str, enterprise: Option<i64>, password: &str) -> Result<(), BoxError> {
+fn user_create(
+    spec: &ServerSpec,
+    username: &str,
+    role: &str,
+    enterprise: Option<i64>,
+    password: &str,
+) -> Result<(), BoxError> {
     let id = enterprise.map(|e| e.to_string());
     let mut args = vec!["user", "create", "--username", username, "--role", role];
     if let Some(id) = id.as_deref() {
@@ -1114,10 +1160,18 @@ async fn run(args: Args) -> Result<bool, BoxError> {
     }
     let binary = args.binary.clone().unwrap_or_else(default_binary);
     if !binary.exists() {
-        return Err(format!("no binary at {} (run `cargo build` first)", binary.display()).into());
+        return Err(format!(
+            "no binary at {} (run `cargo build` first)",
+            binary.display()
+        )
+        .into());
     }
     let dir = tempfile::Builder::new().prefix("anjian-crash-").tempdir()?;
-    let run_id = format!("{}{:06}", args.seed % 1000, rand::random::<u32>() % 1_000_000);
+    let run_id = format!(
+        "{}{:06}",
+        args.seed % 1000,
+        rand::random::<u32>() % 1_000_000
+    );
     let (database_url, backend, _schema) = match args.database_url.as_deref() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             check_db_host(url, args.allow_non_loopback)?;
@@ -1338,7 +1392,10 @@ async fn run(args: Args) -> Result<bool, BoxError> {
     println!("result={}", if ok { "ok" } else { "FAILED" });
     if !ok {
         let kept = dir.keep();
-        eprintln!("the server's log is kept in {}", kept.join("server.log").display());
+        eprintln!(
+            "the server's log is kept in {}",
+            kept.join("server.log").display()
+        );
     }
     Ok(ok)
 }
@@ -1346,7 +1403,10 @@ async fn run(args: Args) -> Result<bool, BoxError> {
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let max = Duration::from_secs(args.max_secs);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: {e}");
@@ -1374,9 +1434,18 @@ mod tests {
 
     #[test]
     fn report_ranks_follow_the_handling_order() {
-        assert_eq!(report_rank(&json!({"status": "received", "reward": null})), Some(0));
-        assert_eq!(report_rank(&json!({"status": "investigating", "reward": null})), Some(2));
-        assert_eq!(report_rank(&json!({"status": "substantiated", "reward": {"id": 1}})), Some(4));
+        assert_eq!(
+            report_rank(&json!({"status": "received", "reward": null})),
+            Some(0)
+        );
+        assert_eq!(
+            report_rank(&json!({"status": "investigating", "reward": null})),
+            Some(2)
+        );
+        assert_eq!(
+            report_rank(&json!({"status": "substantiated", "reward": {"id": 1}})),
+            Some(4)
+        );
         assert_eq!(report_rank(&json!({"status": "nonsense"})), None);
     }
 

@@ -645,7 +645,8 @@ fn import_csv(mib: u32) -> Vec<u8> {
         // The longest each field may be (characters), in the order they are padded.
         let longest = [(1, 300), (0, 200), (2, 100), (3, 100)];
         let fixed = code.len() + ",,light_industry,chengyang,,,,12\n".len();
-        let mut room = per_row.saturating_sub(fixed + fields.iter().map(String::len).sum::<usize>());
+        let mut room =
+            per_row.saturating_sub(fixed + fields.iter().map(String::len).sum::<usize>());
         for (f, max) in longest {
             while room >= 3 && fields[f].chars().count() < max {
                 fields[f].push('路');
@@ -653,9 +654,8 @@ fn import_csv(mib: u32) -> Vec<u8> {
             }
         }
         let [name, address, legal, director] = fields;
-        let row = format!(
-            "{code},{name},light_industry,chengyang,{address},{legal},{director},12\n"
-        );
+        let row =
+            format!("{code},{name},light_industry,chengyang,{address},{legal},{director},12\n");
         body.extend_from_slice(row.as_bytes());
     }
     body
@@ -702,7 +702,10 @@ async fn import_loop(
             Ok(resp) => {
                 let status = resp.status();
                 let text = resp.text().await.unwrap_or_default();
-                status.is_success().then_some(()).ok_or(format!("{status} {text:.300}"))
+                status
+                    .is_success()
+                    .then_some(())
+                    .ok_or(format!("{status} {text:.300}"))
             }
             Err(e) => Err(error_chain(&e)),
         };

@@ -27,7 +27,6 @@ pub fn sign_in_key(username: &str) -> String {
     }
 }
 
-
 /// An account a sign-in is checked against.
 pub struct Candidate {
     pub user: UserRow,

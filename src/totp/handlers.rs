@@ -36,10 +36,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
     security(("bearer" = ["admin", "reviewer", "inspector", "enterprise"]))
 )]
 #[post("/auth/totp/enroll")]
-pub async fn enroll(
-    auth: Enrolling,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn enroll(auth: Enrolling, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (at, key, actor) = (
         state.clock.now(),
         state.config.secrets.data_key,

@@ -138,8 +138,8 @@ pub fn enroll(
     let totp = domain::generator(&secret, username).map_err(ApiError::internal)?;
     let otpauth_uri = totp.to_url().map_err(ApiError::internal)?;
     let qr_svg = domain::qr_svg(&otpauth_uri).map_err(ApiError::internal)?;
-    let sealed =
-        sealing::seal(data_key, &domain::secret_purpose(id.0), &secret).map_err(ApiError::internal)?;
+    let sealed = sealing::seal(data_key, &domain::secret_purpose(id.0), &secret)
+        .map_err(ApiError::internal)?;
     store::put_pending(conn, id, &sealed, naive(at))?;
     audit::store::append(
         conn,
@@ -178,10 +178,9 @@ pub fn confirm(
     }
     let totp = generator_of(data_key, &row, username)?;
     let step = match Presented::parse(code) {
-        Presented::Code(code) => domain::fresh_step(
-            domain::matching_step(&totp, &code, at),
-            row.last_used_step,
-        ),
+        Presented::Code(code) => {
+            domain::fresh_step(domain::matching_step(&totp, &code, at), row.last_used_step)
+        }
         Presented::Recovery(_) => None,
     }
     .ok_or(TotpError::WrongCode)?;
@@ -194,7 +193,9 @@ pub fn confirm(
     let hashes: Vec<String> = codes
         .iter()
         .map(|c| match Presented::parse(c) {
-            Presented::Recovery(n) | Presented::Code(n) => domain::recovery_hash(data_key, id.0, &n),
+            Presented::Recovery(n) | Presented::Code(n) => {
+                domain::recovery_hash(data_key, id.0, &n)
+            }
         })
         .collect();
     store::replace_recovery_codes(conn, id, &hashes)?;
@@ -233,10 +234,8 @@ fn accept(
     match Presented::parse(presented) {
         Presented::Code(code) => {
             let totp = generator_of(data_key, row, username)?;
-            let fresh = domain::fresh_step(
-                domain::matching_step(&totp, &code, at),
-                row.last_used_step,
-            );
+            let fresh =
+                domain::fresh_step(domain::matching_step(&totp, &code, at), row.last_used_step);
             Ok(match fresh {
                 Some(step) if store::use_step(conn, id, step, false, naive(at))? => {
                     Some(Accepted::Code)

@@ -1162,7 +1162,10 @@ async fn the_demo_lists_and_violations_are_the_apis_own() {
         .await
         .unwrap();
     let repeats = repeats["items"].as_array().unwrap();
-    assert!(!repeats.is_empty(), "the demo's employees repeat themselves");
+    assert!(
+        !repeats.is_empty(),
+        "the demo's employees repeat themselves"
+    );
     assert!(repeats.iter().all(|v| v["repeat"] == true));
     let all: Value = app
         .get("/api/v1/violations?limit=200", admin)
