@@ -585,9 +585,9 @@ async fn scenario_violation_stats(
 }
 
 /// A new credit code: `run` tells one run (or one import) from another, `i` the enterprise.
-fn fresh_credit_code(run: u32, i: u32) -> String {
+fn fresh_credit_code(run: u32, i: u32) -> Option<String> {
     let base17 = format!("9137{:06}{:07}", run % 1_000_000, i % 10_000_000);
-    anjian::enterprises::credit_code::with_check_digit(&base17).expect("17 digits")
+    anjian::enterprises::credit_code::with_check_digit(&base17)
 }
 
 /// This run's tag for `create-enterprise`'s credit codes, and the next enterprise's number.
@@ -602,11 +602,14 @@ async fn scenario_create_enterprise(
 ) -> Result<StatusCode, reqwest::Error> {
     let run = *CREATE_RUN.get_or_init(rand::random::<u32>);
     let i = NEXT_CREATED.fetch_add(1, Ordering::Relaxed) as u32;
+    let Some(code) = fresh_credit_code(run, i) else {
+        return Ok(StatusCode::PRECONDITION_FAILED);
+    };
     let resp = client
         .post(format!("{base}/api/v1/enterprises"))
         .bearer_auth(token)
         .json(&serde_json::json!({
-            "credit_code": fresh_credit_code(run, i),
+            "credit_code": code,
             "name": format!("压测单建企业{run}-{i}"),
             "industry": "machinery",
             "district": "licang",
@@ -635,7 +638,9 @@ fn import_csv(mib: u32) -> Vec<u8> {
     let mut body = Vec::with_capacity(target + header.len() + 4096);
     body.extend_from_slice(header.as_bytes());
     for i in 0..IMPORT_ROWS {
-        let code = fresh_credit_code(run, i);
+        let Some(code) = fresh_credit_code(run, i) else {
+            continue;
+        };
         let mut fields = [
             format!("压测导入企业{run}-{i}"),
             "城阳区".to_owned(),
@@ -685,9 +690,13 @@ async fn import_loop(
     let mut stats = ImportStats::default();
     tokio::time::sleep_until(measure_from).await;
     while Instant::now() < end {
-        let body = tokio::task::spawn_blocking(move || import_csv(mib))
-            .await
-            .expect("the CSV is built");
+        let Ok(body) = tokio::task::spawn_blocking(move || import_csv(mib)).await else {
+            stats.failed += 1;
+            stats
+                .first_failure
+                .get_or_insert("the CSV could not be built".into());
+            break;
+        };
         stats.mib = body.len() as f64 / (1024.0 * 1024.0);
         let t0 = Instant::now();
         let sent = client

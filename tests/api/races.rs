@@ -213,7 +213,11 @@ async fn application_submit_has_one_winner_per_draft() {
             .collect();
         let answers = fire(&app, Method::POST, &path, shots).await;
         let w = one_winner(&answers, 200, (409, "invalid_transition"), round);
-        let expected = if w % 2 == 0 { "filed" } else { "rejected" };
+        let expected = if w.is_multiple_of(2) {
+            "filed"
+        } else {
+            "rejected"
+        };
         assert_eq!(answers[w].body["status"], expected, "round {round}");
         let stored = app
             .get_json(&format!("/api/v1/applications/{id}"), Some(&token))
@@ -293,7 +297,7 @@ async fn application_decision_has_one_winner_and_the_stored_decision_is_its() {
             .iter()
             .enumerate()
             .map(|(i, (_, t))| {
-                let decision = if i % 2 == 0 { "approve" } else { "reject" };
+                let decision = if i.is_multiple_of(2) { "approve" } else { "reject" };
                 (
                     Some(t.clone()),
                     json!({"decision": decision, "reason": format!("第{round}轮审查意见，审查员{i}")}),
@@ -302,7 +306,11 @@ async fn application_decision_has_one_winner_and_the_stored_decision_is_its() {
             .collect();
         let answers = fire(&app, Method::POST, &path, shots).await;
         let w = one_winner(&answers, 200, (409, "invalid_transition"), round);
-        let expected = if w % 2 == 0 { "approved" } else { "rejected" };
+        let expected = if w.is_multiple_of(2) {
+            "approved"
+        } else {
+            "rejected"
+        };
         let stored = app
             .get_json(&format!("/api/v1/applications/{id}"), Some(&token))
             .await;
@@ -913,7 +921,7 @@ async fn report_conclusion_has_one_winner_and_the_stored_outcome_is_its() {
         let (filed, _) = report_at(&app, &inspectors[0], 2).await;
         let id = filed.id;
         let outcome = |i: usize| {
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 "substantiated"
             } else {
                 "unsubstantiated"
