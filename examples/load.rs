@@ -48,6 +48,11 @@
 //!   the copy) measures at once. A run licenses each enterprise once, so prepare at least
 //!   (warm-up + duration) × the expected rate.
 //!
+//! * `--import-mib N` runs a side task that posts enterprise imports of about N MiB (10,000 new
+//!   enterprises as CSV) one after another through the measurement, and reports them on their
+//!   own line: with `--scenario create-enterprise` it shows what a single-row write waits for
+//!   while an import is being written (`docs/BENCHMARKS.md`, "Writes beside an import").
+//!
 //! Adding a scenario: add a variant to [`Scenario`], write one
 //! `async fn(&Client, &str, &str) -> Result<StatusCode, reqwest::Error>` that
 //! performs ONE request, and add its arm to [`Scenario::run_once`].
@@ -132,6 +137,12 @@ struct Args {
     /// licence is issued and restored before each measured run.
     #[arg(long)]
     prepared: Option<std::path::PathBuf>,
+    /// Side task: enterprise imports of about N MiB each (10,000 new enterprises as CSV), one
+    /// after another from the start of the measurement to its end, reported on their own line
+    /// (0 = none). Run it beside a small write, `--scenario create-enterprise`, to see whether
+    /// the write waits for the import.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=16))]
+    import_mib: u32,
 }
 
 /// `--enterprises`, for the scenarios that need it.
@@ -159,6 +170,8 @@ enum Scenario {
     RecordViolation,
     /// `GET /api/v1/stats/violations` for the city: the last year against the year before.
     ViolationStats,
+    /// `POST /api/v1/enterprises`: one new enterprise, a single-row write (log in as an admin).
+    CreateEnterprise,
 }
 
 impl Scenario {
@@ -172,6 +185,7 @@ impl Scenario {
             Scenario::ReportList => "report-list",
             Scenario::RecordViolation => "record-violation",
             Scenario::ViolationStats => "violation-stats",
+            Scenario::CreateEnterprise => "create-enterprise",
         }
     }
 
@@ -211,6 +225,7 @@ impl Scenario {
             }
             Scenario::RecordViolation => scenario_record_violation(client, base, token).await,
             Scenario::ViolationStats => scenario_violation_stats(client, base, token).await,
+            Scenario::CreateEnterprise => scenario_create_enterprise(client, base, token).await,
         }
     }
 }
@@ -569,6 +584,156 @@ async fn scenario_violation_stats(
     Ok(status)
 }
 
+/// A new credit code: `run` tells one run (or one import) from another, `i` the enterprise.
+fn fresh_credit_code(run: u32, i: u32) -> Option<String> {
+    let base17 = format!("9137{:06}{:07}", run % 1_000_000, i % 10_000_000);
+    anjian::enterprises::credit_code::with_check_digit(&base17)
+}
+
+/// This run's tag for `create-enterprise`'s credit codes, and the next enterprise's number.
+static CREATE_RUN: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+static NEXT_CREATED: AtomicUsize = AtomicUsize::new(0);
+
+/// `POST {base}/api/v1/enterprises`: one new enterprise.
+async fn scenario_create_enterprise(
+    client: &Client,
+    base: &str,
+    token: &str,
+) -> Result<StatusCode, reqwest::Error> {
+    let run = *CREATE_RUN.get_or_init(rand::random::<u32>);
+    let i = NEXT_CREATED.fetch_add(1, Ordering::Relaxed) as u32;
+    let Some(code) = fresh_credit_code(run, i) else {
+        return Ok(StatusCode::PRECONDITION_FAILED);
+    };
+    let resp = client
+        .post(format!("{base}/api/v1/enterprises"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({
+            "credit_code": code,
+            "name": format!("压测单建企业{run}-{i}"),
+            "industry": "machinery",
+            "district": "licang",
+            "address": "李沧区九水东路1号",
+            "legal_representative": "李卫东",
+            "employee_count": 30
+        }))
+        .send()
+        .await?;
+    let status = resp.status();
+    resp.bytes().await?;
+    Ok(status)
+}
+
+/// The rows of an import.
+const IMPORT_ROWS: u32 = 10_000;
+
+/// A CSV import of [`IMPORT_ROWS`] new enterprises, about `mib` MiB: the address, the name,
+/// the legal representative and the safety director are padded with Chinese text (three bytes
+/// a character), each up to its longest allowed length, to fill the size.
+fn import_csv(mib: u32) -> Vec<u8> {
+    let run = rand::random::<u32>();
+    let header = "credit_code,name,industry,district,address,legal_representative,safety_director,employee_count\n";
+    let target = (mib as usize * 1024 * 1024).saturating_sub(header.len() + 4096);
+    let per_row = target / IMPORT_ROWS as usize;
+    let mut body = Vec::with_capacity(target + header.len() + 4096);
+    body.extend_from_slice(header.as_bytes());
+    for i in 0..IMPORT_ROWS {
+        let Some(code) = fresh_credit_code(run, i) else {
+            continue;
+        };
+        let mut fields = [
+            format!("压测导入企业{run}-{i}"),
+            "城阳区".to_owned(),
+            "张文".to_owned(),
+            "刘强".to_owned(),
+        ];
+        // The longest each field may be (characters), in the order they are padded.
+        let longest = [(1, 300), (0, 200), (2, 100), (3, 100)];
+        let fixed = code.len() + ",,light_industry,chengyang,,,,12\n".len();
+        let mut room =
+            per_row.saturating_sub(fixed + fields.iter().map(String::len).sum::<usize>());
+        for (f, max) in longest {
+            while room >= 3 && fields[f].chars().count() < max {
+                fields[f].push('路');
+                room -= 3;
+            }
+        }
+        let [name, address, legal, director] = fields;
+        let row =
+            format!("{code},{name},light_industry,chengyang,{address},{legal},{director},12\n");
+        body.extend_from_slice(row.as_bytes());
+    }
+    body
+}
+
+#[derive(Default)]
+struct ImportStats {
+    ok: u64,
+    failed: u64,
+    first_failure: Option<String>,
+    /// Milliseconds each answered import took.
+    durations_ms: Vec<u64>,
+    /// Microseconds an import was in flight during the measurement.
+    busy_us: u64,
+    mib: f64,
+}
+
+/// Side task: imports of about `mib` MiB, one after another, from `measure_from` to `end`.
+async fn import_loop(
+    client: Client,
+    base: Arc<str>,
+    token: Arc<str>,
+    mib: u32,
+    measure_from: Instant,
+    end: Instant,
+) -> ImportStats {
+    let mut stats = ImportStats::default();
+    tokio::time::sleep_until(measure_from).await;
+    while Instant::now() < end {
+        let Ok(body) = tokio::task::spawn_blocking(move || import_csv(mib)).await else {
+            stats.failed += 1;
+            stats
+                .first_failure
+                .get_or_insert("the CSV could not be built".into());
+            break;
+        };
+        stats.mib = body.len() as f64 / (1024.0 * 1024.0);
+        let t0 = Instant::now();
+        let sent = client
+            .post(format!("{base}/api/v1/enterprises/import"))
+            .bearer_auth(&*token)
+            .header("content-type", "text/csv")
+            .timeout(Duration::from_secs(120))
+            .body(body)
+            .send()
+            .await;
+        let answer = match sent {
+            Ok(resp) => {
+                let status = resp.status();
+                let text = resp.text().await.unwrap_or_default();
+                status
+                    .is_success()
+                    .then_some(())
+                    .ok_or(format!("{status} {text:.300}"))
+            }
+            Err(e) => Err(error_chain(&e)),
+        };
+        let took = t0.elapsed();
+        stats.busy_us += micros_since(t0).min(u64::try_from((end - t0).as_micros()).unwrap_or(0));
+        match answer {
+            Ok(()) => {
+                stats.ok += 1;
+                stats.durations_ms.push(took.as_millis() as u64);
+            }
+            Err(why) => {
+                stats.failed += 1;
+                stats.first_failure.get_or_insert(why);
+            }
+        }
+    }
+    stats
+}
+
 fn parse_rate(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
     if v.is_finite() && (0.0..=10_000.0).contains(&v) {
@@ -918,6 +1083,16 @@ async fn run(args: Args) -> Result<(), BoxError> {
             end,
         ))
     });
+    let imports = (args.import_mib > 0).then(|| {
+        tokio::spawn(import_loop(
+            client.clone(),
+            Arc::clone(&base),
+            Arc::clone(&token),
+            args.import_mib,
+            measure_from,
+            end,
+        ))
+    });
     let mut workers = JoinSet::new();
     for _ in 0..args.concurrency {
         workers.spawn(worker(
@@ -935,6 +1110,10 @@ async fn run(args: Args) -> Result<(), BoxError> {
         total.merge(stats?);
     }
     let login_stats = match logins {
+        Some(handle) => Some(handle.await?),
+        None => None,
+    };
+    let import_stats = match imports {
         Some(handle) => Some(handle.await?),
         None => None,
     };
@@ -986,6 +1165,22 @@ async fn run(args: Args) -> Result<(), BoxError> {
             fmt_ms(percentile(&ls.latencies_us, 50.0)),
             fmt_ms(percentile(&ls.latencies_us, 99.0)),
         );
+    }
+    if let Some(mut is) = import_stats {
+        is.durations_ms.sort_unstable();
+        println!(
+            "imports={} ok={} failed={} size={:.1}MiB took_min={}ms took_max={}ms in_flight={:.0}%",
+            is.ok + is.failed,
+            is.ok,
+            is.failed,
+            is.mib,
+            is.durations_ms.first().copied().unwrap_or(0),
+            is.durations_ms.last().copied().unwrap_or(0),
+            100.0 * is.busy_us as f64 / duration.as_micros() as f64,
+        );
+        if let Some(why) = is.first_failure {
+            println!("first import failure: {why}");
+        }
     }
     if args.pid.is_some() {
         match rss_max {

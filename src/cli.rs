@@ -1,4 +1,5 @@
-//! The command line (`anjian serve | migrate | user create | seed demo | seed city-year`).
+//! The command line (`anjian serve | migrate | backup FILE | user create | seed demo | seed
+//! city-year`).
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -35,6 +36,12 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Write a consistent copy of the SQLite database to FILE while the service runs (on
+    /// PostgreSQL: says to use pg_dump or continuous archiving, and exits with status 2).
+    Backup {
+        /// Where the copy goes: a new file.
+        file: std::path::PathBuf,
     },
     /// Write demonstration data.
     Seed {
@@ -94,6 +101,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
+        Command::Backup { file } => return backup(&config, &file),
         Command::Migrate => migrate(&config),
         Command::User {
             command:
@@ -116,6 +124,24 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// 0 with the copy written, 2 on PostgreSQL (another tool's job), 1 if the copy failed.
+fn backup(config: &Config, file: &std::path::Path) -> ExitCode {
+    match db::backup::backup(&config.database_url, file) {
+        Ok(()) => {
+            println!("backup written to {}", file.display());
+            ExitCode::SUCCESS
+        }
+        Err(e @ db::backup::BackupError::Postgres) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
@@ -149,8 +175,46 @@ fn serve(config: Config) -> Result<(), String> {
             eprintln!("created user `admin` with password: {password}\nstore it now; it is not shown again.");
         }
         tracing::info!(bind = %bind, port = app.port(), backend, "anjian is serving");
-        app.run_until_stopped().await.map_err(|e| e.to_string())
+        let handle = app.server_handle();
+        actix_web::rt::spawn(async move {
+            stop_signal().await;
+            tracing::info!("stopping: new connections refused, requests in flight finish");
+            handle.stop(true).await;
+        });
+        app.run_until_stopped().await.map_err(|e| e.to_string())?;
+        tracing::info!("anjian stopped");
+        Ok(())
     })
+}
+
+/// SIGTERM (a service manager, a container's stop) or Ctrl-C (SIGINT): both ask for the
+/// graceful stop. If the handlers cannot be installed, the default (immediate) ends apply.
+async fn stop_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "Ctrl-C cannot be handled; it ends the process at once");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "SIGTERM cannot be handled; it ends the process at once");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
 }
 
 fn create_user(

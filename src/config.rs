@@ -118,6 +118,11 @@ pub struct Config {
     pub receipt_rate: Rate,
     pub trusted_proxies: Vec<IpNet>,
     pub cors_origins: Vec<String>,
+    /// How long a concluded report keeps its reporter's contact and payee details before
+    /// housekeeping erases them (SPEC 6); `None` keeps them (`ANJIAN_REPORT_RETENTION_DAYS=0`).
+    pub report_retention: Option<chrono::Duration>,
+    /// Roles that must enrol a second factor at their next sign-in (`ANJIAN_REQUIRE_TOTP`).
+    pub require_totp: Vec<crate::actor::Role>,
 }
 
 impl Config {
@@ -200,6 +205,16 @@ impl Config {
             return Err(bad("ANJIAN_DB_POOL", "must be 1 to 1000"));
         }
         let max_body_bytes = number("ANJIAN_MAX_BODY_BYTES", 1_048_576)?;
+        // A hundred years at most: a larger number would overflow the date arithmetic.
+        let retention_days = number("ANJIAN_REPORT_RETENTION_DAYS", 730)?;
+        if retention_days > 36_500 {
+            return Err(bad(
+                "ANJIAN_REPORT_RETENTION_DAYS",
+                "must be 0 (off) to 36500",
+            ));
+        }
+        let report_retention =
+            (retention_days > 0).then(|| chrono::Duration::days(retention_days as i64));
         let log_format = match get("ANJIAN_LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -232,6 +247,20 @@ impl Config {
             .map(|s| s.trim().trim_end_matches('/').to_owned())
             .filter(|s| !s.is_empty())
             .collect();
+        let require_totp = get("ANJIAN_REQUIRE_TOTP")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|r| {
+                crate::actor::Role::parse(r).ok_or_else(|| {
+                    bad(
+                        "ANJIAN_REQUIRE_TOTP",
+                        format!("{r} is not a role (admin, reviewer, inspector, enterprise)"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
 
         Ok(Self {
             database_url,
@@ -253,6 +282,8 @@ impl Config {
             receipt_rate: rate("ANJIAN_RECEIPT_RATE", "10/15min")?,
             trusted_proxies,
             cors_origins,
+            report_retention,
+            require_totp,
         })
     }
 }
@@ -396,6 +427,29 @@ mod tests {
         }
         assert_eq!(first.bind, "127.0.0.1:8080");
         assert_eq!(first.timezone, chrono_tz::Asia::Shanghai);
+        assert_eq!(first.report_retention, Some(chrono::Duration::days(730)));
+    }
+
+    #[test]
+    fn report_retention_is_days_and_zero_turns_it_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let with = |days: &str| {
+            let env: HashMap<&str, String> =
+                [("ANJIAN_REPORT_RETENTION_DAYS", days.to_owned())].into();
+            Config::from_lookup(|k| env.get(k).cloned(), dir.path())
+        };
+        assert_eq!(
+            with("30").unwrap().report_retention,
+            Some(chrono::Duration::days(30))
+        );
+        assert_eq!(with("0").unwrap().report_retention, None);
+        for bad in ["-1", "x", "36501"] {
+            assert_eq!(
+                with(bad).unwrap_err().variable,
+                "ANJIAN_REPORT_RETENTION_DAYS",
+                "{bad}"
+            );
+        }
     }
 
     #[test]

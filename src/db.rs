@@ -19,6 +19,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::ApiError;
 
+pub mod backup;
 pub mod transition;
 mod writer;
 
@@ -86,8 +87,12 @@ impl ConnectionManager {
             DatabaseUrl::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+                // `busy_timeout` first: `journal_mode` needs a lock on the file, and without
+                // the timeout it failed at once ("database is locked") whenever another
+                // connection was writing, such as the pool opening a connection in the
+                // background while `seed demo` or the migrations wrote.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
                      PRAGMA mmap_size = 268435456;",
                 )
@@ -140,7 +145,20 @@ pub fn build_pool(
         .min_idle(Some(1))
         .connection_timeout(checkout_timeout)
         .test_on_check_out(false)
+        .error_handler(Box::new(PoolErrors))
         .build(ConnectionManager::new(url.clone()))
+}
+
+/// The pool's failed attempts to open a connection. r2d2 logs them at ERROR, but it retries
+/// them itself, and a request that finds no connection in time answers 503 (and `/readyz`
+/// fails) on its own: a WARN, with what failed, is enough.
+#[derive(Debug)]
+struct PoolErrors;
+
+impl r2d2::HandleError<r2d2::Error> for PoolErrors {
+    fn handle_error(&self, error: r2d2::Error) {
+        tracing::warn!(error = %error, "could not open a database connection; the pool retries");
+    }
 }
 
 /// Applies every pending migration. On PostgreSQL an advisory lock makes concurrent starts of
@@ -329,6 +347,29 @@ impl Db {
         T: Send + 'static,
     {
         self.writer.submit(None, f).await
+    }
+
+    /// Runs a large write (an import, a housekeeping run) in one transaction of its own, all
+    /// or nothing. On PostgreSQL, which lets transactions write at once, it runs on a pooled
+    /// connection beside the writer thread, so that the small writes queued behind it do not
+    /// wait for it (they meet it only on the rows both touch). On SQLite, where one writer at
+    /// a time is the database's own rule, it is a job of the writer like any other.
+    pub async fn write_alone<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.url.is_postgres() {
+            self.run(move |conn| write_tx(conn, f)).await
+        } else {
+            self.write(f).await
+        }
+    }
+
+    /// The graceful stop's last step: returns once the writer has committed and answered the
+    /// jobs queued so far; writes submitted afterwards answer 503.
+    pub async fn stop_writer(&self) {
+        self.writer.stop().await;
     }
 
     /// Runs a read use case on a pooled connection ([`Db::run`]); its error, a capability's

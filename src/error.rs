@@ -45,7 +45,14 @@ pub enum ApiError {
     MalformedJson(String),
     Unauthorized,
     InvalidCredentials,
+    /// A sign-in's second step with a wrong, used or malformed code (or recovery code).
+    InvalidTotpCode,
+    /// A sign-in's second step with a challenge that is unknown, used or expired.
+    InvalidChallenge,
     Forbidden,
+    /// The caller's token is the limited one of a sign-in that must enrol a second factor
+    /// before anything else (`ANJIAN_REQUIRE_TOTP`).
+    TotpEnrolmentRequired,
     NotFound,
     MethodNotAllowed,
     Conflict(String),
@@ -85,7 +92,10 @@ impl ApiError {
             Self::MalformedJson(_) => "malformed_json",
             Self::Unauthorized => "unauthorized",
             Self::InvalidCredentials => "invalid_credentials",
+            Self::InvalidTotpCode => "invalid_totp_code",
+            Self::InvalidChallenge => "invalid_challenge",
             Self::Forbidden => "forbidden",
+            Self::TotpEnrolmentRequired => "totp_enrolment_required",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) | Self::ConflictWith(..) => "conflict",
@@ -109,7 +119,20 @@ impl ApiError {
                 "Invalid credentials",
                 "username or password is wrong".into(),
             ),
+            Self::InvalidTotpCode => (
+                "Invalid code",
+                "the code is wrong or was already used; enter the current one".into(),
+            ),
+            Self::InvalidChallenge => (
+                "Invalid challenge",
+                "the sign-in challenge is unknown, used or expired: sign in again".into(),
+            ),
             Self::Forbidden => ("Forbidden", "your role may not do this".into()),
+            Self::TotpEnrolmentRequired => (
+                "Two-factor enrolment required",
+                "enrol a second factor (POST /api/v1/auth/totp/enroll, then confirm) and sign in again"
+                    .into(),
+            ),
             Self::NotFound => ("Not found", "no such resource".into()),
             Self::MethodNotAllowed => (
                 "Method not allowed",
@@ -183,8 +206,11 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Unauthorized
+            | Self::InvalidCredentials
+            | Self::InvalidTotpCode
+            | Self::InvalidChallenge => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::TotpEnrolmentRequired => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) | Self::ConflictWith(..) | Self::InvalidTransition(_) => {

@@ -73,6 +73,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_totp (user_id) {
+        user_id -> BigInt,
+        secret_sealed -> Text,
+        enabled_at -> Nullable<Timestamp>,
+        last_used_step -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    totp_recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    totp_challenges (challenge_hash) {
+        challenge_hash -> Text,
+        user_id -> BigInt,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     idempotency_keys (scope, key) {
         scope -> Text,
         key -> Text,
@@ -380,6 +408,7 @@ diesel::table! {
         concluded_on -> Nullable<Date>,
         concluded_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        identity_erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -493,6 +522,9 @@ diesel::table! {
 diesel::joinable!(enterprises -> districts (district));
 diesel::joinable!(enterprises -> industries (industry));
 diesel::joinable!(users -> enterprises (enterprise_id));
+diesel::joinable!(user_totp -> users (user_id));
+diesel::joinable!(totp_recovery_codes -> users (user_id));
+diesel::joinable!(totp_challenges -> users (user_id));
 diesel::joinable!(key_tasks -> campaigns (campaign_id));
 diesel::joinable!(inspection_groups -> campaigns (campaign_id));
 diesel::joinable!(group_members -> inspection_groups (group_id));
@@ -527,6 +559,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     audit_events,
     login_failures,
+    user_totp,
+    totp_recovery_codes,
+    totp_challenges,
     idempotency_keys,
     campaigns,
     key_tasks,

@@ -12,6 +12,7 @@ use crate::enterprises::credit_code;
 use crate::enterprises::domain::ValidEnterprise;
 use crate::enterprises::registry;
 use crate::error::ApiError;
+use crate::ids::{EnterpriseId, UserId};
 use crate::startup;
 use crate::users::accounts::{self, CreateUserRequest};
 
@@ -156,6 +157,8 @@ fn write_demo(
         ids.push(registry::create(conn, now, &actor, &valid)?.id.0);
     }
     let mut created = Vec::new();
+    // Each enterprise's first account, for the seeds that act as the enterprise.
+    let mut enterprise_users: Vec<(EnterpriseId, UserId)> = Vec::new();
     for (username, role, enterprise, display) in USERS {
         let pw = password::generate_password();
         let request = CreateUserRequest {
@@ -165,14 +168,24 @@ fn write_demo(
             enterprise_id: enterprise.and_then(|i| ids.get(i).copied()),
             display_name: (*display).into(),
         };
-        accounts::create_with_password(conn, now, &actor, &request)?;
+        let user = accounts::create_with_password(conn, now, &actor, &request)?;
+        if let Some(enterprise) = user.enterprise_id
+            && !enterprise_users.iter().any(|(e, _)| *e == enterprise)
+        {
+            enterprise_users.push((enterprise, user.id));
+        }
         created.push(((*username).to_owned(), *role, pw));
     }
     crate::permits::seed::demo(conn, clock, config.timezone, &config.secrets.signing_key)?;
-    crate::campaigns::seed::demo(conn, clock, &ids)?;
+    crate::campaigns::seed::demo(conn, clock, config.timezone, &ids)?;
     crate::reports::seed::demo(conn, clock, &config.secrets.data_key, config.timezone)?;
     // Negative lists and a year of violations for the two chemical companies.
-    crate::negative_lists::seed::demo(conn, clock, ids.get(..2).unwrap_or_default())?;
+    let chemical: Vec<_> = ids
+        .iter()
+        .take(2)
+        .filter_map(|id| enterprise_users.iter().find(|(e, _)| e.0 == *id).copied())
+        .collect();
+    crate::negative_lists::seed::demo(conn, clock, &chemical)?;
     Ok(Some(created))
 }
 

@@ -18,7 +18,7 @@ use crate::openapi::{self, ServedDoc};
 use crate::state::AppState;
 use crate::{
     audit, auth, campaigns, enforcement, enterprises, negative_lists, permits, reference, reports,
-    users,
+    totp, users,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +40,7 @@ macro_rules! api {
             .service(
                 scope::scope("/api/v1")
                     .configure(auth::handlers::routes)
+                    .configure(totp::handlers::routes)
                     .configure(users::handlers::routes)
                     .configure(enterprises::handlers::routes)
                     .configure(reference::handlers::routes)
@@ -79,7 +80,13 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    housekeeping: tokio::task::JoinHandle<()>,
 }
+
+/// How long a graceful stop waits for the requests in flight; the writer then gets
+/// [`WRITER_STOP`] for its last group, so that the process ends within 10 seconds.
+const SHUTDOWN_SECS: u64 = 8;
+const WRITER_STOP: Duration = Duration::from_secs(2);
 
 impl Application {
     /// Connects, migrates and binds (port 0 picks a free port). Call from inside a runtime.
@@ -114,7 +121,10 @@ impl Application {
                 .wrap(from_fn(cors::cors))
                 .wrap(from_fn(observe::observe))
         })
-        .shutdown_timeout(10)
+        .shutdown_timeout(SHUTDOWN_SECS)
+        // The command line handles SIGTERM and Ctrl-C (`cli::serve`): both stop gracefully, and
+        // a test process embedding servers keeps its own signals.
+        .disable_signals()
         // Blocking threads serve database calls, which cannot outnumber the pool's connections;
         // more threads would only wait for a connection while holding memory.
         .worker_max_blocking_threads(blocking_threads);
@@ -122,11 +132,12 @@ impl Application {
             server = server.workers(n);
         }
         let server = server.listen(listener)?.run();
-        tokio::spawn(housekeeping(state.clone()));
+        let housekeeping = tokio::spawn(housekeeping(state.clone()));
         Ok(Self {
             port,
             server,
             state,
+            housekeeping,
         })
     }
 
@@ -142,25 +153,42 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until the server is stopped (`ServerHandle::stop`; graceful: the requests in
+    /// flight are answered first), then ends housekeeping and lets the writer commit what it
+    /// holds before returning.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        // A housekeeping write already queued is still committed by the writer below.
+        self.housekeeping.abort();
+        if tokio::time::timeout(WRITER_STOP, self.state.db.stop_writer())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "the database writer did not finish its group in time; it is rolled back"
+            );
+        }
+        served
     }
 }
 
 /// Forgets what only needs keeping for a while: idempotency keys after 48 hours, login failures
-/// after a day, quiet rate-limit buckets.
+/// after a day, expired sign-in challenges, quiet rate-limit buckets, reporters' details past
+/// the retention period.
 async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
         let now = state.clock.now_naive();
         let today = state.clock.today(state.config.timezone);
+        // In a transaction of its own: on PostgreSQL the requests' writes do not wait for it.
         let result = state
             .db
-            .write(move |conn| {
+            .write_alone(move |conn| {
                 let keys =
                     crate::http::idempotency::purge(conn, now - chrono::Duration::hours(48))?;
                 let failures = auth::throttle::purge(conn, now - chrono::Duration::days(1))?;
+                totp::usecases::purge_challenges(conn, now)?;
                 reports::store::lapse_overdue(conn, today, now, None)?;
                 Ok((keys, failures))
             })
@@ -168,6 +196,12 @@ async fn housekeeping(state: AppState) {
         if let Err(err) = result {
             tracing::warn!(error = %err, "housekeeping failed; will retry");
         }
+        reports::usecases::retention::housekeep(
+            &state.db,
+            state.now(),
+            state.config.report_retention,
+        )
+        .await;
         state.limits.forget_quiet();
         state.limits.receipt.forget_expired(state.clock.now());
     }

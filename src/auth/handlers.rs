@@ -5,12 +5,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{Anyone, Auth, CurrentUser, Role, password, sessions};
+use super::{Anyone, Auth, CurrentUser, Role, password, sessions, token};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
 use crate::ids::{EnterpriseId, UserId};
 use crate::state::AppState;
+use crate::totp::domain::{self as totp_domain, AfterPassword};
+use crate::totp::usecases as totp_usecases;
 use crate::users::accounts::{self, UserError};
+use crate::users::store::UserRow;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(login)
@@ -55,17 +58,87 @@ pub struct LoginResponse {
     /// Seconds until the token expires.
     pub expires_in: u64,
     pub user: MeView,
+    /// Present (and `true`) only when the account's role must enrol a second factor first
+    /// (`ANJIAN_REQUIRE_TOTP`): the token then admits only `POST /auth/totp/enroll` and
+    /// `POST /auth/totp/confirm`, for 15 minutes.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub totp_enrolment_required: bool,
+}
+
+/// The first step of a sign-in whose account has two-factor sign-in on: no token yet.
+#[derive(Serialize, ToSchema)]
+pub struct TotpChallengeView {
+    /// Always `true`.
+    pub totp_required: bool,
+    /// Send it with the code to `POST /api/v1/auth/login/totp`: single use.
+    pub challenge: String,
+    /// Seconds the challenge lasts.
+    pub expires_in: u64,
+}
+
+/// What a sign-in answers: the tokens, or (two-factor sign-in on) a challenge.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginAnswer {
+    Tokens(LoginResponse),
+    TotpRequired(TotpChallengeView),
+}
+
+/// The tokens of a sign-in of `user`: an ordinary access token, or the limited one of an
+/// account that must enrol a second factor first.
+pub fn tokens_for(
+    state: &AppState,
+    user: UserRow,
+    enrolment_only: bool,
+) -> Result<LoginResponse, ApiError> {
+    let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
+    let ttl = if enrolment_only {
+        crate::totp::domain::enrolment_token_ttl()
+            .num_seconds()
+            .max(1) as u64
+    } else {
+        state.config.token_ttl.as_secs()
+    };
+    let token = state
+        .tokens
+        .issue_scoped(
+            user.id,
+            role,
+            user.enterprise_id,
+            user.token_version,
+            state.clock.now(),
+            ttl as i64,
+            enrolment_only.then_some(token::ENROLMENT_SCOPE),
+        )
+        .map_err(ApiError::internal)?;
+    Ok(LoginResponse {
+        access_token: token,
+        token_type: "Bearer",
+        expires_in: ttl,
+        user: MeView {
+            id: UserId(user.id),
+            username: user.username,
+            role,
+            enterprise_id: user.enterprise_id.map(EnterpriseId),
+            display_name: user.display_name,
+        },
+        totp_enrolment_required: enrolment_only,
+    })
 }
 
 /// Signs in. A wrong password, an unknown user and a disabled user all get the same 401
 /// `invalid_credentials` after the same work (an unknown user is verified against a dummy
 /// hash). After 5 failures for one username within 15 minutes every attempt for it gets 429
 /// until the window passes; attempts per client address are limited too (`ANJIAN_LOGIN_RATE`).
+/// An account with two-factor sign-in on gets `{totp_required: true, challenge}` and no token
+/// (the code goes to `POST /auth/login/totp`); one whose role must enrol first
+/// (`ANJIAN_REQUIRE_TOTP`) gets a token limited to the enrolment routes, marked
+/// `totp_enrolment_required: true`.
 /// Roles: public.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = Problem), (status = 429, body = Problem)),
+    responses((status = 200, body = LoginAnswer), (status = 401, body = Problem), (status = 429, body = Problem)),
     security(())
 )]
 #[post("/auth/login")]
@@ -83,19 +156,21 @@ pub async fn login(
     let now = state.clock.now_naive();
 
     let lookup_key = key.clone();
-    let user = state
+    let found = state
         .db
         .run(move |conn| sessions::sign_in_candidate(conn, &lookup_key, now))
         .await?;
-    let verified =
-        password::verify_blocking(user.as_ref().map(|u| u.password_hash.clone()), candidate)
-            .await?;
+    let verified = password::verify_blocking(
+        found.as_ref().map(|c| c.user.password_hash.clone()),
+        candidate,
+    )
+    .await?;
     // Counted whatever the outcome: an unknown user costs one verification (of the dummy hash) too.
     state
         .metrics
         .domain_event("password_verification", "performed");
-    let user = match user {
-        Some(user) if verified && !user.disabled => user,
+    let found = match found {
+        Some(found) if verified && !found.user.disabled => found,
         _ => {
             state.metrics.domain_event("login", "failed");
             state
@@ -105,32 +180,37 @@ pub async fn login(
             return Err(ApiError::InvalidCredentials);
         }
     };
-    state.metrics.domain_event("login", "succeeded");
-    let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
-    let ttl = state.config.token_ttl.as_secs();
-    let token = state
-        .tokens
-        .issue(
-            user.id,
-            role,
-            user.enterprise_id,
-            user.token_version,
-            state.clock.now(),
-            ttl as i64,
-        )
-        .map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok().json(LoginResponse {
-        access_token: token,
-        token_type: "Bearer",
-        expires_in: ttl,
-        user: MeView {
-            id: UserId(user.id),
-            username: user.username,
-            role,
-            enterprise_id: user.enterprise_id.map(EnterpriseId),
-            display_name: user.display_name,
-        },
-    }))
+    let role =
+        Role::parse(&found.user.role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
+    match totp_domain::after_password(found.totp_on, role, &state.config.require_totp) {
+        AfterPassword::Challenge => {
+            state.metrics.domain_event("login", "totp_challenged");
+            let (at, id) = (state.clock.now(), UserId(found.user.id));
+            let challenge = state
+                .db
+                .write_case(move |conn| totp_usecases::open_challenge(conn, at, id))
+                .await?;
+            Ok(
+                HttpResponse::Ok().json(LoginAnswer::TotpRequired(TotpChallengeView {
+                    totp_required: true,
+                    challenge: challenge.challenge,
+                    expires_in: challenge.expires_in,
+                })),
+            )
+        }
+        AfterPassword::EnrolFirst => {
+            state
+                .metrics
+                .domain_event("login", "totp_enrolment_required");
+            let answer = tokens_for(&state, found.user, true)?;
+            Ok(HttpResponse::Ok().json(LoginAnswer::Tokens(answer)))
+        }
+        AfterPassword::Tokens => {
+            state.metrics.domain_event("login", "succeeded");
+            let answer = tokens_for(&state, found.user, false)?;
+            Ok(HttpResponse::Ok().json(LoginAnswer::Tokens(answer)))
+        }
+    }
 }
 
 /// The caller's own account. Roles: admin, reviewer, inspector, enterprise.

@@ -116,8 +116,18 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 }
 
 /// The claims of the request's bearer token: signature, algorithm and expiry checked, nothing
-/// read from the database yet. 401 without a valid token.
+/// read from the database yet. 401 without a valid token; 403 `totp_enrolment_required` for
+/// the limited token of a sign-in that must enrol a second factor first.
 fn verified_claims(req: &HttpRequest) -> Result<(web::Data<AppState>, TokenClaims), ApiError> {
+    let (state, claims) = any_verified_claims(req)?;
+    if claims.enrolment_only {
+        return Err(ApiError::TotpEnrolmentRequired);
+    }
+    Ok((state, claims))
+}
+
+/// [`verified_claims`], the limited enrolment token included.
+fn any_verified_claims(req: &HttpRequest) -> Result<(web::Data<AppState>, TokenClaims), ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state missing"))?
@@ -129,6 +139,11 @@ fn verified_claims(req: &HttpRequest) -> Result<(web::Data<AppState>, TokenClaim
         .ok_or(ApiError::Unauthorized)?;
     let user_id = claims.sub.parse().map_err(|_| ApiError::Unauthorized)?;
     let role = Role::parse(&claims.role).ok_or(ApiError::Unauthorized)?;
+    let enrolment_only = match claims.scp.as_deref() {
+        None => false,
+        Some(token::ENROLMENT_SCOPE) => true,
+        Some(_) => return Err(ApiError::Unauthorized),
+    };
     Ok((
         state,
         TokenClaims {
@@ -136,6 +151,7 @@ fn verified_claims(req: &HttpRequest) -> Result<(web::Data<AppState>, TokenClaim
             role,
             enterprise_id: claims.ent.map(EnterpriseId),
             version: claims.ver,
+            enrolment_only,
         },
     ))
 }
@@ -147,6 +163,8 @@ struct TokenClaims {
     role: Role,
     enterprise_id: Option<EnterpriseId>,
     version: i32,
+    /// The limited token of a sign-in that must enrol a second factor first.
+    enrolment_only: bool,
 }
 
 /// The token's holder as the database knows it now: disabled accounts and tokens older than
@@ -266,6 +284,34 @@ impl<P: Policy + 'static> FromRequest for Caller<P> {
                 claims,
                 _policy: PhantomData,
             })
+        })
+    }
+}
+
+/// Anyone signed in, with an ordinary token or with the limited one a sign-in answers when the
+/// account's role must enrol a second factor first (`ANJIAN_REQUIRE_TOTP`): for the enrolment
+/// routes only. The account is read as [`Auth`] reads it (401 for a revoked token).
+pub struct Enrolling {
+    pub user: CurrentUser,
+}
+
+impl std::ops::Deref for Enrolling {
+    type Target = CurrentUser;
+    fn deref(&self) -> &CurrentUser {
+        &self.user
+    }
+}
+
+impl FromRequest for Enrolling {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let verified = any_verified_claims(req);
+        Box::pin(async move {
+            let (state, claims) = verified?;
+            let user = state.db.run(move |conn| current_user(conn, claims)).await?;
+            Ok(Enrolling { user })
         })
     }
 }

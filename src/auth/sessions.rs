@@ -7,6 +7,8 @@ use sha2::{Digest, Sha256};
 use super::throttle;
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::UserId;
+use crate::totp::store as totp_store;
 use crate::users::domain::Username;
 use crate::users::store::{self as user_store, UserRow};
 
@@ -25,6 +27,13 @@ pub fn sign_in_key(username: &str) -> String {
     }
 }
 
+/// An account a sign-in is checked against.
+pub struct Candidate {
+    pub user: UserRow,
+    /// Whether its second factor is on (then the password alone answers a challenge).
+    pub totp_on: bool,
+}
+
 /// The account a sign-in for `username` (its [`sign_in_key`]) is checked against, unless the username
 /// is throttled (429 after 5 failures within 15 minutes, known username or not). `None` for an
 /// unknown username: the caller still verifies against the dummy hash.
@@ -32,9 +41,13 @@ pub fn sign_in_candidate(
     conn: &mut DbConn,
     username: &str,
     now: NaiveDateTime,
-) -> Result<Option<UserRow>, ApiError> {
+) -> Result<Option<Candidate>, ApiError> {
     throttle::check(conn, username, now)?;
-    user_store::find_by_username(conn, username)
+    let Some(user) = user_store::find_by_username(conn, username)? else {
+        return Ok(None);
+    };
+    let totp_on = totp_store::is_enabled(conn, UserId(user.id))?;
+    Ok(Some(Candidate { user, totp_on }))
 }
 
 /// Counts a failed sign-in for `username` towards its throttle.

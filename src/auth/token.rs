@@ -19,7 +19,15 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub ver: i32,
+    /// What a limited token is good for: [`ENROLMENT_SCOPE`] for the token of a sign-in that
+    /// must enrol a second factor first. Absent on an ordinary access token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scp: Option<String>,
 }
+
+/// The scope of a token that admits only the second factor's enrolment routes
+/// (`ANJIAN_REQUIRE_TOTP`).
+pub const ENROLMENT_SCOPE: &str = "totp_enrolment";
 
 pub struct TokenKeys {
     encoding: EncodingKey,
@@ -53,6 +61,32 @@ impl TokenKeys {
         now: DateTime<Utc>,
         ttl_secs: i64,
     ) -> Result<String, jsonwebtoken::errors::Error> {
+        self.issue_scoped(
+            user_id,
+            role,
+            enterprise_id,
+            token_version,
+            now,
+            ttl_secs,
+            None,
+        )
+    }
+
+    /// A token limited to `scope` (see [`ENROLMENT_SCOPE`]), or an ordinary one for `None`.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the claims of a token, each its own"
+    )]
+    pub fn issue_scoped(
+        &self,
+        user_id: i64,
+        role: Role,
+        enterprise_id: Option<i64>,
+        token_version: i32,
+        now: DateTime<Utc>,
+        ttl_secs: i64,
+        scope: Option<&str>,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let claims = Claims {
             sub: user_id.to_string(),
             role: role.as_str().to_owned(),
@@ -60,6 +94,7 @@ impl TokenKeys {
             iat: now.timestamp(),
             exp: now.timestamp() + ttl_secs,
             ver: token_version,
+            scp: scope.map(str::to_owned),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
@@ -136,6 +171,7 @@ mod tests {
                 iat: now().timestamp(),
                 exp: now().timestamp() + 60,
                 ver: 1,
+                scp: None,
             },
             &EncodingKey::from_secret(SECRET),
         )

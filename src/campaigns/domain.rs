@@ -47,10 +47,16 @@ pub fn task_overdue(status: TaskStatus, deadline: NaiveDate, today: NaiveDate) -
     status != TaskStatus::Done && deadline < today
 }
 
-/// Which task status changes are allowed: anything but leaving `done`.
+/// Which task status changes are allowed: anything but leaving `done` or completing a done
+/// task again.
 pub fn task_transition(from: TaskStatus, to: TaskStatus) -> Result<(), String> {
-    if from == TaskStatus::Done && to != TaskStatus::Done {
-        Err("a done task cannot be reopened".into())
+    if from == TaskStatus::Done {
+        // Completion happens once: of concurrent completions one wins, the others get 409.
+        Err(if to == TaskStatus::Done {
+            "the task is already done".into()
+        } else {
+            "a done task cannot be reopened".into()
+        })
     } else {
         Ok(())
     }
@@ -145,6 +151,8 @@ mod tests {
         assert!(task_overdue(TaskStatus::InProgress, dl, d("2026-06-11")));
         assert!(!task_overdue(TaskStatus::Done, dl, d("2026-06-11")));
         assert!(task_transition(TaskStatus::Done, TaskStatus::Pending).is_err());
+        assert!(task_transition(TaskStatus::Done, TaskStatus::Done).is_err());
+        assert!(task_transition(TaskStatus::InProgress, TaskStatus::InProgress).is_ok());
         assert!(task_transition(TaskStatus::Pending, TaskStatus::Done).is_ok());
     }
 

@@ -1,34 +1,80 @@
 //! The campaign part of `anjian seed demo`: a running campaign with its board, a group of the
 //! two demo inspectors stationed at an enterprise, inspections with hazards in several states,
-//! a penalty and a suspension order — written through the store, with audit events.
+//! an enterprise's own report, a penalty and a suspension order. Written inside the demo's
+//! transaction through the use cases the API calls (`campaigns::usecases`,
+//! `enforcement::usecases`), acting as the demo's admin, inspectors and enterprise account, so
+//! the checks, the audit events and the side effects (the order suspending the enterprise)
+//! are the API's own.
 
 use chrono::Duration;
+use chrono_tz::Tz;
 use diesel::prelude::*;
-use serde_json::json;
 
-use super::store::{self, NewCampaign, NewGroup, NewMember, NewStationing, NewTask};
-use crate::audit::{self, Actor};
+use super::domain::{GroupMode, TaskStatus};
+use super::usecases::campaigns::{self, CreateCampaignRequest};
+use super::usecases::groups::{self, CreateGroupRequest, CreateStationingRequest};
+use super::usecases::tasks::{self, CreateTaskRequest, UpdateTaskRequest};
+use crate::actor::Role;
+use crate::auth::CurrentUser;
 use crate::clock::Clock;
 use crate::db::DbConn;
-use crate::enforcement::domain::{HazardLevel, Plan};
-use crate::enforcement::store::{
-    self as enforcement, NewHazard, NewInspection, NewOrder, NewPenalty,
+use crate::enforcement::domain::{HazardCategory, HazardInput, HazardLevel, OrderKind, Plan};
+use crate::enforcement::usecases::hazards::{
+    self, CreateHazardRequest, RectificationRequest, VerifyRequest,
 };
-use crate::enterprises::domain::EnterpriseStatus;
-use crate::enterprises::store as enterprise_store;
+use crate::enforcement::usecases::inspections::{self, CreateInspectionRequest};
+use crate::enforcement::usecases::orders::{self, CreateOrderRequest};
+use crate::enforcement::usecases::penalties::{self, CreatePenaltyRequest};
 use crate::error::ApiError;
 use crate::ids::{EnterpriseId, UserId};
 use crate::schema::users;
+use crate::users::store::UserRow;
 
-fn user_id(conn: &mut DbConn, username: &str) -> Result<i64, ApiError> {
-    crate::users::store::find_by_username(conn, username)?
-        .map(|u| u.id)
-        .ok_or_else(|| ApiError::internal(format!("demo user {username} missing")))
+/// The signed-in user the API would see for this account.
+fn current_user(row: UserRow) -> Result<CurrentUser, ApiError> {
+    Ok(CurrentUser {
+        id: UserId(row.id),
+        role: Role::parse(&row.role).ok_or_else(|| ApiError::internal("unknown role stored"))?,
+        enterprise_id: row.enterprise_id.map(EnterpriseId),
+        username: row.username,
+        display_name: row.display_name,
+    })
 }
 
-/// Writes the demo campaign. `enterprise_ids` are the demo enterprises in their order
-/// (0 海湾化工, 3 金岭矿业, 5 崂山燃气 are used).
-pub fn demo(conn: &mut DbConn, clock: &Clock, enterprise_ids: &[i64]) -> Result<(), ApiError> {
+fn demo_user(conn: &mut DbConn, username: &str) -> Result<CurrentUser, ApiError> {
+    let row = crate::users::store::find_by_username(conn, username)?
+        .ok_or_else(|| ApiError::internal(format!("demo user {username} missing")))?;
+    current_user(row)
+}
+
+/// The first administrator (the bootstrap `admin`, or whichever account came first).
+fn first_admin(conn: &mut DbConn) -> Result<CurrentUser, ApiError> {
+    let id: i64 = users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .order(users::id.asc())
+        .select(users::id)
+        .first(conn)?;
+    let row = crate::users::store::find(conn, UserId(id))?
+        .ok_or_else(|| ApiError::internal("the demo admin is missing"))?;
+    current_user(row)
+}
+
+/// What the demo's inspections find and how far each hazard gets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    Open,
+    Rectified,
+    Verified,
+}
+
+/// Writes the demo campaign on the day `clock` says in `tz`. `enterprise_ids` are the demo
+/// enterprises in their order (0 海湾化工, 3 金岭矿业, 5 崂山燃气 are used).
+pub fn demo(
+    conn: &mut DbConn,
+    clock: &Clock,
+    tz: Tz,
+    enterprise_ids: &[i64],
+) -> Result<(), ApiError> {
     let ent = |i: usize| {
         enterprise_ids
             .get(i)
@@ -36,128 +82,98 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprise_ids: &[i64]) -> Result<
             .ok_or_else(|| ApiError::internal("demo enterprise missing"))
     };
     let (haiwan, jinling, laoshan_gas) = (ent(0)?, ent(3)?, ent(5)?);
-    let admin: i64 = users::table
-        .filter(users::role.eq("admin"))
-        .order(users::id.asc())
-        .select(users::id)
-        .first(conn)?;
-    let li = user_id(conn, "inspector.li")?;
-    let zhao = user_id(conn, "inspector.zhao")?;
-    let haiwan_user = user_id(conn, "ent.haiwan")?;
-    let now = clock.now_naive();
-    let today = clock.today(chrono_tz::Asia::Shanghai);
+    let admin = first_admin(conn)?;
+    let li = demo_user(conn, "inspector.li")?;
+    let zhao = demo_user(conn, "inspector.zhao")?;
+    let haiwan_user = demo_user(conn, "ent.haiwan")?;
+    let now = clock.at(tz);
+    let today = now.today;
     let days = Duration::days;
-    let sys = Actor::SYSTEM;
 
-    let campaign = store::insert_campaign(
+    // The admin opens the campaign and puts its key tasks on the board.
+    let campaign = campaigns::create(
         conn,
-        &NewCampaign {
-            name: "城镇燃气和危险化学品安全专项整治",
+        now,
+        &admin.actor(),
+        admin.id,
+        &CreateCampaignRequest {
+            name: "城镇燃气和危险化学品安全专项整治".into(),
             starts_on: today - days(30),
             ends_on: today + days(60),
-            industries: json!(["gas", "hazardous_chemicals", "non_coal_mining"]).to_string(),
-            description: "全市燃气、危化品和非煤矿山企业隐患排查整治，挂图作战、限时销号。",
-            closed_at: None,
-            created_by: admin,
-            created_at: now,
-            updated_at: now,
+            industries: ["gas", "hazardous_chemicals", "non_coal_mining"]
+                .map(String::from)
+                .to_vec(),
+            description: "全市燃气、危化品和非煤矿山企业隐患排查整治，挂图作战、限时销号。".into(),
         },
     )?;
     let c = campaign.id;
-    audit::store::append_first(
-        conn,
-        "campaign",
-        &c.to_string(),
-        "created",
-        &sys,
-        json!({"seed": "demo"}),
-        now,
-    )?;
     for (title, deadline, status) in [
-        ("制定专项整治工作方案", today - days(20), "done"),
-        ("燃气企业全覆盖检查", today + days(20), "in_progress"),
-        ("危化品企业重大隐患清单报送", today - days(2), "pending"),
+        ("制定专项整治工作方案", today - days(20), TaskStatus::Done),
+        (
+            "燃气企业全覆盖检查",
+            today + days(20),
+            TaskStatus::InProgress,
+        ),
+        (
+            "危化品企业重大隐患清单报送",
+            today - days(2),
+            TaskStatus::Pending,
+        ),
     ] {
-        let t = store::insert_task(
+        let task = tasks::create(
             conn,
-            &NewTask {
-                campaign_id: c,
-                title,
-                responsible_unit: "市应急管理局危化处",
+            now,
+            &admin.actor(),
+            c,
+            &CreateTaskRequest {
+                title: title.into(),
+                responsible_unit: "市应急管理局危化处".into(),
                 deadline,
-                status,
-                progress_note: None,
-                completed_at: (status == "done").then_some(now),
-                created_at: now,
-                updated_at: now,
             },
         )?;
-        audit::store::append_first(
-            conn,
-            "key_task",
-            &t.id.to_string(),
-            "created",
-            &sys,
-            json!({"seed": "demo"}),
-            now,
-        )?;
+        if status != TaskStatus::Pending {
+            tasks::update(
+                conn,
+                now,
+                &admin.actor(),
+                task.id,
+                &UpdateTaskRequest {
+                    status: Some(status),
+                    progress_note: None,
+                },
+            )?;
+        }
     }
 
-    let group = store::insert_group(
+    // A cross-district group of the two inspectors, stationed at 海湾化工.
+    let group = groups::create_group(
         conn,
-        &NewGroup {
-            campaign_id: c,
-            name: "黄岛区异地交叉执法第一组",
-            mode: "cross_district",
-            home_district: "shinan",
-            target_district: Some("huangdao"),
-            leader_id: li,
-            created_at: now,
+        now,
+        &admin.actor(),
+        &CreateGroupRequest {
+            campaign_id: c.0,
+            name: "黄岛区异地交叉执法第一组".into(),
+            mode: GroupMode::CrossDistrict,
+            home_district: "shinan".into(),
+            target_district: Some("huangdao".into()),
+            leader_id: li.id.0,
+            member_ids: vec![li.id.0, zhao.id.0],
         },
     )?;
-    store::insert_members(
+    groups::create_stationing(
         conn,
-        &[
-            NewMember {
-                group_id: group.id,
-                inspector_id: li,
-            },
-            NewMember {
-                group_id: group.id,
-                inspector_id: zhao,
-            },
-        ],
-    )?;
-    audit::store::append_first(
-        conn,
-        "inspection_group",
-        &group.id.to_string(),
-        "created",
-        &sys,
-        json!({"seed": "demo"}),
         now,
-    )?;
-    let stationing = store::insert_stationing(
-        conn,
-        &NewStationing {
-            group_id: group.id,
+        &admin.actor(),
+        group.id,
+        &CreateStationingRequest {
             enterprise_id: haiwan,
             starts_on: today - days(10),
             ends_on: today + days(20),
-            created_at: now,
+            inspector_ids: vec![li.id.0, zhao.id.0],
         },
-        &[UserId(li), UserId(zhao)],
-    )?;
-    audit::store::append(
-        conn,
-        "inspection_group",
-        &group.id.to_string(),
-        "stationed",
-        &sys,
-        json!({"stationing_id": stationing.id, "enterprise_id": haiwan}),
-        now,
     )?;
 
+    // The group's inspections, recorded by its leader with the hazards they found.
     let plan = Plan {
         measures: "更换泄漏阀门并对储罐区管线全面检测".into(),
         funds_fen: 12_000_000,
@@ -165,8 +181,9 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprise_ids: &[i64]) -> Result<
         deadline: today + days(15),
         emergency_measures: "储罐停用，设置警戒区并安排专人值守".into(),
     };
-    let mut hazard_ids = Vec::new();
-    for (enterprise, inspected, hazards) in [
+    // The major hazard and the inspection that found it, for the penalty.
+    let mut major = None;
+    for (enterprise, inspected, found) in [
         (
             haiwan,
             today - days(8),
@@ -174,195 +191,141 @@ pub fn demo(conn: &mut DbConn, clock: &Clock, enterprise_ids: &[i64]) -> Result<
                 (
                     "液化烃储罐根部阀门泄漏",
                     HazardLevel::Major,
-                    "equipment",
-                    "open",
+                    HazardCategory::Equipment,
+                    Reach::Open,
                 ),
-                ("消防通道堆放货物", HazardLevel::General, "fire", "verified"),
+                (
+                    "消防通道堆放货物",
+                    HazardLevel::General,
+                    HazardCategory::Fire,
+                    Reach::Verified,
+                ),
                 (
                     "动火作业票证填写不全",
                     HazardLevel::General,
-                    "management",
-                    "rectified",
+                    HazardCategory::Management,
+                    Reach::Rectified,
                 ),
             ],
         ),
         (
             laoshan_gas,
             today - days(25),
-            vec![("调压站警示标志缺失", HazardLevel::General, "site", "open")],
+            vec![(
+                "调压站警示标志缺失",
+                HazardLevel::General,
+                HazardCategory::Site,
+                Reach::Open,
+            )],
         ),
     ] {
-        let ins = enforcement::insert_inspection(
+        let inspection = inspections::create(
             conn,
-            &NewInspection {
-                campaign_id: Some(c),
-                group_id: Some(group.id),
+            now,
+            &li,
+            &CreateInspectionRequest {
+                campaign_id: Some(c.0),
+                group_id: Some(group.id.0),
                 enterprise_id: enterprise,
                 inspected_on: inspected,
-                notes: "现场检查，调阅台账",
-                created_by: li,
-                created_at: now,
+                inspector_ids: vec![li.id.0, zhao.id.0],
+                notes: "现场检查，调阅台账".into(),
+                hazards: found
+                    .iter()
+                    .map(|&(description, level, category, _)| HazardInput {
+                        description: description.into(),
+                        level,
+                        category,
+                        deadline: Some(inspected + days(14)),
+                        plan: (level == HazardLevel::Major).then(|| plan.clone()),
+                    })
+                    .collect(),
             },
-            &[UserId(li), UserId(zhao)],
         )?;
-        audit::store::append_first(
-            conn,
-            "inspection",
-            &ins.id.to_string(),
-            "recorded",
-            &sys,
-            json!({"seed": "demo"}),
-            now,
-        )?;
-        for (description, level, category, status) in hazards {
-            let done = status != "open";
-            let h = enforcement::insert_hazard(
+        for (hazard, &(_, level, _, reach)) in inspection.hazards.iter().zip(&found) {
+            if level == HazardLevel::Major && major.is_none() {
+                major = Some((hazard.id, inspection.id));
+            }
+            if reach == Reach::Open {
+                continue;
+            }
+            // The enterprise reports its rectification; an inspector accepts it.
+            hazards::rectify(
                 conn,
-                NewHazard {
-                    enterprise_id: enterprise,
-                    inspection_id: Some(ins.id),
-                    campaign_id: Some(c),
-                    description,
-                    level: level.as_str(),
-                    category,
-                    found_on: inspected,
-                    deadline: inspected + days(14),
-                    status,
-                    supervised: level == HazardLevel::Major,
-                    plan: (level == HazardLevel::Major)
-                        .then(|| serde_json::to_string(&plan))
-                        .transpose()
-                        .map_err(ApiError::internal)?,
-                    rectification_measures: done.then_some("已清理并建立日常巡查制度"),
-                    rectification_completed_on: done.then_some(inspected + days(3)),
-                    verified_by: (status == "verified").then_some(zhao),
-                    verified_on: (status == "verified").then_some(inspected + days(5)),
-                    reject_reason: None,
-                    reported_by: li,
-                    created_at: now,
-                    updated_at: now,
+                now,
+                &haiwan_user,
+                hazard.id,
+                &RectificationRequest {
+                    measures: "已清理并建立日常巡查制度".into(),
+                    completed_on: inspected + days(3),
                 },
             )?;
-            audit::store::append_first(
-                conn,
-                "hazard",
-                &h.id.to_string(),
-                "found",
-                &sys,
-                json!({"seed": "demo"}),
-                now,
-            )?;
-            hazard_ids.push((h.id, ins.id));
+            if reach == Reach::Verified {
+                // The use case dates the verification today: it takes no other day.
+                hazards::verify(
+                    conn,
+                    now,
+                    &zhao,
+                    hazard.id,
+                    &VerifyRequest {
+                        note: Some("现场复查，整改到位".into()),
+                    },
+                )?;
+            }
         }
     }
+
     // 自查自报: the enterprise's own report.
-    let own = enforcement::insert_hazard(
+    hazards::create(
         conn,
-        NewHazard {
-            enterprise_id: haiwan,
+        now,
+        &haiwan_user,
+        &CreateHazardRequest {
+            enterprise_id: None,
             inspection_id: None,
-            campaign_id: None,
-            description: "员工宿舍私拉电线充电",
-            level: "general",
-            category: "electrical",
-            found_on: today - days(3),
-            deadline: today + days(4),
-            status: "open",
-            supervised: false,
+            found_on: Some(today - days(3)),
+            description: "员工宿舍私拉电线充电".into(),
+            level: HazardLevel::General,
+            category: HazardCategory::Electrical,
+            deadline: Some(today + days(4)),
             plan: None,
-            rectification_measures: None,
-            rectification_completed_on: None,
-            verified_by: None,
-            verified_on: None,
-            reject_reason: None,
-            reported_by: haiwan_user,
-            created_at: now,
-            updated_at: now,
         },
     )?;
-    audit::store::append_first(
-        conn,
-        "hazard",
-        &own.id.to_string(),
-        "self_reported",
-        &sys,
-        json!({"seed": "demo"}),
-        now,
-    )?;
 
-    let (major_id, first_inspection) = hazard_ids
-        .first()
-        .copied()
-        .ok_or_else(|| ApiError::internal("no demo hazard"))?;
-    let penalty = enforcement::insert_penalty(
+    let (major_id, first_inspection) =
+        major.ok_or_else(|| ApiError::internal("no demo major hazard"))?;
+    penalties::create(
         conn,
-        &NewPenalty {
+        now,
+        &li.actor(),
+        li.id,
+        &CreatePenaltyRequest {
             enterprise_id: haiwan,
-            inspection_id: Some(first_inspection),
-            hazard_id: Some(major_id),
-            campaign_id: Some(c),
-            decision_no: "青应急罚〔2026〕DEMO-001号",
-            violation: "未采取措施消除事故隐患",
-            legal_basis: "《中华人民共和国安全生产法》第一百零二条",
+            inspection_id: Some(first_inspection.0),
+            hazard_id: Some(major_id.0),
+            campaign_id: Some(c.0),
+            decision_no: "青应急罚〔2026〕DEMO-001号".into(),
+            violation: "未采取措施消除事故隐患".into(),
+            legal_basis: "《中华人民共和国安全生产法》第一百零二条".into(),
             fine_fen: 5_000_000,
             decided_on: today - days(6),
-            paid_on: None,
-            created_by: li,
-            created_at: now,
-            updated_at: now,
         },
-    )?;
-    audit::store::append_first(
-        conn,
-        "penalty",
-        &penalty.id.to_string(),
-        "decided",
-        &sys,
-        json!({"seed": "demo"}),
-        now,
     )?;
 
-    let order = enforcement::insert_order(
+    // The order suspends 金岭矿业 in the same use case.
+    orders::create(
         conn,
-        &NewOrder {
+        now,
+        &zhao.actor(),
+        zhao.id,
+        &CreateOrderRequest {
             enterprise_id: jinling,
             inspection_id: None,
-            campaign_id: Some(c),
-            kind: "suspend_production",
-            reason: "采空区未按设计回填，存在重大事故隐患",
+            campaign_id: Some(c.0),
+            kind: OrderKind::SuspendProduction,
+            reason: "采空区未按设计回填，存在重大事故隐患".into(),
             issued_on: today - days(5),
-            lifted_on: None,
-            lift_note: None,
-            created_by: zhao,
-            created_at: now,
-            updated_at: now,
         },
     )?;
-    audit::store::append_first(
-        conn,
-        "order",
-        &order.id.to_string(),
-        "issued",
-        &sys,
-        json!({"seed": "demo"}),
-        now,
-    )?;
-    if enterprise_store::set_status_if(
-        conn,
-        EnterpriseId(jinling),
-        EnterpriseStatus::Operating,
-        EnterpriseStatus::Suspended,
-        now,
-    )? {
-        audit::store::append(
-            conn,
-            "enterprise",
-            &jinling.to_string(),
-            "status_changed",
-            &sys,
-            json!({"status": "suspended", "order_id": order.id}),
-            now,
-        )?;
-    }
     Ok(())
 }

@@ -78,6 +78,37 @@ trait Job: Send {
     fn answer(self: Box<Self>, failure: Option<&GroupFailure>);
     /// The advisory key the job takes as it starts (PostgreSQL; see `db::TxStart`).
     fn lock(&self) -> Option<i64>;
+    /// The stop marker ([`Writer::stop`]): no use case, the thread's last message.
+    fn stops(&self) -> bool {
+        false
+    }
+}
+
+/// [`Writer::stop`]'s marker: answered once every job queued before it has been committed.
+struct Stop {
+    reply: Option<oneshot::Sender<()>>,
+}
+
+impl Job for Stop {
+    fn run(&mut self, _conn: &mut DbConn) -> bool {
+        false
+    }
+
+    fn fail(&mut self, _error: ApiError) {}
+
+    fn answer(mut self: Box<Self>, _failure: Option<&GroupFailure>) {
+        if let Some(reply) = self.reply.take() {
+            let _ = reply.send(());
+        }
+    }
+
+    fn lock(&self) -> Option<i64> {
+        None
+    }
+
+    fn stops(&self) -> bool {
+        true
+    }
 }
 
 struct TypedJob<T, F> {
@@ -194,6 +225,20 @@ impl Writer {
             .await
             .map_err(|_| ApiError::internal("the database writer dropped a write"))?
     }
+
+    /// Stops the thread once the jobs queued before this call are committed and answered (the
+    /// graceful stop); jobs queued after it are answered 503 without running, and so is every
+    /// later `submit`. Returns at once if the thread has already stopped.
+    pub async fn stop(&self) {
+        let (reply, stopped) = oneshot::channel();
+        if self
+            .jobs
+            .send(Box::new(Stop { reply: Some(reply) }))
+            .is_ok()
+        {
+            let _ = stopped.await;
+        }
+    }
 }
 
 /// The writer's connection: on SQLite with automatic checkpoints off (the checkpointer thread
@@ -274,12 +319,25 @@ fn run_queue(
 ) {
     while let Ok(first) = queue.recv() {
         let mut group = Vec::with_capacity(8);
-        group.push(first);
-        while group.len() < MAX_GROUP {
+        let mut stop = None;
+        if first.stops() {
+            stop = Some(first);
+        } else {
+            group.push(first);
+        }
+        while stop.is_none() && group.len() < MAX_GROUP {
             match queue.try_recv() {
+                Ok(job) if job.stops() => stop = Some(job),
                 Ok(job) => group.push(job),
                 Err(_) => break,
             }
+        }
+        if group.is_empty() {
+            if let Some(stop) = stop {
+                refuse_rest(queue);
+                stop.answer(None);
+            }
+            return;
         }
         let failure = run_group(&mut conn, &mut group).err();
         if failure.is_none() {
@@ -287,7 +345,14 @@ fn run_queue(
             let _ = checkpoint.due.try_send(());
         }
         if let Some(why) = &failure {
-            tracing::error!(error = %why.why, jobs = group.len(), "write group not committed");
+            if why.outcome_unknown {
+                // The database may or may not have kept the group: someone must look.
+                tracing::error!(error = %why.why, jobs = group.len(), "write group's commit unconfirmed");
+            } else {
+                // Nothing was kept and every job answered 503, which a client may retry: the
+                // database busy or away for a moment, or a constraint checked at commit.
+                tracing::warn!(error = %why.why, jobs = group.len(), "write group not committed; its jobs answer 503");
+            }
             if !at_rest(&mut conn) {
                 // The transaction could not even be rolled back: start afresh.
                 match open(manager) {
@@ -299,6 +364,11 @@ fn run_queue(
         for job in group {
             job.answer(failure.as_ref());
         }
+        if let Some(stop) = stop {
+            refuse_rest(queue);
+            stop.answer(None);
+            return;
+        }
         if checkpoint.copied.swap(false, Ordering::Acquire) {
             // Only the frames written since the checkpointer's pass are left to copy.
             if checkpoint_passive(&mut conn).log > WAL_FRAMES_RESTART
@@ -307,6 +377,14 @@ fn run_queue(
                 tracing::warn!(error = %e, "WAL restart checkpoint failed");
             }
         }
+    }
+}
+
+/// Answers what was queued after the stop marker: 503, nothing of it ran.
+fn refuse_rest(queue: &mpsc::Receiver<Box<dyn Job>>) {
+    while let Ok(mut job) = queue.try_recv() {
+        job.fail(ApiError::unavailable("the service is stopping"));
+        job.answer(None);
     }
 }
 
@@ -660,6 +738,37 @@ mod tests {
             .await
             .map_err(|e| e.to_string())?;
         assert_eq!(names(&mut reader), vec!["next".to_owned()]);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn stop_commits_what_was_queued_before_it_and_refuses_what_comes_after()
+    -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let (writer, mut reader) = setup(&dir)?;
+        let (release, held) = hold(&writer);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let w1 = writer.clone();
+        let queued = tokio::spawn(async move { w1.submit(None, |c| insert(c, "queued")).await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let w2 = writer.clone();
+        let stopping = tokio::spawn(async move { w2.stop().await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(
+            !stopping.is_finished(),
+            "the stop waits for the group in hand"
+        );
+        release.send(()).map_err(|e| e.to_string())?;
+        let join = |e: tokio::task::JoinError| e.to_string();
+        stopping.await.map_err(join)?;
+        held.await.map_err(join)?.map_err(|e| e.to_string())?;
+        queued.await.map_err(join)?.map_err(|e| e.to_string())?;
+        assert_eq!(names(&mut reader), vec!["queued".to_owned()]);
+        let after = writer.submit(None, |c| insert(c, "after")).await;
+        assert!(matches!(after, Err(ApiError::Unavailable(_))), "{after:?}");
+        // A second stop returns at once.
+        writer.stop().await;
+        assert_eq!(names(&mut reader), vec!["queued".to_owned()]);
         Ok(())
     }
 

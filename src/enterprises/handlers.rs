@@ -99,7 +99,7 @@ pub async fn import_enterprises(
     let inputs = body.rows;
     let actor = auth.actor();
     let now = state.clock.now_naive();
-    idem.create(&state.db, now, move |conn| {
+    idem.create_alone(&state.db, now, move |conn| {
         registry::import(conn, now, &actor, &inputs)
     })
     .await

@@ -115,13 +115,45 @@ impl Idempotent {
         V: serde::Serialize,
         E: Into<ApiError>,
     {
-        let answer = db
-            .write(move |conn| {
-                self.run(conn, now, |conn| {
-                    created(&use_case(conn).map_err(Into::into)?)
-                })
+        self.create_in(db, now, false, use_case).await
+    }
+
+    /// [`Idempotent::create`] for a large creation (an import): in a transaction of its own
+    /// ([`Db::write_alone`]), so that on PostgreSQL the other writes do not queue behind it.
+    pub async fn create_alone<V, E>(
+        self,
+        db: &Db,
+        now: NaiveDateTime,
+        use_case: impl FnOnce(&mut DbConn) -> Result<V, E> + Send + 'static,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        V: serde::Serialize,
+        E: Into<ApiError>,
+    {
+        self.create_in(db, now, true, use_case).await
+    }
+
+    async fn create_in<V, E>(
+        self,
+        db: &Db,
+        now: NaiveDateTime,
+        alone: bool,
+        use_case: impl FnOnce(&mut DbConn) -> Result<V, E> + Send + 'static,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        V: serde::Serialize,
+        E: Into<ApiError>,
+    {
+        let job = move |conn: &mut DbConn| {
+            self.run(conn, now, |conn| {
+                created(&use_case(conn).map_err(Into::into)?)
             })
-            .await?;
+        };
+        let answer = if alone {
+            db.write_alone(job).await?
+        } else {
+            db.write(job).await?
+        };
         Ok(respond(answer))
     }
 

@@ -11,15 +11,12 @@
 //!   ([`hash_receipt_blocking`]).
 
 use argon2::{Algorithm, Argon2, Params, Version};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::domain::Receipt;
 use crate::error::ApiError;
+/// Sealing is shared with the second factor's secrets: it lives in `crate::sealing`.
+pub use crate::sealing::{CryptoError, open, seal};
 
 /// Associated data of a sealed reporter contact.
 pub const CONTACT: &[u8] = b"anjian:report-contact:v1";
@@ -27,57 +24,6 @@ pub const CONTACT: &[u8] = b"anjian:report-contact:v1";
 pub const PAYEE: &[u8] = b"anjian:reward-payee:v1";
 /// Associated data of a receipt kept for an idempotent replay of a filing.
 pub const REPLAY: &[u8] = b"anjian:filing-replay:v1";
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum CryptoError {
-    #[error("the sealed value is not base64 of a nonce and a ciphertext")]
-    Malformed,
-    #[error("the sealed value does not open under this key")]
-    WrongKey,
-    #[error("encryption failed")]
-    Seal,
-}
-
-/// Encrypts `plaintext` under `key` with a fresh nonce: `base64(nonce ‖ ciphertext)`.
-pub fn seal(key: &[u8; 32], purpose: &[u8], plaintext: &[u8]) -> Result<String, CryptoError> {
-    let cipher = ChaCha20Poly1305::new(&Key::from(*key));
-    let mut nonce = [0u8; 12];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
-    let ciphertext = cipher
-        .encrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: plaintext,
-                aad: purpose,
-            },
-        )
-        .map_err(|_| CryptoError::Seal)?;
-    let mut out = Vec::with_capacity(12 + ciphertext.len());
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&ciphertext);
-    Ok(STANDARD.encode(out))
-}
-
-/// Decrypts a value made by [`seal`] with the same key and purpose.
-pub fn open(key: &[u8; 32], purpose: &[u8], sealed: &str) -> Result<Vec<u8>, CryptoError> {
-    let bytes = STANDARD
-        .decode(sealed.trim())
-        .map_err(|_| CryptoError::Malformed)?;
-    if bytes.len() < 12 + 16 {
-        return Err(CryptoError::Malformed);
-    }
-    let (nonce, ciphertext) = bytes.split_at(12);
-    let nonce: [u8; 12] = nonce.try_into().map_err(|_| CryptoError::Malformed)?;
-    ChaCha20Poly1305::new(&Key::from(*key))
-        .decrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: ciphertext,
-                aad: purpose,
-            },
-        )
-        .map_err(|_| CryptoError::WrongKey)
-}
 
 /// Seals a value as JSON.
 pub fn seal_json<T: serde::Serialize>(
@@ -168,6 +114,8 @@ pub fn hashed_key(idempotency_key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
 
     const KEY: [u8; 32] = [7; 32];
 

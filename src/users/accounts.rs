@@ -305,7 +305,9 @@ pub fn check_new_password(conn: &mut DbConn, id: UserId, new: &str) -> Result<()
 /// one is given; the role binding holds and a newly named enterprise exists (422). Changing
 /// the password, role, enterprise or disabled flag ends every session the user has (the token
 /// version moves on). The last enabled admin cannot be disabled or demoted
-/// ([`UserError::LastAdmin`]). The row changes only if it is still as read (409 otherwise).
+/// ([`UserError::LastAdmin`]). A patch that changes nothing (every field already as asked)
+/// writes nothing and answers the account as it stands. The row changes only if it is still
+/// as read (409 otherwise).
 pub fn update(
     conn: &mut DbConn,
     now: NaiveDateTime,
@@ -344,7 +346,7 @@ pub fn update(
     let password_changed = password_hash.is_some();
     let ends_sessions = ends_sessions(before, after, password_changed);
     let changes = UserChanges {
-        display_name,
+        display_name: display_name.filter(|d| *d != current.display_name),
         role: (role != old_role).then(|| role.as_str().to_owned()),
         enterprise_id: (enterprise_id != old_enterprise).then_some(enterprise_id.map(|e| e.0)),
         disabled: (disabled != current.disabled).then_some(disabled),
@@ -352,6 +354,16 @@ pub fn update(
         token_version: ends_sessions.then_some(current.token_version + 1),
         updated_at: Some(now),
     };
+    if changes.display_name.is_none()
+        && changes.role.is_none()
+        && changes.enterprise_id.is_none()
+        && changes.disabled.is_none()
+        && !password_changed
+    {
+        // Nothing to change (the account already stands as asked, e.g. the loser of two
+        // concurrent disablings): nothing is written, no event, no session ends.
+        return Ok(current.try_into()?);
+    }
     let row = store::update_if_unchanged(conn, id, current.updated_at, &changes)?;
     audit::store::append(
         conn,

@@ -1807,7 +1807,9 @@ async fn the_overdue_hazard_list_keeps_its_plan_on_postgresql() {
 }
 
 /// `anjian seed demo` writes a campaign running on the day it is seeded, with its task board,
-/// a group and an open major hazard to follow.
+/// a group and an open major hazard to follow, hazards in every state (one reported by the
+/// enterprise itself), a penalty and an order in force that suspended its enterprise: all
+/// through the API's use cases, as the demo's own users, on audit chains that verify.
 #[tokio::test]
 async fn the_demo_has_a_running_campaign() {
     let app = TestApp::spawn().await;
@@ -1845,4 +1847,143 @@ async fn the_demo_has_a_running_campaign() {
         .await)
     .await;
     assert!(!majors["items"].as_array().unwrap().is_empty(), "{majors}");
+
+    // Written as the demo's users: the admin opened the campaign and the board.
+    let campaign = ok(app.get(&format!("/api/v1/campaigns/{id}"), admin).await).await;
+    assert_eq!(actions(&campaign), [("created", "admin")], "{campaign}");
+    for (state, n) in [("pending", 1), ("in_progress", 1), ("done", 1)] {
+        assert_eq!(board["counts"][state], n, "{board}");
+    }
+    let zhao = demo_user(&app, "inspector.zhao").await;
+    let haiwan = demo_user(&app, "ent.haiwan").await.1.unwrap();
+
+    // The inspections' hazards in every state; the verified one went through the enterprise's
+    // rectification and inspector.zhao's acceptance, dated the day of the seed.
+    let found = ok(app
+        .get(&format!("/api/v1/hazards?campaign_id={id}"), admin)
+        .await)
+    .await;
+    let found = found["items"].as_array().unwrap().clone();
+    let count = |status: &str| found.iter().filter(|h| h["status"] == status).count();
+    assert_eq!(
+        (count("open"), count("rectified"), count("verified")),
+        (2, 1, 1),
+        "{found:?}"
+    );
+    let major = found.iter().find(|h| h["level"] == "major").unwrap();
+    assert_eq!(major["status"], "open");
+    assert_eq!(major["supervised"], true);
+    assert!(major["plan"]["measures"].is_string(), "{major}");
+    let verified = found.iter().find(|h| h["status"] == "verified").unwrap();
+    assert_eq!(verified["verified_by"], zhao.0);
+    assert_eq!(verified["verified_on"], today.to_string());
+    let verified = ok(app
+        .get(&format!("/api/v1/hazards/{}", verified["id"]), admin)
+        .await)
+    .await;
+    assert_eq!(
+        actions(&verified),
+        [
+            ("found", "inspector"),
+            ("rectification_reported", "enterprise"),
+            ("verified", "inspector")
+        ]
+    );
+    let rectified = found.iter().find(|h| h["status"] == "rectified").unwrap();
+    assert!(
+        rectified["rectification"]["measures"].is_string(),
+        "{rectified}"
+    );
+
+    // 自查自报: 海湾化工's own report, outside the campaign.
+    let own = ok(app
+        .get(&format!("/api/v1/hazards?enterprise_id={haiwan}"), admin)
+        .await)
+    .await;
+    let own: Vec<&Value> = own["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["inspection_id"].is_null())
+        .collect();
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert_eq!(own[0]["status"], "open");
+    let own = ok(app
+        .get(&format!("/api/v1/hazards/{}", own[0]["id"]), admin)
+        .await)
+    .await;
+    assert_eq!(actions(&own), [("self_reported", "enterprise")]);
+
+    // The penalty on the major hazard.
+    let penalties = ok(app
+        .get(&format!("/api/v1/penalties?campaign_id={id}"), admin)
+        .await)
+    .await;
+    let penalties = penalties["items"].as_array().unwrap();
+    assert_eq!(penalties.len(), 1, "{penalties:?}");
+    assert_eq!(penalties[0]["hazard_id"], major["id"]);
+    assert_eq!(penalties[0]["enterprise_id"], haiwan);
+
+    // The order in force, issued by inspector.zhao, suspended 金岭矿业 in the same use case.
+    let orders = ok(app
+        .get(
+            &format!("/api/v1/orders?campaign_id={id}&in_force=true"),
+            admin,
+        )
+        .await)
+    .await;
+    let orders = orders["items"].as_array().unwrap();
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    assert_eq!(orders[0]["kind"], "suspend_production");
+    let order = ok(app
+        .get(&format!("/api/v1/orders/{}", orders[0]["id"]), admin)
+        .await)
+    .await;
+    assert_eq!(actions(&order), [("issued", "inspector")]);
+    let enterprise = ok(app
+        .get(
+            &format!("/api/v1/enterprises/{}", orders[0]["enterprise_id"]),
+            admin,
+        )
+        .await)
+    .await;
+    assert_eq!(enterprise["status"], "suspended", "{enterprise}");
+    assert!(
+        enterprise["name"].as_str().unwrap().contains("金岭"),
+        "{enterprise}"
+    );
+
+    let audit = ok(app.get("/api/v1/audit/verify", admin).await).await;
+    assert_eq!(audit["ok"], true, "{audit}");
+}
+
+/// A record's timeline as `(action, actor_role)` pairs.
+fn actions(record: &Value) -> Vec<(&str, &str)> {
+    record["timeline"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no timeline: {record}"))
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["actor_role"].as_str().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A demo account's user id and enterprise.
+async fn demo_user(app: &TestApp, username: &'static str) -> (i64, Option<i64>) {
+    app.state
+        .db
+        .run(move |conn| {
+            use anjian::schema::users;
+            use diesel::prelude::*;
+            Ok(users::table
+                .filter(users::username.eq(username))
+                .select((users::id, users::enterprise_id))
+                .get_result::<(i64, Option<i64>)>(conn)?)
+        })
+        .await
+        .unwrap()
 }

@@ -276,6 +276,44 @@ async fn ten_thousand_enterprises_import_in_one_request_all_or_nothing() {
     assert_eq!(audit["items"][0]["action"], "imported");
 }
 
+/// On PostgreSQL a large import is written in a transaction of its own beside the writer
+/// thread: a single write sent while the import is being written is answered before it, not
+/// after it (on SQLite, one writer at a time is the database's rule; see docs/BENCHMARKS.md).
+#[tokio::test]
+async fn on_postgres_a_small_write_does_not_wait_for_an_import() {
+    let Some(app) = TestApp::spawn_on_postgres().await else {
+        return;
+    };
+    let app = std::sync::Arc::new(app);
+    let importer = std::sync::Arc::clone(&app);
+    let import = tokio::spawn(async move {
+        let rows = Value::Array(import_rows(10_000, 300_000));
+        let token = importer.admin_token.clone();
+        let res = importer
+            .post("/api/v1/enterprises/import", Some(&token), &rows)
+            .await;
+        (res.status(), res.json::<Value>().await.unwrap())
+    });
+    // The import's body is on its way and being written.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!import.is_finished(), "the import takes longer than this");
+    let res = app
+        .post(
+            "/api/v1/enterprises",
+            Some(&app.admin_token),
+            &enterprise_body(&credit_code(400_000), "gas", "licang"),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    assert!(
+        !import.is_finished(),
+        "the single write was answered while the import was still being written"
+    );
+    let (status, body) = import.await.unwrap();
+    assert_eq!(status, 201);
+    assert_eq!(body["imported"], 10_000);
+}
+
 #[tokio::test]
 async fn a_csv_file_with_a_header_row_imports_too() {
     let app = TestApp::spawn().await;

@@ -1139,3 +1139,48 @@ async fn figures_compare_two_periods_of_local_dates() {
         "00:30 local on 1 May, and the two of 03:00 UTC on 1 May"
     );
 }
+
+/// `anjian seed demo` writes the two chemical companies' lists and a year of violations through
+/// the use cases the API calls: each list is current, the violations carry the API's flags and
+/// corrections, and the audit chain holds.
+#[tokio::test]
+async fn the_demo_lists_and_violations_are_the_apis_own() {
+    let app = TestApp::spawn().await;
+    app.seed_demo().await;
+    let admin = Some(app.admin_token.as_str());
+    let lists: Value = app
+        .get("/api/v1/negative-lists?status=current", admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(lists["items"].as_array().unwrap().len(), 2, "{lists}");
+    let repeats: Value = app
+        .get("/api/v1/violations?repeat=true&limit=200", admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let repeats = repeats["items"].as_array().unwrap();
+    assert!(
+        !repeats.is_empty(),
+        "the demo's employees repeat themselves"
+    );
+    assert!(repeats.iter().all(|v| v["repeat"] == true));
+    let all: Value = app
+        .get("/api/v1/violations?limit=200", admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let all = all["items"].as_array().unwrap();
+    assert!(all.len() > repeats.len());
+    assert!(all.iter().any(|v| !v["corrected_at"].is_null()));
+    let verify: Value = app
+        .get("/api/v1/audit/verify", admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verify["ok"], true, "{verify}");
+}

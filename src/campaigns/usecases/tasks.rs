@@ -187,8 +187,8 @@ pub struct UpdateTaskRequest {
 }
 
 /// Updates a task's progress note (1 to 2,000 characters, or cleared) and status: `done` sets
-/// `completed_at` and is final (reopening is 409). A concurrent change in between loses the
-/// compare-and-set (409).
+/// `completed_at` and is final (reopening it, or completing it again, is 409 — so of concurrent
+/// completions one wins). A concurrent change in between loses the compare-and-set (409).
 pub fn update(
     conn: &mut DbConn,
     now: Now,
@@ -208,7 +208,8 @@ pub fn update(
     if let Some(to) = patch.status {
         domain::task_transition(from, to).map_err(CampaignError::InvalidTransition)?;
     }
-    let completing = patch.status == Some(TaskStatus::Done) && from != TaskStatus::Done;
+    // `task_transition` refused `done` again, so this completes the task.
+    let completing = patch.status == Some(TaskStatus::Done);
     let changes = TaskChanges {
         status: patch.status.map(|s| s.as_str().to_owned()),
         progress_note: note,

@@ -196,8 +196,9 @@ pub struct IdentityRequest {
 
 /// Opens the reporter's contact fields. Every opening is an audit event naming who, when and
 /// why; the reporter's lookup shows that the identity was opened (not by whom). Nobody else,
-/// inspectors included, ever sees it. Roles: admin.
-#[utoipa::path(tag = "reports", params(("id" = i64, Path)), request_body = IdentityRequest, responses((status = 200, body = IdentityView), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = ["admin"])))]
+/// inspectors included, ever sees it; a contact erased under the retention rule is 409.
+/// Roles: admin.
+#[utoipa::path(tag = "reports", params(("id" = i64, Path)), request_body = IdentityRequest, responses((status = 200, body = IdentityView), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = ["admin"])))]
 #[post("/reports/{id}/identity")]
 pub async fn open_identity(
     auth: Auth<Admin>,

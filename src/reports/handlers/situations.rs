@@ -76,7 +76,7 @@ pub async fn import_situations(
     let idem = Idempotent::for_user(&req, auth.id, &bytes)?;
     let actor = auth.actor();
     let now = state.now();
-    idem.create(&state.db, now.at, move |conn| {
+    idem.create_alone(&state.db, now.at, move |conn| {
         usecase::import(conn, now, &actor, &inputs)
     })
     .await

@@ -5,10 +5,12 @@
 
 mod figures;
 mod reports;
+mod retention;
 mod rewards;
 mod situations;
 
 pub use figures::*;
 pub use reports::*;
+pub use retention::*;
 pub use rewards::*;
 pub use situations::*;

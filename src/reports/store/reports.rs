@@ -39,6 +39,8 @@ pub struct ReportRow {
     pub concluded_on: Option<NaiveDate>,
     pub concluded_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    /// When housekeeping erased the reporter's contact and the payee (retention).
+    pub identity_erased_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Insertable)]

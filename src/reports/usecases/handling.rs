@@ -69,7 +69,7 @@ pub struct ReportView {
     pub occurred_on: Option<NaiveDate>,
     pub description: String,
     pub is_employee: bool,
-    /// No contact field was given.
+    /// No contact field was given (a contact erased under the retention rule was given: false).
     pub anonymous: bool,
     pub status: ReportStatus,
     pub assignee_id: Option<i64>,
@@ -102,7 +102,7 @@ impl TryFrom<ReportRow> for ReportView {
                 .as_deref()
                 .map(|g| internal_text(g, AccidentGrade::parse))
                 .transpose()?,
-            anonymous: r.contact_sealed.is_none(),
+            anonymous: r.contact_sealed.is_none() && r.identity_erased_at.is_none(),
             identity_opened: r.identity_opened_at.is_some(),
             duplicate_of: r.duplicate_of.map(ReportId),
             industry: r.industry,
@@ -460,7 +460,7 @@ pub fn conclude(
 
 /// Opens the reporter's contact fields for an administrator, with a reason kept in the audit
 /// trail (10 to 500 characters); the reporter's lookup then shows that the identity was opened
-/// (not by whom).
+/// (not by whom). A contact erased under the retention rule is gone: 409 `conflict`.
 pub fn open_identity(
     conn: &mut DbConn,
     at: NaiveDateTime,
@@ -473,6 +473,12 @@ pub fn open_identity(
     let reason = v.text("reason", reason, domain::MIN_REASON_CHARS, 500);
     v.finish()?;
     let report = store::find_report(conn, id)?.ok_or(ReportError::NotFound)?;
+    if let (None, Some(erased)) = (&report.contact_sealed, report.identity_erased_at) {
+        return Err(ReportError::Conflict(format!(
+            "the reporter's contact was erased on {} under the retention rule",
+            erased.date()
+        )));
+    }
     let contact: Contact = match &report.contact_sealed {
         Some(sealed) => crypto::open_json(data_key, crypto::CONTACT, sealed)?,
         None => Contact::default(),

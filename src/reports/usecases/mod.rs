@@ -9,6 +9,7 @@
 //! - `rewards.rs`: reward decisions, payment, the reward rules.
 //! - `situations.rs`: the reward-situation catalogue and its import (JSON or CSV).
 //! - `figures.rs`: the report and reward figures.
+//! - `retention.rs`: erasing the reporter's details once a report's keeping time is over.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -19,6 +20,7 @@ use crate::validate::Invalid;
 pub mod figures;
 pub mod handling;
 pub mod public;
+pub mod retention;
 pub mod rewards;
 pub mod situations;
 

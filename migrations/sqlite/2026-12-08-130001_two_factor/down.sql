@@ -1,0 +1,3 @@
+DROP TABLE totp_challenges;
+DROP TABLE totp_recovery_codes;
+DROP TABLE user_totp;
