@@ -66,7 +66,10 @@ fn one_winner(answers: &[Answer], win: u16, lose: (u16, &str), round: usize) -> 
     let winners: Vec<usize> = (0..answers.len())
         .filter(|&i| answers[i].status == win)
         .collect();
-    let seen: Vec<(u16, &Value)> = answers.iter().map(|a| (a.status, &a.body["code"])).collect();
+    let seen: Vec<(u16, &Value)> = answers
+        .iter()
+        .map(|a| (a.status, &a.body["code"]))
+        .collect();
     assert_eq!(winners.len(), 1, "round {round}: one winner: {seen:?}");
     for (i, a) in answers.iter().enumerate() {
         if i != winners[0] {
@@ -138,7 +141,13 @@ async fn finish(app: &TestApp, family: &str, started: Instant) {
 }
 
 /// `POST` expecting `status`; the JSON answer.
-async fn post_ok(app: &TestApp, path: &str, token: Option<&str>, body: &Value, status: u16) -> Value {
+async fn post_ok(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+    status: u16,
+) -> Value {
     let res = app.post(path, token, body).await;
     let got = res.status().as_u16();
     let body: Value = res.json().await.unwrap_or(Value::Null);
@@ -163,7 +172,9 @@ async fn accounts(app: &TestApp, role: Role, n: usize) -> Vec<(i64, String)> {
 
 /// The same token for every racer.
 fn same(token: &str, body: Value) -> Vec<(Option<String>, Value)> {
-    (0..RACERS).map(|_| (Some(token.to_owned()), body.clone())).collect()
+    (0..RACERS)
+        .map(|_| (Some(token.to_owned()), body.clone()))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,18 +204,34 @@ async fn application_submit_has_one_winner_per_draft() {
         let id = id_of(&draft);
         let path = format!("/api/v1/applications/{id}/submit");
         let shots = (0..RACERS)
-            .map(|i| (Some(token.clone()), json!({"commitment_accepted": i % 2 == 0})))
+            .map(|i| {
+                (
+                    Some(token.clone()),
+                    json!({"commitment_accepted": i.is_multiple_of(2)}),
+                )
+            })
             .collect();
         let answers = fire(&app, Method::POST, &path, shots).await;
         let w = one_winner(&answers, 200, (409, "invalid_transition"), round);
-        let expected = if w % 2 == 0 { "filed" } else { "rejected" };
+        let expected = if w.is_multiple_of(2) {
+            "filed"
+        } else {
+            "rejected"
+        };
         assert_eq!(answers[w].body["status"], expected, "round {round}");
         let stored = app
             .get_json(&format!("/api/v1/applications/{id}"), Some(&token))
             .await;
         assert_eq!(stored["status"], expected);
         assert_eq!(stored["rule_results"], answers[w].body["rule_results"]);
-        assert_chain(&app, "application", id, &["created", "submitted", expected], round).await;
+        assert_chain(
+            &app,
+            "application",
+            id,
+            &["created", "submitted", expected],
+            round,
+        )
+        .await;
     }
     finish(&app, "application submit", started).await;
 }
@@ -270,7 +297,7 @@ async fn application_decision_has_one_winner_and_the_stored_decision_is_its() {
             .iter()
             .enumerate()
             .map(|(i, (_, t))| {
-                let decision = if i % 2 == 0 { "approve" } else { "reject" };
+                let decision = if i.is_multiple_of(2) { "approve" } else { "reject" };
                 (
                     Some(t.clone()),
                     json!({"decision": decision, "reason": format!("第{round}轮审查意见，审查员{i}")}),
@@ -279,7 +306,11 @@ async fn application_decision_has_one_winner_and_the_stored_decision_is_its() {
             .collect();
         let answers = fire(&app, Method::POST, &path, shots).await;
         let w = one_winner(&answers, 200, (409, "invalid_transition"), round);
-        let expected = if w % 2 == 0 { "approved" } else { "rejected" };
+        let expected = if w.is_multiple_of(2) {
+            "approved"
+        } else {
+            "rejected"
+        };
         let stored = app
             .get_json(&format!("/api/v1/applications/{id}"), Some(&token))
             .await;
@@ -375,7 +406,14 @@ async fn hazard_rectification_has_one_winner_and_the_stored_measures_are_its() {
             format!("第{round}轮整改措施{w}"),
             "round {round}"
         );
-        assert_chain(&app, "hazard", id, &["found", "rectification_reported"], round).await;
+        assert_chain(
+            &app,
+            "hazard",
+            id,
+            &["found", "rectification_reported"],
+            round,
+        )
+        .await;
     }
     finish(&app, "hazard rectify", started).await;
 }
@@ -444,7 +482,10 @@ async fn hazard_rejection_has_one_winner_and_the_stored_reason_is_its() {
             .await;
         assert_eq!(
             (stored["status"].as_str(), stored["reject_reason"].as_str()),
-            (Some("open"), Some(format!("第{round}轮退回理由{w}").as_str())),
+            (
+                Some("open"),
+                Some(format!("第{round}轮退回理由{w}").as_str())
+            ),
             "round {round}"
         );
         assert_chain(
@@ -496,13 +537,19 @@ async fn order_lift_has_one_winner_and_the_stored_note_is_its() {
             .await;
         assert_eq!(
             (stored["in_force"].as_bool(), stored["lift_note"].as_str()),
-            (Some(false), Some(format!("第{round}轮复工意见{w}").as_str())),
+            (
+                Some(false),
+                Some(format!("第{round}轮复工意见{w}").as_str())
+            ),
             "round {round}"
         );
         assert_chain(&app, "order", id, &["issued", "lifted"], round).await;
     }
     let e = app
-        .get_json(&format!("/api/v1/enterprises/{ent}"), Some(&app.admin_token))
+        .get_json(
+            &format!("/api/v1/enterprises/{ent}"),
+            Some(&app.admin_token),
+        )
         .await;
     assert_eq!(e["status"], "operating");
     let moves = actions(&app, "enterprise", ent).await;
@@ -645,7 +692,11 @@ async fn list_publication_has_one_winner_and_the_stored_effective_from_is_its() 
     for round in 0..ROUNDS {
         // Each version governs from strictly later than the one before.
         app.clock.advance(Duration::minutes(1));
-        let from = if previous.is_some() { "current" } else { "template" };
+        let from = if previous.is_some() {
+            "current"
+        } else {
+            "template"
+        };
         let draft = post_ok(
             &app,
             "/api/v1/negative-lists",
@@ -666,7 +717,10 @@ async fn list_publication_has_one_winner_and_the_stored_effective_from_is_its() 
         let answers = fire(&app, Method::POST, &path, shots).await;
         let w = one_winner(&answers, 200, (409, "invalid_transition"), round);
         let current = app
-            .get_json(&format!("/api/v1/enterprises/{ent}/negative-list"), Some(&token))
+            .get_json(
+                &format!("/api/v1/enterprises/{ent}/negative-list"),
+                Some(&token),
+            )
             .await;
         assert_eq!(
             (current["id"].as_i64(), current["effective_from"].as_str()),
@@ -722,7 +776,14 @@ async fn report_at(app: &TestApp, inspector: &(i64, String), step: usize) -> (Fi
     let base = format!("/api/v1/reports/{}", filed.id);
     let t = Some(inspector.1.as_str());
     if step >= 1 {
-        post_ok(app, &format!("{base}/assign"), t, &json!({"inspector_id": inspector.0}), 200).await;
+        post_ok(
+            app,
+            &format!("{base}/assign"),
+            t,
+            &json!({"inspector_id": inspector.0}),
+            200,
+        )
+        .await;
     }
     if step >= 2 {
         post_ok(app, &format!("{base}/start"), t, &json!({}), 200).await;
@@ -739,7 +800,14 @@ async fn report_at(app: &TestApp, inspector: &(i64, String), step: usize) -> (Fi
     }
     let mut reward = None;
     if step >= 4 {
-        let r = post_ok(app, &format!("{base}/reward"), Some(&app.admin_token), &json!({}), 201).await;
+        let r = post_ok(
+            app,
+            &format!("{base}/reward"),
+            Some(&app.admin_token),
+            &json!({}),
+            201,
+        )
+        .await;
         reward = Some(id_of(&r));
     }
     if step >= 5 {
@@ -853,7 +921,7 @@ async fn report_conclusion_has_one_winner_and_the_stored_outcome_is_its() {
         let (filed, _) = report_at(&app, &inspectors[0], 2).await;
         let id = filed.id;
         let outcome = |i: usize| {
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 "substantiated"
             } else {
                 "unsubstantiated"
@@ -877,7 +945,10 @@ async fn report_conclusion_has_one_winner_and_the_stored_outcome_is_its() {
             .await;
         assert_eq!(
             (stored["status"].as_str(), stored["findings"].as_str()),
-            (Some(outcome(w)), Some(format!("第{round}轮调查结论{w}").as_str())),
+            (
+                Some(outcome(w)),
+                Some(format!("第{round}轮调查结论{w}").as_str())
+            ),
             "round {round}"
         );
         assert_chain(
@@ -936,7 +1007,13 @@ async fn reward_decision_has_one_winner_and_the_stored_amount_is_its() {
             &app,
             "report",
             id,
-            &["filed", "assigned", "investigation_started", "concluded", "reward_decided"],
+            &[
+                "filed",
+                "assigned",
+                "investigation_started",
+                "concluded",
+                "reward_decided",
+            ],
             round,
         )
         .await;
@@ -1016,7 +1093,14 @@ async fn reward_payment_has_one_winner_and_the_stored_reference_is_its() {
             (Some("paid"), Some(format!("转账凭证{round}-{w}").as_str())),
             "round {round}"
         );
-        assert_chain(&app, "reward", reward, &["decided", "claimed", "paid"], round).await;
+        assert_chain(
+            &app,
+            "reward",
+            reward,
+            &["decided", "claimed", "paid"],
+            round,
+        )
+        .await;
     }
     finish(&app, "reward pay", started).await;
 }
@@ -1045,7 +1129,10 @@ async fn disabling_an_account_happens_once_and_the_others_change_nothing() {
         let answers = fire(&app, Method::PATCH, &path, shots).await;
         for a in &answers {
             assert_eq!(a.status, 200, "round {round}: {}", a.body);
-            assert_eq!(a.body, answers[0].body, "round {round}: one state, answered to all");
+            assert_eq!(
+                a.body, answers[0].body,
+                "round {round}: one state, answered to all"
+            );
         }
         let stored = app
             .get_json(&format!("/api/v1/users/{id}"), Some(&app.admin_token))
