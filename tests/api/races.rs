@@ -207,7 +207,7 @@ async fn application_submit_has_one_winner_per_draft() {
             .map(|i| {
                 (
                     Some(token.clone()),
-                    json!({"commitment_accepted": i % 2 == 0}),
+                    json!({"commitment_accepted": i.is_multiple_of(2)}),
                 )
             })
             .collect();
