@@ -254,10 +254,7 @@ async fn housekeeping_erases_the_reporters_details_once_the_retention_period_has
         )
         .await;
     assert_eq!(opened.status(), 200);
-    assert_eq!(
-        opened.json::<Value>().await.unwrap()["name"],
-        "赵待付"
-    );
+    assert_eq!(opened.json::<Value>().await.unwrap()["name"], "赵待付");
     // The reporter still follows the report by receipt.
     let res = app
         .post(
