@@ -12,8 +12,8 @@ use crate::ids::{EnterpriseId, UserId};
 use crate::state::AppState;
 use crate::totp::domain::{self as totp_domain, AfterPassword};
 use crate::totp::usecases as totp_usecases;
-use crate::users::store::UserRow;
 use crate::users::accounts::{self, UserError};
+use crate::users::store::UserRow;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(login)
@@ -93,7 +93,9 @@ pub fn tokens_for(
 ) -> Result<LoginResponse, ApiError> {
     let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
     let ttl = if enrolment_only {
-        crate::totp::domain::enrolment_token_ttl().num_seconds().max(1) as u64
+        crate::totp::domain::enrolment_token_ttl()
+            .num_seconds()
+            .max(1) as u64
     } else {
         state.config.token_ttl.as_secs()
     };
@@ -188,14 +190,18 @@ pub async fn login(
                 .db
                 .write_case(move |conn| totp_usecases::open_challenge(conn, at, id))
                 .await?;
-            Ok(HttpResponse::Ok().json(LoginAnswer::TotpRequired(TotpChallengeView {
-                totp_required: true,
-                challenge: challenge.challenge,
-                expires_in: challenge.expires_in,
-            })))
+            Ok(
+                HttpResponse::Ok().json(LoginAnswer::TotpRequired(TotpChallengeView {
+                    totp_required: true,
+                    challenge: challenge.challenge,
+                    expires_in: challenge.expires_in,
+                })),
+            )
         }
         AfterPassword::EnrolFirst => {
-            state.metrics.domain_event("login", "totp_enrolment_required");
+            state
+                .metrics
+                .domain_event("login", "totp_enrolment_required");
             let answer = tokens_for(&state, found.user, true)?;
             Ok(HttpResponse::Ok().json(LoginAnswer::Tokens(answer)))
         }

@@ -127,9 +127,7 @@ fn verified_claims(req: &HttpRequest) -> Result<(web::Data<AppState>, TokenClaim
 }
 
 /// [`verified_claims`], the limited enrolment token included.
-fn any_verified_claims(
-    req: &HttpRequest,
-) -> Result<(web::Data<AppState>, TokenClaims), ApiError> {
+fn any_verified_claims(req: &HttpRequest) -> Result<(web::Data<AppState>, TokenClaims), ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state missing"))?

@@ -61,11 +61,22 @@ impl TokenKeys {
         now: DateTime<Utc>,
         ttl_secs: i64,
     ) -> Result<String, jsonwebtoken::errors::Error> {
-        self.issue_scoped(user_id, role, enterprise_id, token_version, now, ttl_secs, None)
+        self.issue_scoped(
+            user_id,
+            role,
+            enterprise_id,
+            token_version,
+            now,
+            ttl_secs,
+            None,
+        )
     }
 
     /// A token limited to `scope` (see [`ENROLMENT_SCOPE`]), or an ordinary one for `None`.
-    #[expect(clippy::too_many_arguments, reason = "the claims of a token, each its own")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the claims of a token, each its own"
+    )]
     pub fn issue_scoped(
         &self,
         user_id: i64,

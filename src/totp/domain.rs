@@ -253,12 +253,18 @@ mod tests {
 
     #[test]
     fn presented_codes_are_told_apart_and_normalised() {
-        assert_eq!(Presented::parse(" 123 456 "), Presented::Code("123456".into()));
+        assert_eq!(
+            Presented::parse(" 123 456 "),
+            Presented::Code("123456".into())
+        );
         assert_eq!(
             Presented::parse("AB12-CD34-EF56"),
             Presented::Recovery("ab12cd34ef56".into())
         );
-        assert_eq!(Presented::parse("1234567"), Presented::Recovery("1234567".into()));
+        assert_eq!(
+            Presented::parse("1234567"),
+            Presented::Recovery("1234567".into())
+        );
     }
 
     #[test]

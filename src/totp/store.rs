@@ -72,7 +72,9 @@ pub fn use_step(
     let fresh = user_totp::last_used_step
         .is_null()
         .or(user_totp::last_used_step.lt(step));
-    let target = user_totp::table.filter(user_totp::user_id.eq(user.0)).filter(fresh);
+    let target = user_totp::table
+        .filter(user_totp::user_id.eq(user.0))
+        .filter(fresh);
     let n = if enable {
         diesel::update(target.filter(user_totp::enabled_at.is_null()))
             .set((

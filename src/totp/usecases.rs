@@ -138,8 +138,8 @@ pub fn enroll(
     let totp = domain::generator(&secret, username).map_err(ApiError::internal)?;
     let otpauth_uri = totp.to_url().map_err(ApiError::internal)?;
     let qr_svg = domain::qr_svg(&otpauth_uri).map_err(ApiError::internal)?;
-    let sealed =
-        sealing::seal(data_key, &domain::secret_purpose(id.0), &secret).map_err(ApiError::internal)?;
+    let sealed = sealing::seal(data_key, &domain::secret_purpose(id.0), &secret)
+        .map_err(ApiError::internal)?;
     store::put_pending(conn, id, &sealed, naive(at))?;
     audit::store::append(
         conn,
@@ -178,10 +178,9 @@ pub fn confirm(
     }
     let totp = generator_of(data_key, &row, username)?;
     let step = match Presented::parse(code) {
-        Presented::Code(code) => domain::fresh_step(
-            domain::matching_step(&totp, &code, at),
-            row.last_used_step,
-        ),
+        Presented::Code(code) => {
+            domain::fresh_step(domain::matching_step(&totp, &code, at), row.last_used_step)
+        }
         Presented::Recovery(_) => None,
     }
     .ok_or(TotpError::WrongCode)?;
@@ -194,7 +193,9 @@ pub fn confirm(
     let hashes: Vec<String> = codes
         .iter()
         .map(|c| match Presented::parse(c) {
-            Presented::Recovery(n) | Presented::Code(n) => domain::recovery_hash(data_key, id.0, &n),
+            Presented::Recovery(n) | Presented::Code(n) => {
+                domain::recovery_hash(data_key, id.0, &n)
+            }
         })
         .collect();
     store::replace_recovery_codes(conn, id, &hashes)?;
@@ -233,10 +234,8 @@ fn accept(
     match Presented::parse(presented) {
         Presented::Code(code) => {
             let totp = generator_of(data_key, row, username)?;
-            let fresh = domain::fresh_step(
-                domain::matching_step(&totp, &code, at),
-                row.last_used_step,
-            );
+            let fresh =
+                domain::fresh_step(domain::matching_step(&totp, &code, at), row.last_used_step);
             Ok(match fresh {
                 Some(step) if store::use_step(conn, id, step, false, naive(at))? => {
                     Some(Accepted::Code)
@@ -306,7 +305,8 @@ pub fn disable(
 
 /// An admin resets account `id`'s second factor (a lost device): the factor, its recovery codes
 /// and open challenges are gone, and every session of the account ends (its token version moves
-/// on). An account with no factor, on or being enrolled, is 409; no account, 404.
+/// on). An account whose factor is not on is 409 and keeps its sessions (an enrolment not yet
+/// confirmed gates nothing, and enrolling again replaces it); no account, 404.
 pub fn reset(
     conn: &mut DbConn,
     at: DateTime<Utc>,
@@ -314,10 +314,9 @@ pub fn reset(
     id: UserId,
 ) -> Result<(), TotpError> {
     let account = user_store::find(conn, id)?.ok_or(TotpError::NotFound)?;
-    let was_on = store::find(conn, id)?
-        .ok_or(TotpError::NotOn)?
-        .enabled_at
-        .is_some();
+    store::find(conn, id)?
+        .filter(|r| r.enabled_at.is_some())
+        .ok_or(TotpError::NotOn)?;
     store::remove(conn, id)?;
     let changes = UserChanges {
         token_version: Some(account.token_version + 1),
@@ -331,7 +330,7 @@ pub fn reset(
         &id.to_string(),
         "totp_reset",
         actor,
-        json!({"was_on": was_on, "sessions_ended": true}),
+        json!({"sessions_ended": true}),
         naive(at),
     )?;
     Ok(())

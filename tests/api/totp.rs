@@ -94,7 +94,9 @@ fn now(app: &TestApp) -> i64 {
 
 /// Enrols `token`'s account and answers the decoded secret and the enrolment's answer.
 async fn enroll(app: &TestApp, token: &str) -> (Vec<u8>, Value) {
-    let res = app.post("/api/v1/auth/totp/enroll", Some(token), &json!({})).await;
+    let res = app
+        .post("/api/v1/auth/totp/enroll", Some(token), &json!({}))
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
     (base32_decode(body["secret"].as_str().unwrap()), body)
@@ -147,7 +149,10 @@ async fn second_step(app: &TestApp, challenge: &str, code: &str) -> reqwest::Res
 }
 
 async fn me_status(app: &TestApp, token: &str) -> u16 {
-    app.get("/api/v1/auth/me", Some(token)).await.status().as_u16()
+    app.get("/api/v1/auth/me", Some(token))
+        .await
+        .status()
+        .as_u16()
 }
 
 async fn user_actions(app: &TestApp, id: i64) -> Vec<(String, String)> {
@@ -234,7 +239,10 @@ async fn enrolling_confirming_and_signing_in_in_two_steps() {
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["user"]["username"], alice.username.as_str());
     assert!(body.get("totp_enrolment_required").is_none());
-    assert_eq!(me_status(&app, body["access_token"].as_str().unwrap()).await, 200);
+    assert_eq!(
+        me_status(&app, body["access_token"].as_str().unwrap()).await,
+        200
+    );
 
     // The challenge is single use.
     app.clock.advance(chrono::Duration::seconds(30));
@@ -253,7 +261,10 @@ async fn enrolling_confirming_and_signing_in_in_two_steps() {
         .into_iter()
         .map(|(a, _)| a)
         .collect();
-    assert!(actions.contains(&"totp_enrolment_started".to_owned()), "{actions:?}");
+    assert!(
+        actions.contains(&"totp_enrolment_started".to_owned()),
+        "{actions:?}"
+    );
     assert!(actions.contains(&"totp_enabled".to_owned()), "{actions:?}");
 }
 
@@ -296,7 +307,12 @@ async fn a_code_is_accepted_once_and_no_older_one_after_it() {
     problem(second_step(&app, &c, &code).await, 401, "invalid_totp_code").await;
     // The previous step's code is within the drift but older than the one used.
     let older = totp(&secret, now(&app) - 30, 6);
-    problem(second_step(&app, &c, &older).await, 401, "invalid_totp_code").await;
+    problem(
+        second_step(&app, &c, &older).await,
+        401,
+        "invalid_totp_code",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -308,10 +324,18 @@ async fn a_recovery_code_stands_for_a_code_once() {
     let res = second_step(&app, &c, &codes[3]).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
-    assert_eq!(me_status(&app, body["access_token"].as_str().unwrap()).await, 200);
+    assert_eq!(
+        me_status(&app, body["access_token"].as_str().unwrap()).await,
+        200
+    );
 
     let c = challenge(&app, &dan.username).await;
-    problem(second_step(&app, &c, &codes[3]).await, 401, "invalid_totp_code").await;
+    problem(
+        second_step(&app, &c, &codes[3]).await,
+        401,
+        "invalid_totp_code",
+    )
+    .await;
     // Another one still works, typed in upper case without its dashes.
     let typed = codes[4].replace('-', "").to_uppercase();
     assert_eq!(second_step(&app, &c, &typed).await.status(), StatusCode::OK);
@@ -333,7 +357,12 @@ async fn wrong_codes_count_towards_the_usernames_throttle() {
     let c = challenge(&app, &eve.username).await;
     for _ in 0..5 {
         let wrong = totp(&secret, now(&app) - 3600, 6);
-        problem(second_step(&app, &c, &wrong).await, 401, "invalid_totp_code").await;
+        problem(
+            second_step(&app, &c, &wrong).await,
+            401,
+            "invalid_totp_code",
+        )
+        .await;
     }
     // Now even the right code is refused until the window passes, and so is the password.
     let right = second_step(&app, &c, &totp(&secret, now(&app), 6)).await;
@@ -417,6 +446,16 @@ async fn disabling_takes_the_password_and_a_code() {
 async fn an_admin_reset_turns_the_factor_off_and_ends_the_users_sessions() {
     let app = TestApp::spawn().await;
     let gus = account(&app, Role::Inspector).await;
+    // An enrolment not yet confirmed gates nothing: there is nothing to reset, no session ends.
+    enroll(&app, &gus.token).await;
+    let path = format!("/api/v1/users/{}/totp/reset", gus.id);
+    problem(
+        app.post(&path, Some(&app.admin_token), &json!({})).await,
+        409,
+        "conflict",
+    )
+    .await;
+    assert_eq!(me_status(&app, &gus.token).await, 200);
     let (secret, _) = turn_on(&app, &gus.token).await;
     app.clock.advance(chrono::Duration::seconds(30));
     let c = challenge(&app, &gus.username).await;
@@ -428,7 +467,6 @@ async fn an_admin_reset_turns_the_factor_off_and_ends_the_users_sessions() {
     assert_eq!(me_status(&app, &two_step_token).await, 200);
     let pending = challenge(&app, &gus.username).await;
 
-    let path = format!("/api/v1/users/{}/totp/reset", gus.id);
     problem(
         app.post(&path, Some(&gus.token), &json!({})).await,
         403,
@@ -458,8 +496,12 @@ async fn an_admin_reset_turns_the_factor_off_and_ends_the_users_sessions() {
     )
     .await;
     problem(
-        app.post("/api/v1/users/999999/totp/reset", Some(&app.admin_token), &json!({}))
-            .await,
+        app.post(
+            "/api/v1/users/999999/totp/reset",
+            Some(&app.admin_token),
+            &json!({}),
+        )
+        .await,
         404,
         "not_found",
     )
@@ -581,7 +623,10 @@ async fn a_role_that_requires_totp_enrols_before_anything_else() {
     let res = second_step(&app, &c, &totp(&secret, now(&app), 6)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
-    assert_eq!(me_status(&app, body["access_token"].as_str().unwrap()).await, 200);
+    assert_eq!(
+        me_status(&app, body["access_token"].as_str().unwrap()).await,
+        200
+    );
 
     // A role not named signs in as before (the admin did, when the app started).
     let res = app
@@ -593,5 +638,8 @@ async fn a_role_that_requires_totp_enrols_before_anything_else() {
         .await;
     let body: Value = res.json().await.unwrap();
     assert!(body.get("totp_enrolment_required").is_none(), "{body}");
-    assert_eq!(me_status(&app, body["access_token"].as_str().unwrap()).await, 200);
+    assert_eq!(
+        me_status(&app, body["access_token"].as_str().unwrap()).await,
+        200
+    );
 }
