@@ -200,7 +200,7 @@ pub async fn login_totp(
 /// Resets an account's second factor (a lost device): it is off, its recovery codes and open
 /// challenges are gone, and every session of the account ends; the account signs in with its
 /// password alone, or enrols again where its role must. Recorded in the account's audit trail.
-/// An account with no factor (on or being enrolled) is 409. Roles: admin.
+/// An account whose factor is not on is 409 (and keeps its sessions). Roles: admin.
 #[utoipa::path(
     tag = "users",
     params(("id" = i64, Path)),

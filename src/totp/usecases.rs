@@ -305,7 +305,8 @@ pub fn disable(
 
 /// An admin resets account `id`'s second factor (a lost device): the factor, its recovery codes
 /// and open challenges are gone, and every session of the account ends (its token version moves
-/// on). An account with no factor, on or being enrolled, is 409; no account, 404.
+/// on). An account whose factor is not on is 409 and keeps its sessions (an enrolment not yet
+/// confirmed gates nothing, and enrolling again replaces it); no account, 404.
 pub fn reset(
     conn: &mut DbConn,
     at: DateTime<Utc>,
@@ -313,10 +314,9 @@ pub fn reset(
     id: UserId,
 ) -> Result<(), TotpError> {
     let account = user_store::find(conn, id)?.ok_or(TotpError::NotFound)?;
-    let was_on = store::find(conn, id)?
-        .ok_or(TotpError::NotOn)?
-        .enabled_at
-        .is_some();
+    store::find(conn, id)?
+        .filter(|r| r.enabled_at.is_some())
+        .ok_or(TotpError::NotOn)?;
     store::remove(conn, id)?;
     let changes = UserChanges {
         token_version: Some(account.token_version + 1),
@@ -330,7 +330,7 @@ pub fn reset(
         &id.to_string(),
         "totp_reset",
         actor,
-        json!({"was_on": was_on, "sessions_ended": true}),
+        json!({"sessions_ended": true}),
         naive(at),
     )?;
     Ok(())

@@ -446,6 +446,16 @@ async fn disabling_takes_the_password_and_a_code() {
 async fn an_admin_reset_turns_the_factor_off_and_ends_the_users_sessions() {
     let app = TestApp::spawn().await;
     let gus = account(&app, Role::Inspector).await;
+    // An enrolment not yet confirmed gates nothing: there is nothing to reset, no session ends.
+    enroll(&app, &gus.token).await;
+    let path = format!("/api/v1/users/{}/totp/reset", gus.id);
+    problem(
+        app.post(&path, Some(&app.admin_token), &json!({})).await,
+        409,
+        "conflict",
+    )
+    .await;
+    assert_eq!(me_status(&app, &gus.token).await, 200);
     let (secret, _) = turn_on(&app, &gus.token).await;
     app.clock.advance(chrono::Duration::seconds(30));
     let c = challenge(&app, &gus.username).await;
@@ -457,7 +467,6 @@ async fn an_admin_reset_turns_the_factor_off_and_ends_the_users_sessions() {
     assert_eq!(me_status(&app, &two_step_token).await, 200);
     let pending = challenge(&app, &gus.username).await;
 
-    let path = format!("/api/v1/users/{}/totp/reset", gus.id);
     problem(
         app.post(&path, Some(&gus.token), &json!({})).await,
         403,
