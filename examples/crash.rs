@@ -32,7 +32,9 @@
 //!   hazards, penalties, reports, rewards, enterprises) and each report once by its receipt; a
 //!   transition answered 2xx must show its state or a later one. No refused write may exist
 //!   (the markers are searched for), and `GET /api/v1/audit/verify` must be `ok`. A write whose
-//!   answer was lost (transport error) is counted as `unknown` and not checked either way.
+//!   answer was lost (sent, then the connection broke) is counted as `unknown` and not checked
+//!   either way; one whose connection was refused (sent between the kill and the load's stop)
+//!   was never delivered and is counted as `not_sent`.
 //! * Output (stdout): the figures; exit status 1 on any loss, phantom, failed verify, failed
 //!   check or unexpected answer, 2 if the run does not finish within `--max-secs`. The server's
 //!   own logs go to `server.log` in the run's temporary folder, kept (and named) on failure.
@@ -60,7 +62,9 @@ use tokio::time::Instant;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Parser, Debug)]
-#[command(about = "kill -9 the anjian server under write load and prove nothing answered 2xx is lost")]
+#[command(
+    about = "kill -9 the anjian server under write load and prove nothing answered 2xx is lost"
+)]
 struct Args {
     /// The server binary (default: debug/anjian under CARGO_TARGET_DIR or this crate's target/).
     #[arg(long)]
@@ -201,7 +205,10 @@ impl ServerSpec {
             Ok(Ok(port)) => port,
             Ok(Err(e)) => return Err(e.into()),
             Err(_) => {
-                let status = server.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
+                let status = server
+                    .child
+                    .as_mut()
+                    .and_then(|c| c.try_wait().ok().flatten());
                 return Err(match status {
                     Some(s) => format!("the server exited while starting ({s})"),
                     None => format!("the server did not start within {timeout:?}"),
@@ -314,12 +321,23 @@ struct Ledger {
     acknowledged: u64,
     refused: u64,
     unknown: u64,
+    /// Writes whose connection was refused (sent while the server was down): never made.
+    not_sent: u64,
     /// Answers that were neither what the write deserved nor a transport error.
     unexpected: u64,
     unexpected_samples: Vec<String>,
 }
 
 impl Ledger {
+    /// Counts a write without an answer; true when its outcome is unknown.
+    fn lost(&mut self, lost: Lost) -> bool {
+        match lost {
+            Lost::NotSent => self.not_sent += 1,
+            Lost::Unknown => self.unknown += 1,
+        }
+        lost == Lost::Unknown
+    }
+
     fn unexpected(&mut self, what: &str, status: StatusCode, body: &str) {
         self.unexpected += 1;
         if self.unexpected_samples.len() < 5 {
@@ -366,13 +384,30 @@ impl Ctx {
     }
 }
 
-/// One write: the status and the JSON body, or `None` when the answer was lost.
-async fn send(req: reqwest::RequestBuilder) -> Option<(StatusCode, Value, String)> {
-    let resp = req.send().await.ok()?;
+/// Why a write has no answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lost {
+    /// The connection was refused (the server was down): nothing was delivered.
+    NotSent,
+    /// Sent, but the answer was lost: the write may or may not have been made.
+    Unknown,
+}
+
+/// One write: the status and the JSON body, or why there is none.
+async fn send(req: reqwest::RequestBuilder) -> Result<(StatusCode, Value, String), Lost> {
+    let lost = |e: reqwest::Error| {
+        if e.is_connect() {
+            Lost::NotSent
+        } else {
+            Lost::Unknown
+        }
+    };
+    let resp = req.send().await.map_err(lost)?;
     let status = resp.status();
-    let text = resp.text().await.ok()?;
+    // The request was delivered: a failure from here on is an unknown outcome.
+    let text = resp.text().await.map_err(|_| Lost::Unknown)?;
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Some((status, body, text))
+    Ok((status, body, text))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -420,13 +455,17 @@ async fn enterprise_loop(ctx: Arc<Ctx>, ent: usize, mut rng: StdRng) {
             .client
             .post(ctx.url("/api/v1/applications"))
             .bearer_auth(&e.token)
-            .json(&json!({"permit_type": permit_type, "form": form, "submit": true,
-                          "commitment_accepted": true}));
+            .json(
+                &json!({"permit_type": permit_type, "form": form, "submit": true,
+                          "commitment_accepted": true}),
+            );
         let answer = send(req).await;
         let mut l = ctx.ledger();
         match answer {
-            None => l.unknown += 1,
-            Some((StatusCode::CREATED, body, text)) => {
+            Err(lost) => {
+                l.lost(lost);
+            }
+            Ok((StatusCode::CREATED, body, text)) => {
                 match (body["id"].as_i64(), body["status"].as_str()) {
                     (Some(id), Some(status)) => {
                         l.acknowledged += 1;
@@ -439,7 +478,7 @@ async fn enterprise_loop(ctx: Arc<Ctx>, ent: usize, mut rng: StdRng) {
                     _ => l.unexpected("application", StatusCode::CREATED, &text),
                 }
             }
-            Some((status, _, text)) => l.unexpected("application", status, &text),
+            Ok((status, _, text)) => l.unexpected("application", status, &text),
         }
     }
 }
@@ -460,15 +499,17 @@ async fn inspector_loop(ctx: Arc<Ctx>, mut rng: StdRng) {
                 let answer = send(req).await;
                 let mut l = ctx.ledger();
                 match answer {
-                    None => l.unknown += 1,
-                    Some((StatusCode::CREATED, body, text)) => match body["id"].as_i64() {
+                    Err(lost) => {
+                        l.lost(lost);
+                    }
+                    Ok((StatusCode::CREATED, body, text)) => match body["id"].as_i64() {
                         Some(id) => {
                             l.acknowledged += 1;
                             l.acks.push(Ack::Hazard(id));
                         }
                         None => l.unexpected("hazard", StatusCode::CREATED, &text),
                     },
-                    Some((status, _, text)) => l.unexpected("hazard", status, &text),
+                    Ok((status, _, text)) => l.unexpected("hazard", status, &text),
                 }
             }
             5..=7 => {
@@ -484,8 +525,10 @@ async fn inspector_loop(ctx: Arc<Ctx>, mut rng: StdRng) {
                 let answer = send(req).await;
                 let mut l = ctx.ledger();
                 match answer {
-                    None => l.unknown += 1,
-                    Some((StatusCode::CREATED, body, text)) => match body["id"].as_i64() {
+                    Err(lost) => {
+                        l.lost(lost);
+                    }
+                    Ok((StatusCode::CREATED, body, text)) => match body["id"].as_i64() {
                         Some(id) => {
                             l.acknowledged += 1;
                             l.penalties.push(PenaltyTrack {
@@ -498,7 +541,7 @@ async fn inspector_loop(ctx: Arc<Ctx>, mut rng: StdRng) {
                         }
                         None => l.unexpected("penalty", StatusCode::CREATED, &text),
                     },
-                    Some((status, _, text)) => l.unexpected("penalty", status, &text),
+                    Ok((status, _, text)) => l.unexpected("penalty", status, &text),
                 }
             }
             _ => pay_one(&ctx).await,
@@ -530,26 +573,23 @@ async fn pay_one(ctx: &Ctx) {
     let first = send(pay(PAID_ON)).await;
     let paid = {
         let mut l = ctx.ledger();
-        let ok = match first {
-            None => {
-                l.unknown += 1;
-                false
-            }
-            Some((StatusCode::OK, _, _)) => {
+        // (paid, may have been paid): an unanswered payment is never paid again nor checked.
+        let (ok, maybe) = match first {
+            Err(lost) => (false, l.lost(lost)),
+            Ok((StatusCode::OK, _, _)) => {
                 l.acknowledged += 1;
-                true
+                (true, true)
             }
-            Some((status, _, text)) => {
+            Ok((status, _, text)) => {
                 l.unexpected("penalty payment", status, &text);
-                false
+                (false, true)
             }
         };
         if let Some(p) = l.penalties.iter_mut().find(|p| p.id == id) {
             p.paid_on = ok.then_some(PAID_ON);
-            p.pay_unknown = !ok;
-            if ok {
-                p.busy = true;
-            }
+            p.pay_unknown = maybe && !ok;
+            // Still busy while paid: the second payment follows.
+            p.busy = ok;
         }
         ok
     };
@@ -559,15 +599,15 @@ async fn pay_one(ctx: &Ctx) {
     let second = send(pay(REFUSED_PAID_ON)).await;
     let mut l = ctx.ledger();
     let refused = match second {
-        None => {
-            l.unknown += 1;
+        Err(lost) => {
+            l.lost(lost);
             false
         }
-        Some((status, _, _)) if status == StatusCode::CONFLICT => {
+        Ok((status, _, _)) if status == StatusCode::CONFLICT => {
             l.refused += 1;
             true
         }
-        Some((status, _, text)) => {
+        Ok((status, _, text)) => {
             l.unexpected("second payment", status, &text);
             false
         }
@@ -596,8 +636,10 @@ async fn public_loop(ctx: Arc<Ctx>) {
         let answer = send(req).await;
         let mut l = ctx.ledger();
         match answer {
-            None => l.unknown += 1,
-            Some((StatusCode::CREATED, body, text)) => {
+            Err(lost) => {
+                l.lost(lost);
+            }
+            Ok((StatusCode::CREATED, body, text)) => {
                 let tracking = body["tracking_number"].as_str().unwrap_or_default();
                 // JB + the filing date (8 digits) + the id.
                 let id = tracking.get(10..).and_then(|s| s.parse::<i64>().ok());
@@ -616,7 +658,7 @@ async fn public_loop(ctx: Arc<Ctx>) {
                     _ => l.unexpected("report", StatusCode::CREATED, &text),
                 }
             }
-            Some((status, _, text)) => l.unexpected("report", status, &text),
+            Ok((status, _, text)) => l.unexpected("report", status, &text),
         }
     }
 }
@@ -668,7 +710,7 @@ async fn handler_loop(ctx: Arc<Ctx>) {
                 continue;
             };
             r.busy = false;
-            if let Some((StatusCode::OK, body, _)) = read
+            if let Ok((StatusCode::OK, body, _)) = read
                 && let Some(now) = report_rank(&body)
             {
                 r.uncertain = false;
@@ -712,11 +754,8 @@ async fn handler_loop(ctx: Arc<Ctx>) {
         let mut reward = None;
         let mut lost = false;
         match answer {
-            None => {
-                l.unknown += 1;
-                lost = true;
-            }
-            Some((status, body, text)) if status == expect => {
+            Err(e) => lost = l.lost(e),
+            Ok((status, body, text)) if status == expect => {
                 l.acknowledged += 1;
                 rank += 1;
                 if rank == 4 {
@@ -726,7 +765,7 @@ async fn handler_loop(ctx: Arc<Ctx>) {
                     }
                 }
             }
-            Some((status, _, text)) => l.unexpected("report step", status, &text),
+            Ok((status, _, text)) => l.unexpected("report step", status, &text),
         }
         if let Some(rid) = reward {
             l.acks.push(Ack::Reward(rid));
@@ -764,9 +803,11 @@ async fn refuser_loop(ctx: Arc<Ctx>, mut rng: StdRng) {
         {
             let mut l = ctx.ledger();
             match answer {
-                None => l.unknown += 1,
-                Some((status, _, _)) if status == expect => l.refused += 1,
-                Some((status, _, text)) => l.unexpected("refused enterprise", status, &text),
+                Err(lost) => {
+                    l.lost(lost);
+                }
+                Ok((status, _, _)) if status == expect => l.refused += 1,
+                Ok((status, _, text)) => l.unexpected("refused enterprise", status, &text),
             }
         }
         tokio::time::sleep(Duration::from_millis(rng.gen_range(10..60))).await;
@@ -826,13 +867,13 @@ async fn read(client: &Client, url: String, token: Option<&str>, body: Option<Va
         req = req.bearer_auth(t);
     }
     match send(req).await {
-        Some((StatusCode::OK, v, _)) => Read::Found(v),
-        Some((StatusCode::NOT_FOUND, _, _)) => Read::Missing,
-        Some((status, _, text)) => Read::Failed(format!(
+        Ok((StatusCode::OK, v, _)) => Read::Found(v),
+        Ok((StatusCode::NOT_FOUND, _, _)) => Read::Missing,
+        Ok((status, _, text)) => Read::Failed(format!(
             "{status} {}",
             text.chars().take(200).collect::<String>()
         )),
-        None => Read::Failed("transport error".into()),
+        Err(_) => Read::Failed("transport error".into()),
     }
 }
 
@@ -854,24 +895,39 @@ async fn check_one(ctx: &Ctx, check: Check) -> Result<(), (bool, String)> {
     match check {
         Check::Ack(Ack::Enterprise(id)) => {
             let url = ctx.url(&format!("/api/v1/enterprises/{id}"));
-            found(read(c, url, Some(&ctx.admin), None).await, format!("enterprise {id}"))?;
+            found(
+                read(c, url, Some(&ctx.admin), None).await,
+                format!("enterprise {id}"),
+            )?;
         }
         Check::Ack(Ack::Hazard(id)) => {
             let url = ctx.url(&format!("/api/v1/hazards/{id}"));
-            found(read(c, url, Some(&ctx.inspector), None).await, format!("hazard {id}"))?;
+            found(
+                read(c, url, Some(&ctx.inspector), None).await,
+                format!("hazard {id}"),
+            )?;
         }
         Check::Ack(Ack::Reward(id)) => {
             let url = ctx.url(&format!("/api/v1/rewards/{id}"));
-            found(read(c, url, Some(&ctx.admin), None).await, format!("reward {id}"))?;
+            found(
+                read(c, url, Some(&ctx.admin), None).await,
+                format!("reward {id}"),
+            )?;
         }
         Check::Ack(Ack::Application { id, ent, status }) => {
             let url = ctx.url(&format!("/api/v1/applications/{id}"));
             let token = &ctx.enterprises[ent].token;
-            let v = found(read(c, url, Some(token), None).await, format!("application {id}"))?;
+            let v = found(
+                read(c, url, Some(token), None).await,
+                format!("application {id}"),
+            )?;
             if v["status"].as_str() != Some(status.as_str()) {
                 return Err((
                     true,
-                    format!("lost: application {id} is {} (answered {status})", v["status"]),
+                    format!(
+                        "lost: application {id} is {} (answered {status})",
+                        v["status"]
+                    ),
                 ));
             }
         }
@@ -885,14 +941,20 @@ async fn check_one(ctx: &Ctx, check: Check) -> Result<(), (bool, String)> {
             if let Some(refused) = p.refused_pay
                 && stored == Some(refused)
             {
-                return Err((true, format!("phantom: penalty {} paid on the refused date", p.id)));
+                return Err((
+                    true,
+                    format!("phantom: penalty {} paid on the refused date", p.id),
+                ));
             }
             if let Some(paid) = p.paid_on
                 && stored != Some(paid)
             {
                 return Err((
                     true,
-                    format!("lost: penalty {} paid_on {:?} (answered {paid})", p.id, stored),
+                    format!(
+                        "lost: penalty {} paid_on {:?} (answered {paid})",
+                        p.id, stored
+                    ),
                 ));
             }
         }
@@ -906,7 +968,10 @@ async fn check_one(ctx: &Ctx, check: Check) -> Result<(), (bool, String)> {
             if rank < r.min_rank {
                 return Err((
                     true,
-                    format!("lost: report {} at step {rank} (answered {})", r.id, r.min_rank),
+                    format!(
+                        "lost: report {} at step {rank} (answered {})",
+                        r.id, r.min_rank
+                    ),
                 ));
             }
             if by_receipt {
@@ -1083,21 +1148,36 @@ fn free_port() -> Result<u16, BoxError> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-async fn login(client: &Client, base: &str, username: &str, password: &str) -> Result<(String, i64), BoxError> {
+async fn login(
+    client: &Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> Result<(String, i64), BoxError> {
     let (status, body, _) = send(
         client
             .post(format!("{base}/api/v1/auth/login"))
             .json(&json!({"username": username, "password": password})),
     )
     .await
-    .ok_or("login: no answer")?;
-    match (status, body["access_token"].as_str(), body["user"]["id"].as_i64()) {
+    .map_err(|_| "login: no answer")?;
+    match (
+        status,
+        body["access_token"].as_str(),
+        body["user"]["id"].as_i64(),
+    ) {
         (StatusCode::OK, Some(token), Some(id)) => Ok((token.to_owned(), id)),
         _ => Err(format!("login of {username} failed: {status}").into()),
     }
 }
 
-fn user_create(spec: &ServerSpec, username: &str, role: &str, enterprise: Option<i64>, password: &str) -> Result<(), BoxError> {
+fn user_create(
+    spec: &ServerSpec,
+    username: &str,
+    role: &str,
+    enterprise: Option<i64>,
+    password: &str,
+) -> Result<(), BoxError> {
     let id = enterprise.map(|e| e.to_string());
     let mut args = vec!["user", "create", "--username", username, "--role", role];
     if let Some(id) = id.as_deref() {
@@ -1114,10 +1194,18 @@ async fn run(args: Args) -> Result<bool, BoxError> {
     }
     let binary = args.binary.clone().unwrap_or_else(default_binary);
     if !binary.exists() {
-        return Err(format!("no binary at {} (run `cargo build` first)", binary.display()).into());
+        return Err(format!(
+            "no binary at {} (run `cargo build` first)",
+            binary.display()
+        )
+        .into());
     }
     let dir = tempfile::Builder::new().prefix("anjian-crash-").tempdir()?;
-    let run_id = format!("{}{:06}", args.seed % 1000, rand::random::<u32>() % 1_000_000);
+    let run_id = format!(
+        "{}{:06}",
+        args.seed % 1000,
+        rand::random::<u32>() % 1_000_000
+    );
     let (database_url, backend, _schema) = match args.database_url.as_deref() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             check_db_host(url, args.allow_non_loopback)?;
@@ -1192,7 +1280,7 @@ async fn run(args: Args) -> Result<bool, BoxError> {
                 .json(&body),
         )
         .await
-        .ok_or("creating an enterprise: no answer")?;
+        .map_err(|_| "creating an enterprise: no answer")?;
         let id = match (status, v["id"].as_i64()) {
             (StatusCode::CREATED, Some(id)) => id,
             _ => return Err(format!("creating an enterprise: {status} {text}").into()),
@@ -1313,8 +1401,8 @@ async fn run(args: Args) -> Result<bool, BoxError> {
     let l = ledger.lock().unwrap_or_else(|p| p.into_inner());
     let restarts = STARTS.load(Ordering::Relaxed).saturating_sub(1);
     println!(
-        "writes acknowledged={} refused={} unknown={} unexpected={}",
-        l.acknowledged, l.refused, l.unknown, l.unexpected
+        "writes acknowledged={} refused={} unknown={} not_sent={} unexpected={}",
+        l.acknowledged, l.refused, l.unknown, l.not_sent, l.unexpected
     );
     println!(
         "kills={kills} restarts={restarts} start_max={:.1}s start_warnings={} elapsed={:.0}s",
@@ -1338,7 +1426,10 @@ async fn run(args: Args) -> Result<bool, BoxError> {
     println!("result={}", if ok { "ok" } else { "FAILED" });
     if !ok {
         let kept = dir.keep();
-        eprintln!("the server's log is kept in {}", kept.join("server.log").display());
+        eprintln!(
+            "the server's log is kept in {}",
+            kept.join("server.log").display()
+        );
     }
     Ok(ok)
 }
@@ -1346,7 +1437,10 @@ async fn run(args: Args) -> Result<bool, BoxError> {
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let max = Duration::from_secs(args.max_secs);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: {e}");
@@ -1374,9 +1468,18 @@ mod tests {
 
     #[test]
     fn report_ranks_follow_the_handling_order() {
-        assert_eq!(report_rank(&json!({"status": "received", "reward": null})), Some(0));
-        assert_eq!(report_rank(&json!({"status": "investigating", "reward": null})), Some(2));
-        assert_eq!(report_rank(&json!({"status": "substantiated", "reward": {"id": 1}})), Some(4));
+        assert_eq!(
+            report_rank(&json!({"status": "received", "reward": null})),
+            Some(0)
+        );
+        assert_eq!(
+            report_rank(&json!({"status": "investigating", "reward": null})),
+            Some(2)
+        );
+        assert_eq!(
+            report_rank(&json!({"status": "substantiated", "reward": {"id": 1}})),
+            Some(4)
+        );
         assert_eq!(report_rank(&json!({"status": "nonsense"})), None);
     }
 
