@@ -32,7 +32,9 @@
 //!   hazards, penalties, reports, rewards, enterprises) and each report once by its receipt; a
 //!   transition answered 2xx must show its state or a later one. No refused write may exist
 //!   (the markers are searched for), and `GET /api/v1/audit/verify` must be `ok`. A write whose
-//!   answer was lost (transport error) is counted as `unknown` and not checked either way.
+//!   answer was lost (sent, then the connection broke) is counted as `unknown` and not checked
+//!   either way; one whose connection was refused (sent between the kill and the load's stop)
+//!   was never delivered and is counted as `not_sent`.
 //! * Output (stdout): the figures; exit status 1 on any loss, phantom, failed verify, failed
 //!   check or unexpected answer, 2 if the run does not finish within `--max-secs`. The server's
 //!   own logs go to `server.log` in the run's temporary folder, kept (and named) on failure.
@@ -319,12 +321,23 @@ struct Ledger {
     acknowledged: u64,
     refused: u64,
     unknown: u64,
+    /// Writes whose connection was refused (sent while the server was down): never made.
+    not_sent: u64,
     /// Answers that were neither what the write deserved nor a transport error.
     unexpected: u64,
     unexpected_samples: Vec<String>,
 }
 
 impl Ledger {
+    /// Counts a write without an answer; true when its outcome is unknown.
+    fn lost(&mut self, lost: Lost) -> bool {
+        match lost {
+            Lost::NotSent => self.not_sent += 1,
+            Lost::Unknown => self.unknown += 1,
+        }
+        lost == Lost::Unknown
+    }
+
     fn unexpected(&mut self, what: &str, status: StatusCode, body: &str) {
         self.unexpected += 1;
         if self.unexpected_samples.len() < 5 {
@@ -371,13 +384,30 @@ impl Ctx {
     }
 }
 
-/// One write: the status and the JSON body, or `None` when the answer was lost.
-async fn send(req: reqwest::RequestBuilder) -> Option<(StatusCode, Value, String)> {
-    let resp = req.send().await.ok()?;
+/// Why a write has no answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lost {
+    /// The connection was refused (the server was down): nothing was delivered.
+    NotSent,
+    /// Sent, but the answer was lost: the write may or may not have been made.
+    Unknown,
+}
+
+/// One write: the status and the JSON body, or why there is none.
+async fn send(req: reqwest::RequestBuilder) -> Result<(StatusCode, Value, String), Lost> {
+    let lost = |e: reqwest::Error| {
+        if e.is_connect() {
+            Lost::NotSent
+        } else {
+            Lost::Unknown
+        }
+    };
+    let resp = req.send().await.map_err(lost)?;
     let status = resp.status();
-    let text = resp.text().await.ok()?;
+    // The request was delivered: a failure from here on is an unknown outcome.
+    let text = resp.text().await.map_err(|_| Lost::Unknown)?;
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Some((status, body, text))
+    Ok((status, body, text))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -432,8 +462,10 @@ async fn enterprise_loop(ctx: Arc<Ctx>, ent: usize, mut rng: StdRng) {
         let answer = send(req).await;
         let mut l = ctx.ledger();
         match answer {
-            None => l.unknown += 1,
-            Some((StatusCode::CREATED, body, text)) => {
+            Err(lost) => {
+                l.lost(lost);
+            }
+            Ok((StatusCode::CREATED, body, text)) => {
                 match (body["id"].as_i64(), body["status"].as_str()) {
                     (Some(id), Some(status)) => {
                         l.acknowledged += 1;
@@ -446,7 +478,7 @@ async fn enterprise_loop(ctx: Arc<Ctx>, ent: usize, mut rng: StdRng) {
                     _ => l.unexpected("application", StatusCode::CREATED, &text),
                 }
             }
-            Some((status, _, text)) => l.unexpected("application", status, &text),
+            Ok((status, _, text)) => l.unexpected("application", status, &text),
         }
     }
 }
@@ -467,15 +499,17 @@ async fn inspector_loop(ctx: Arc<Ctx>, mut rng: StdRng) {
                 let answer = send(req).await;
                 let mut l = ctx.ledger();
                 match answer {
-                    None => l.unknown += 1,
-                    Some((StatusCode::CREATED, body, text)) => match body["id"].as_i64() {
+                    Err(lost) => {
+                        l.lost(lost);
+                    }
+                    Ok((StatusCode::CREATED, body, text)) => match body["id"].as_i64() {
                         Some(id) => {
                             l.acknowledged += 1;
                             l.acks.push(Ack::Hazard(id));
                         }
                         None => l.unexpected("hazard", StatusCode::CREATED, &text),
                     },
-                    Some((status, _, text)) => l.unexpected("hazard", status, &text),
+                    Ok((status, _, text)) => l.unexpected("hazard", status, &text),
                 }
             }
             5..=7 => {
@@ -491,8 +525,10 @@ async fn inspector_loop(ctx: Arc<Ctx>, mut rng: StdRng) {
                 let answer = send(req).await;
                 let mut l = ctx.ledger();
                 match answer {
-                    None => l.unknown += 1,
-                    Some((StatusCode::CREATED, body, text)) => match body["id"].as_i64() {
+                    Err(lost) => {
+                        l.lost(lost);
+                    }
+                    Ok((StatusCode::CREATED, body, text)) => match body["id"].as_i64() {
                         Some(id) => {
                             l.acknowledged += 1;
                             l.penalties.push(PenaltyTrack {
@@ -505,7 +541,7 @@ async fn inspector_loop(ctx: Arc<Ctx>, mut rng: StdRng) {
                         }
                         None => l.unexpected("penalty", StatusCode::CREATED, &text),
                     },
-                    Some((status, _, text)) => l.unexpected("penalty", status, &text),
+                    Ok((status, _, text)) => l.unexpected("penalty", status, &text),
                 }
             }
             _ => pay_one(&ctx).await,
@@ -537,26 +573,23 @@ async fn pay_one(ctx: &Ctx) {
     let first = send(pay(PAID_ON)).await;
     let paid = {
         let mut l = ctx.ledger();
-        let ok = match first {
-            None => {
-                l.unknown += 1;
-                false
-            }
-            Some((StatusCode::OK, _, _)) => {
+        // (paid, may have been paid): an unanswered payment is never paid again nor checked.
+        let (ok, maybe) = match first {
+            Err(lost) => (false, l.lost(lost)),
+            Ok((StatusCode::OK, _, _)) => {
                 l.acknowledged += 1;
-                true
+                (true, true)
             }
-            Some((status, _, text)) => {
+            Ok((status, _, text)) => {
                 l.unexpected("penalty payment", status, &text);
-                false
+                (false, true)
             }
         };
         if let Some(p) = l.penalties.iter_mut().find(|p| p.id == id) {
             p.paid_on = ok.then_some(PAID_ON);
-            p.pay_unknown = !ok;
-            if ok {
-                p.busy = true;
-            }
+            p.pay_unknown = maybe && !ok;
+            // Still busy while paid: the second payment follows.
+            p.busy = ok;
         }
         ok
     };
@@ -566,15 +599,15 @@ async fn pay_one(ctx: &Ctx) {
     let second = send(pay(REFUSED_PAID_ON)).await;
     let mut l = ctx.ledger();
     let refused = match second {
-        None => {
-            l.unknown += 1;
+        Err(lost) => {
+            l.lost(lost);
             false
         }
-        Some((status, _, _)) if status == StatusCode::CONFLICT => {
+        Ok((status, _, _)) if status == StatusCode::CONFLICT => {
             l.refused += 1;
             true
         }
-        Some((status, _, text)) => {
+        Ok((status, _, text)) => {
             l.unexpected("second payment", status, &text);
             false
         }
@@ -603,8 +636,10 @@ async fn public_loop(ctx: Arc<Ctx>) {
         let answer = send(req).await;
         let mut l = ctx.ledger();
         match answer {
-            None => l.unknown += 1,
-            Some((StatusCode::CREATED, body, text)) => {
+            Err(lost) => {
+                l.lost(lost);
+            }
+            Ok((StatusCode::CREATED, body, text)) => {
                 let tracking = body["tracking_number"].as_str().unwrap_or_default();
                 // JB + the filing date (8 digits) + the id.
                 let id = tracking.get(10..).and_then(|s| s.parse::<i64>().ok());
@@ -623,7 +658,7 @@ async fn public_loop(ctx: Arc<Ctx>) {
                     _ => l.unexpected("report", StatusCode::CREATED, &text),
                 }
             }
-            Some((status, _, text)) => l.unexpected("report", status, &text),
+            Ok((status, _, text)) => l.unexpected("report", status, &text),
         }
     }
 }
@@ -675,7 +710,7 @@ async fn handler_loop(ctx: Arc<Ctx>) {
                 continue;
             };
             r.busy = false;
-            if let Some((StatusCode::OK, body, _)) = read
+            if let Ok((StatusCode::OK, body, _)) = read
                 && let Some(now) = report_rank(&body)
             {
                 r.uncertain = false;
@@ -719,11 +754,8 @@ async fn handler_loop(ctx: Arc<Ctx>) {
         let mut reward = None;
         let mut lost = false;
         match answer {
-            None => {
-                l.unknown += 1;
-                lost = true;
-            }
-            Some((status, body, text)) if status == expect => {
+            Err(e) => lost = l.lost(e),
+            Ok((status, body, text)) if status == expect => {
                 l.acknowledged += 1;
                 rank += 1;
                 if rank == 4 {
@@ -733,7 +765,7 @@ async fn handler_loop(ctx: Arc<Ctx>) {
                     }
                 }
             }
-            Some((status, _, text)) => l.unexpected("report step", status, &text),
+            Ok((status, _, text)) => l.unexpected("report step", status, &text),
         }
         if let Some(rid) = reward {
             l.acks.push(Ack::Reward(rid));
@@ -771,9 +803,11 @@ async fn refuser_loop(ctx: Arc<Ctx>, mut rng: StdRng) {
         {
             let mut l = ctx.ledger();
             match answer {
-                None => l.unknown += 1,
-                Some((status, _, _)) if status == expect => l.refused += 1,
-                Some((status, _, text)) => l.unexpected("refused enterprise", status, &text),
+                Err(lost) => {
+                    l.lost(lost);
+                }
+                Ok((status, _, _)) if status == expect => l.refused += 1,
+                Ok((status, _, text)) => l.unexpected("refused enterprise", status, &text),
             }
         }
         tokio::time::sleep(Duration::from_millis(rng.gen_range(10..60))).await;
@@ -833,13 +867,13 @@ async fn read(client: &Client, url: String, token: Option<&str>, body: Option<Va
         req = req.bearer_auth(t);
     }
     match send(req).await {
-        Some((StatusCode::OK, v, _)) => Read::Found(v),
-        Some((StatusCode::NOT_FOUND, _, _)) => Read::Missing,
-        Some((status, _, text)) => Read::Failed(format!(
+        Ok((StatusCode::OK, v, _)) => Read::Found(v),
+        Ok((StatusCode::NOT_FOUND, _, _)) => Read::Missing,
+        Ok((status, _, text)) => Read::Failed(format!(
             "{status} {}",
             text.chars().take(200).collect::<String>()
         )),
-        None => Read::Failed("transport error".into()),
+        Err(_) => Read::Failed("transport error".into()),
     }
 }
 
@@ -1126,7 +1160,7 @@ async fn login(
             .json(&json!({"username": username, "password": password})),
     )
     .await
-    .ok_or("login: no answer")?;
+    .map_err(|_| "login: no answer")?;
     match (
         status,
         body["access_token"].as_str(),
@@ -1246,7 +1280,7 @@ async fn run(args: Args) -> Result<bool, BoxError> {
                 .json(&body),
         )
         .await
-        .ok_or("creating an enterprise: no answer")?;
+        .map_err(|_| "creating an enterprise: no answer")?;
         let id = match (status, v["id"].as_i64()) {
             (StatusCode::CREATED, Some(id)) => id,
             _ => return Err(format!("creating an enterprise: {status} {text}").into()),
@@ -1367,8 +1401,8 @@ async fn run(args: Args) -> Result<bool, BoxError> {
     let l = ledger.lock().unwrap_or_else(|p| p.into_inner());
     let restarts = STARTS.load(Ordering::Relaxed).saturating_sub(1);
     println!(
-        "writes acknowledged={} refused={} unknown={} unexpected={}",
-        l.acknowledged, l.refused, l.unknown, l.unexpected
+        "writes acknowledged={} refused={} unknown={} not_sent={} unexpected={}",
+        l.acknowledged, l.refused, l.unknown, l.not_sent, l.unexpected
     );
     println!(
         "kills={kills} restarts={restarts} start_max={:.1}s start_warnings={} elapsed={:.0}s",
