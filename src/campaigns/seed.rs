@@ -109,7 +109,11 @@ pub fn demo(
     let c = campaign.id;
     for (title, deadline, status) in [
         ("制定专项整治工作方案", today - days(20), TaskStatus::Done),
-        ("燃气企业全覆盖检查", today + days(20), TaskStatus::InProgress),
+        (
+            "燃气企业全覆盖检查",
+            today + days(20),
+            TaskStatus::InProgress,
+        ),
         (
             "危化品企业重大隐患清单报送",
             today - days(2),

@@ -1890,7 +1890,10 @@ async fn the_demo_has_a_running_campaign() {
         ]
     );
     let rectified = found.iter().find(|h| h["status"] == "rectified").unwrap();
-    assert!(rectified["rectification"]["measures"].is_string(), "{rectified}");
+    assert!(
+        rectified["rectification"]["measures"].is_string(),
+        "{rectified}"
+    );
 
     // 自查自报: 海湾化工's own report, outside the campaign.
     let own = ok(app
@@ -1923,7 +1926,10 @@ async fn the_demo_has_a_running_campaign() {
 
     // The order in force, issued by inspector.zhao, suspended 金岭矿业 in the same use case.
     let orders = ok(app
-        .get(&format!("/api/v1/orders?campaign_id={id}&in_force=true"), admin)
+        .get(
+            &format!("/api/v1/orders?campaign_id={id}&in_force=true"),
+            admin,
+        )
         .await)
     .await;
     let orders = orders["items"].as_array().unwrap();
