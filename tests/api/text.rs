@@ -759,7 +759,7 @@ fn read_back_url(doc: &Value, pattern: &str, url: &str, answer: &str) -> Option<
     }
     let end = pattern.find("/{id}")? + "/{id}".len();
     let item = &pattern[..end];
-    if !paths.get(item).is_some_and(|p| p.get("get").is_some()) {
+    if paths.get(item).is_none_or(|p| p.get("get").is_none()) {
         return None;
     }
     let depth = item.matches('/').count();
