@@ -176,6 +176,10 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Box<dyn Job>>,
+    /// Set by the thread as it stops, before it refuses what is left in the queue: a job
+    /// dropped unanswered after that never ran (it came as the queue was closing), and is
+    /// answered 503 like the ones refused.
+    stopped: Arc<AtomicBool>,
 }
 
 impl Writer {
@@ -197,11 +201,13 @@ impl Writer {
                 .spawn(move || run_checkpoints(checkpointer, &checkpoint_due, &copied))
                 .map_err(|e| e.to_string())?;
         }
+        let stopped = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stopped);
         std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || run_queue(&manager, conn, &queue, &checkpoint))
+            .spawn(move || run_queue(&manager, conn, &queue, &checkpoint, &stopping))
             .map_err(|e| e.to_string())?;
-        Ok(Self { jobs })
+        Ok(Self { jobs, stopped })
     }
 
     /// Queues `f` and waits for its answer, given after its group has committed.
@@ -221,9 +227,13 @@ impl Writer {
         self.jobs
             .send(Box::new(job))
             .map_err(|_| ApiError::unavailable("the database writer has stopped"))?;
-        answer
-            .await
-            .map_err(|_| ApiError::internal("the database writer dropped a write"))?
+        answer.await.map_err(|_| {
+            if self.stopped.load(Ordering::Acquire) {
+                ApiError::unavailable("the service is stopping")
+            } else {
+                ApiError::internal("the database writer dropped a write")
+            }
+        })?
     }
 
     /// Stops the thread once the jobs queued before this call are committed and answered (the
@@ -316,6 +326,7 @@ fn run_queue(
     mut conn: DbConn,
     queue: &mpsc::Receiver<Box<dyn Job>>,
     checkpoint: &Checkpoint,
+    stopped: &AtomicBool,
 ) {
     while let Ok(first) = queue.recv() {
         let mut group = Vec::with_capacity(8);
@@ -334,7 +345,7 @@ fn run_queue(
         }
         if group.is_empty() {
             if let Some(stop) = stop {
-                refuse_rest(queue);
+                refuse_rest(queue, stopped);
                 stop.answer(None);
             }
             return;
@@ -365,7 +376,7 @@ fn run_queue(
             job.answer(failure.as_ref());
         }
         if let Some(stop) = stop {
-            refuse_rest(queue);
+            refuse_rest(queue, stopped);
             stop.answer(None);
             return;
         }
@@ -380,8 +391,10 @@ fn run_queue(
     }
 }
 
-/// Answers what was queued after the stop marker: 503, nothing of it ran.
-fn refuse_rest(queue: &mpsc::Receiver<Box<dyn Job>>) {
+/// Answers what was queued after the stop marker: 503, nothing of it ran. What comes between
+/// this and the queue's end is dropped unanswered, and `submit` answers it 503 by `stopped`.
+fn refuse_rest(queue: &mpsc::Receiver<Box<dyn Job>>, stopped: &AtomicBool) {
+    stopped.store(true, Ordering::Release);
     while let Ok(mut job) = queue.try_recv() {
         job.fail(ApiError::unavailable("the service is stopping"));
         job.answer(None);
@@ -785,6 +798,16 @@ mod tests {
         Ok(())
     }
 
+    /// The WAL header's checkpoint sequence number and first salt (bytes 12..20), which SQLite
+    /// changes each time it starts the WAL afresh.
+    fn wal_generation(wal: &std::path::Path) -> Result<[u8; 8], String> {
+        let bytes = std::fs::read(wal).map_err(|e| e.to_string())?;
+        bytes
+            .get(12..20)
+            .and_then(|h| <[u8; 8]>::try_from(h).ok())
+            .ok_or_else(|| "the WAL has no header".to_owned())
+    }
+
     /// The writer turns SQLite's own checkpoints off; the checkpointer and the writer between
     /// them must still let the WAL start afresh, or it would grow with every write for ever.
     #[tokio::test]
@@ -795,18 +818,30 @@ mod tests {
         let size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
         write_rows(&writer, "a", 400).await?;
         let after_a = size();
-        // Past the checkpointer's pause: it copies the WAL, and the writer finishes the job
-        // after its next group; the writes after that begin the WAL again from its start.
-        // Three times the pause: room for the checkpointer on a busy machine (twice failed
-        // now and then while other tests or a build ran).
-        tokio::time::sleep(CHECKPOINT_PAUSE * 3).await;
-        write_rows(&writer, "b", 400).await?;
-        let after_b = size();
         assert!(after_a > 0, "round a wrote no WAL");
-        // Appended to, the WAL would hold both rounds: about twice its size after the first.
+        let first = wal_generation(&wal)?;
+        // Writes go on in small rounds; past the checkpointer's pause it copies the WAL, the
+        // writer finishes the job after its next group, and the next write starts the WAL
+        // afresh. The deadline is generous for a busy machine; on a quiet one this takes
+        // about one pause.
+        let deadline = std::time::Instant::now() + CHECKPOINT_PAUSE * 30;
+        let mut round = 0;
+        while wal_generation(&wal)? == first {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the WAL was not started afresh while writes went on"
+            );
+            tokio::time::sleep(CHECKPOINT_PAUSE / 4).await;
+            write_rows(&writer, &format!("b{round}"), 4).await?;
+            round += 1;
+        }
+        // Begun again from its start, the WAL holds the next round in the room of the first,
+        // instead of growing by it (appended to, it would be about twice its size).
+        write_rows(&writer, "c", 400).await?;
+        let after_c = size();
         assert!(
-            after_b < after_a * 3 / 2,
-            "the WAL grew from {after_a} to {after_b} bytes"
+            after_c < after_a * 3 / 2,
+            "the WAL grew from {after_a} to {after_c} bytes"
         );
         Ok(())
     }
