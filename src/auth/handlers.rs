@@ -228,7 +228,7 @@ pub struct PasswordChange {
 }
 
 /// The caller's own account answers as the caller: gone, it is no longer signed in.
-fn own_account(e: UserError) -> ApiError {
+pub(crate) fn own_account(e: UserError) -> ApiError {
     match e {
         UserError::NotFound => ApiError::Unauthorized,
         other => other.into(),
@@ -274,8 +274,16 @@ pub async fn change_password(
     state
         .db
         .write(move |conn| {
-            accounts::end_sessions(conn, now, &actor, id, Some(hash), "password_changed")
-                .map_err(own_account)
+            accounts::end_sessions(
+                conn,
+                now,
+                &actor,
+                id,
+                Some(hash),
+                "password_changed",
+                serde_json::json!({}),
+            )
+            .map_err(own_account)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -294,8 +302,16 @@ pub async fn logout_all(
     state
         .db
         .write(move |conn| {
-            accounts::end_sessions(conn, now, &actor, id, None, "logged_out_everywhere")
-                .map_err(own_account)
+            accounts::end_sessions(
+                conn,
+                now,
+                &actor,
+                id,
+                None,
+                "logged_out_everywhere",
+                serde_json::json!({}),
+            )
+            .map_err(own_account)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -10,13 +10,13 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::usecases::{self, Checked, EnrolmentView, RecoveryCodesView, wrong_code_field};
-use crate::auth::handlers::{LoginResponse, tokens_for};
+use crate::auth::handlers::{LoginResponse, own_account, tokens_for};
 use crate::auth::{Admin, Anyone, Auth, Enrolling, password};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
 use crate::ids::UserId;
 use crate::state::AppState;
-use crate::users::accounts::{self, UserError};
+use crate::users::accounts;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(enroll)
@@ -120,12 +120,7 @@ pub async fn disable(
     let id = auth.id;
     let stored = state
         .db
-        .run(move |conn| {
-            accounts::password_hash(conn, id).map_err(|e| match e {
-                UserError::NotFound => ApiError::Unauthorized,
-                other => other.into(),
-            })
-        })
+        .run(move |conn| accounts::password_hash(conn, id).map_err(own_account))
         .await?;
     if !password::verify_blocking(Some(stored), candidate).await? {
         return Err(ApiError::field(

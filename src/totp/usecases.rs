@@ -18,8 +18,8 @@ use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::ids::UserId;
 use crate::sealing;
-use crate::users::accounts::USER;
-use crate::users::store::{self as user_store, UserChanges, UserRow};
+use crate::users::accounts::{self, USER};
+use crate::users::store::{self as user_store, UserRow};
 
 /// What the second factor's use cases answer besides their view.
 #[derive(Debug, thiserror::Error)]
@@ -190,14 +190,15 @@ pub fn confirm(
     let codes: Vec<String> = (0..domain::RECOVERY_CODES)
         .map(|_| domain::new_recovery_code())
         .collect();
-    let hashes: Vec<String> = codes
+    let hashes = codes
         .iter()
         .map(|c| match Presented::parse(c) {
             Presented::Recovery(n) | Presented::Code(n) => {
                 domain::recovery_hash(data_key, id.0, &n)
             }
         })
-        .collect();
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(ApiError::internal)?;
     store::replace_recovery_codes(conn, id, &hashes)?;
     audit::store::append(
         conn,
@@ -244,7 +245,8 @@ fn accept(
             })
         }
         Presented::Recovery(normalised) if !normalised.is_empty() => {
-            let hash = domain::recovery_hash(data_key, id.0, &normalised);
+            let hash =
+                domain::recovery_hash(data_key, id.0, &normalised).map_err(ApiError::internal)?;
             Ok(store::use_recovery_code(conn, id, &hash, naive(at))?
                 .then_some(Accepted::RecoveryCode))
         }
@@ -313,26 +315,21 @@ pub fn reset(
     actor: &Actor,
     id: UserId,
 ) -> Result<(), TotpError> {
-    let account = user_store::find(conn, id)?.ok_or(TotpError::NotFound)?;
+    user_store::find(conn, id)?.ok_or(TotpError::NotFound)?;
     store::find(conn, id)?
         .filter(|r| r.enabled_at.is_some())
         .ok_or(TotpError::NotOn)?;
     store::remove(conn, id)?;
-    let changes = UserChanges {
-        token_version: Some(account.token_version + 1),
-        updated_at: Some(naive(at)),
-        ..Default::default()
-    };
-    user_store::update_if_unchanged(conn, id, account.updated_at, &changes)?;
-    audit::store::append(
+    accounts::end_sessions(
         conn,
-        USER,
-        &id.to_string(),
-        "totp_reset",
-        actor,
-        json!({"sessions_ended": true}),
         naive(at),
-    )?;
+        actor,
+        id,
+        None,
+        "totp_reset",
+        json!({"sessions_ended": true}),
+    )
+    .map_err(ApiError::from)?;
     Ok(())
 }
 

@@ -392,8 +392,9 @@ pub fn password_hash(conn: &mut DbConn, id: UserId) -> Result<String, UserError>
 }
 
 /// Ends every session of account `id` (its token version moves on), setting a new password
-/// hash if given, and records `action` (`password_changed`, `logged_out_everywhere`) by
-/// `actor`. The row changes only if it is still as read (409 otherwise).
+/// hash if given, and records `action` (`password_changed`, `logged_out_everywhere`,
+/// `totp_reset`) with `payload` by `actor`. The row changes only if it is still as read (409
+/// otherwise).
 pub fn end_sessions(
     conn: &mut DbConn,
     now: NaiveDateTime,
@@ -401,6 +402,7 @@ pub fn end_sessions(
     id: UserId,
     new_hash: Option<String>,
     action: &str,
+    payload: serde_json::Value,
 ) -> Result<(), UserError> {
     let current = store::find(conn, id)?.ok_or(UserError::NotFound)?;
     let changes = UserChanges {
@@ -410,6 +412,6 @@ pub fn end_sessions(
         ..Default::default()
     };
     store::update_if_unchanged(conn, id, current.updated_at, &changes)?;
-    audit::store::append(conn, USER, &id.to_string(), action, actor, json!({}), now)?;
+    audit::store::append(conn, USER, &id.to_string(), action, actor, payload, now)?;
     Ok(())
 }

@@ -1,14 +1,14 @@
 //! Two-factor sign-in (SPEC 1.5), through the real server. The codes are computed here by an
-//! RFC 6238 implementation of the test's own (HMAC-SHA-1 from the `hmac` and `sha1` crates),
+//! RFC 6238 implementation of the test's own (HMAC-SHA-1 from the `hmac` 0.13 and `sha1` crates),
 //! checked first against the RFC's test vectors, so the service's codes are not checked
 //! against themselves.
 
 use anjian::auth::Role;
 use diesel::prelude::*;
-use hmac::{Hmac, KeyInit, Mac};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha1::Sha1;
+use test_hmac::{Hmac, KeyInit, Mac};
 
 use crate::helpers::{PASSWORD, TestApp, problem};
 
