@@ -1175,7 +1175,37 @@ async fn the_demo_lists_and_violations_are_the_apis_own() {
         .unwrap();
     let all = all["items"].as_array().unwrap();
     assert!(all.len() > repeats.len());
-    assert!(all.iter().any(|v| !v["corrected_at"].is_null()));
+    let corrected = all
+        .iter()
+        .find(|v| !v["corrected_at"].is_null())
+        .expect("the demo has corrected violations");
+    // Written through the use case, the correction is in the trail, by the enterprise's user.
+    let events = json_of(
+        app.get(
+            &format!(
+                "/api/v1/audit?aggregate_type=violation&aggregate_id={}",
+                corrected["id"]
+            ),
+            admin,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let event = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "corrected")
+        .unwrap_or_else(|| panic!("no corrected event: {events}"));
+    let by = json_of(
+        app.get(&format!("/api/v1/users/{}", event["actor_user_id"]), admin)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(by["role"], "enterprise", "{by}");
+    assert_eq!(by["enterprise_id"], corrected["enterprise_id"], "{by}");
     let verify: Value = app
         .get("/api/v1/audit/verify", admin)
         .await
