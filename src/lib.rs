@@ -2,7 +2,8 @@
 //!
 //! The rooms: shared machinery (`config`, `db`, `error`, `auth`, `audit`, `http`, `openapi`)
 //! beside one folder per capability (`users`, `enterprises`, `reference`, …), each with the same
-//! files: `domain` (pure rules), `store` (diesel), `handlers` (HTTP). See `docs/ARCHITECTURE.md`.
+//! files: `domain` (pure rules), `store` (diesel), `handlers` (HTTP); and the web portal
+//! (`portal`), whose pages call the same use cases as the handlers. See `docs/ARCHITECTURE.md`.
 
 pub mod actor;
 pub mod audit;
@@ -22,6 +23,7 @@ pub mod kdf;
 pub mod negative_lists;
 pub mod openapi;
 pub mod permits;
+pub mod portal;
 pub mod reference;
 pub mod reports;
 pub mod schema;

@@ -101,6 +101,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    web_sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> BigInt,
+        token_version -> Integer,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     idempotency_keys (scope, key) {
         scope -> Text,
         key -> Text,
@@ -525,6 +536,7 @@ diesel::joinable!(users -> enterprises (enterprise_id));
 diesel::joinable!(user_totp -> users (user_id));
 diesel::joinable!(totp_recovery_codes -> users (user_id));
 diesel::joinable!(totp_challenges -> users (user_id));
+diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(key_tasks -> campaigns (campaign_id));
 diesel::joinable!(inspection_groups -> campaigns (campaign_id));
 diesel::joinable!(group_members -> inspection_groups (group_id));
@@ -557,6 +569,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     industries,
     enterprises,
     users,
+    web_sessions,
     audit_events,
     login_failures,
     user_totp,

@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
@@ -17,8 +17,8 @@ use crate::http::{cors, extract, observe, ops};
 use crate::openapi::{self, ServedDoc};
 use crate::state::AppState;
 use crate::{
-    audit, auth, campaigns, enforcement, enterprises, negative_lists, permits, reference, reports,
-    totp, users,
+    audit, auth, campaigns, enforcement, enterprises, negative_lists, permits, portal, reference,
+    reports, totp, users,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -117,8 +117,11 @@ impl Application {
                     SwaggerUi::new("/api/docs/{_:.*}")
                         .config(utoipa_swagger_ui::Config::from("/api/openapi.json")),
                 )
+                .configure(portal::routes)
                 .default_service(web::to(ops::fallback))
+                .wrap(from_fn(portal::layer))
                 .wrap(from_fn(cors::cors))
+                .wrap(Compress::default())
                 .wrap(from_fn(observe::observe))
         })
         .shutdown_timeout(SHUTDOWN_SECS)
@@ -189,6 +192,7 @@ async fn housekeeping(state: AppState) {
                     crate::http::idempotency::purge(conn, now - chrono::Duration::hours(48))?;
                 let failures = auth::throttle::purge(conn, now - chrono::Duration::days(1))?;
                 totp::usecases::purge_challenges(conn, now)?;
+                portal::session::purge(conn, now)?;
                 reports::store::lapse_overdue(conn, today, now, None)?;
                 Ok((keys, failures))
             })

@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::http::limits::RateLimits;
 use crate::http::metrics::Metrics;
+use crate::portal::csrf::CsrfKey;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,6 +21,8 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<RateLimits>,
+    /// The portal's form tokens' key.
+    pub csrf: Arc<CsrfKey>,
 }
 
 impl AppState {
@@ -31,6 +34,7 @@ impl AppState {
     pub fn new(db: Db, config: Config, clock: Clock) -> Self {
         let tokens = Arc::new(TokenKeys::new(&config.secrets.jwt_secret));
         let limits = Arc::new(RateLimits::new(&config));
+        let csrf = Arc::new(CsrfKey::derive(&config.secrets.jwt_secret));
         Self {
             db,
             config: Arc::new(config),
@@ -38,6 +42,7 @@ impl AppState {
             tokens,
             metrics: Arc::new(Metrics::new()),
             limits,
+            csrf,
         }
     }
 }

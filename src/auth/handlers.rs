@@ -5,13 +5,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{Anyone, Auth, CurrentUser, Role, password, sessions, token};
+use super::signin::{self, PasswordChecked};
+use super::{Anyone, Auth, CurrentUser, Role, password, token};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
 use crate::ids::{EnterpriseId, UserId};
 use crate::state::AppState;
-use crate::totp::domain::{self as totp_domain, AfterPassword};
-use crate::totp::usecases as totp_usecases;
 use crate::users::accounts::{self, UserError};
 use crate::users::store::UserRow;
 
@@ -147,70 +146,21 @@ pub async fn login(
     req: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    state.limits.login.check(state.limits.client_ip(&req))?;
     let LoginRequest {
         username,
         password: candidate,
     } = body.value_with_any_text().await?;
-    let key = sessions::sign_in_key(&username);
-    let now = state.clock.now_naive();
-
-    let lookup_key = key.clone();
-    let found = state
-        .db
-        .run(move |conn| sessions::sign_in_candidate(conn, &lookup_key, now))
-        .await?;
-    let verified = password::verify_blocking(
-        found.as_ref().map(|c| c.user.password_hash.clone()),
-        candidate,
-    )
-    .await?;
-    // Counted whatever the outcome: an unknown user costs one verification (of the dummy hash) too.
-    state
-        .metrics
-        .domain_event("password_verification", "performed");
-    let found = match found {
-        Some(found) if verified && !found.user.disabled => found,
-        _ => {
-            state.metrics.domain_event("login", "failed");
-            state
-                .db
-                .write(move |conn| sessions::failed_sign_in(conn, &key, now))
-                .await?;
-            return Err(ApiError::InvalidCredentials);
-        }
+    let client = state.limits.client_ip(&req);
+    let answer = match signin::check_password(&state, client, &username, candidate).await? {
+        PasswordChecked::Challenge(challenge) => LoginAnswer::TotpRequired(TotpChallengeView {
+            totp_required: true,
+            challenge: challenge.challenge,
+            expires_in: challenge.expires_in,
+        }),
+        PasswordChecked::EnrolFirst(user) => LoginAnswer::Tokens(tokens_for(&state, user, true)?),
+        PasswordChecked::SignedIn(user) => LoginAnswer::Tokens(tokens_for(&state, user, false)?),
     };
-    let role =
-        Role::parse(&found.user.role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
-    match totp_domain::after_password(found.totp_on, role, &state.config.require_totp) {
-        AfterPassword::Challenge => {
-            state.metrics.domain_event("login", "totp_challenged");
-            let (at, id) = (state.clock.now(), UserId(found.user.id));
-            let challenge = state
-                .db
-                .write_case(move |conn| totp_usecases::open_challenge(conn, at, id))
-                .await?;
-            Ok(
-                HttpResponse::Ok().json(LoginAnswer::TotpRequired(TotpChallengeView {
-                    totp_required: true,
-                    challenge: challenge.challenge,
-                    expires_in: challenge.expires_in,
-                })),
-            )
-        }
-        AfterPassword::EnrolFirst => {
-            state
-                .metrics
-                .domain_event("login", "totp_enrolment_required");
-            let answer = tokens_for(&state, found.user, true)?;
-            Ok(HttpResponse::Ok().json(LoginAnswer::Tokens(answer)))
-        }
-        AfterPassword::Tokens => {
-            state.metrics.domain_event("login", "succeeded");
-            let answer = tokens_for(&state, found.user, false)?;
-            Ok(HttpResponse::Ok().json(LoginAnswer::Tokens(answer)))
-        }
-    }
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 /// The caller's own account. Roles: admin, reviewer, inspector, enterprise.

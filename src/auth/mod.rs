@@ -5,6 +5,7 @@
 pub mod handlers;
 pub mod password;
 pub mod sessions;
+pub mod signin;
 pub mod throttle;
 pub mod token;
 
@@ -170,18 +171,25 @@ struct TokenClaims {
 /// The token's holder as the database knows it now: disabled accounts and tokens older than
 /// the account's token version are refused (401).
 fn current_user(conn: &mut DbConn, claims: TokenClaims) -> Result<CurrentUser, ApiError> {
-    admit(user_store::account(conn, claims.user_id)?, claims)
+    admit(
+        user_store::account(conn, claims.user_id)?,
+        claims.user_id,
+        claims.version,
+    )
 }
 
-/// The token's holder as `account`, read just now by the token's user id, stands: a missing or
-/// disabled account, another account, or a token older than the account's token version is
-/// refused (401). An account's role or enterprise changing ends its tokens (a new version).
-fn admit(account: Option<Account>, claims: TokenClaims) -> Result<CurrentUser, ApiError> {
+/// The holder of a token or a portal session of account `user_id` at token version `version`
+/// as `account`, read just now by that id, stands: a missing or disabled account, another
+/// account, or a token (or session) older than the account's token version is refused (401).
+/// An account's role or enterprise changing ends its tokens and sessions (a new version).
+pub(crate) fn admit(
+    account: Option<Account>,
+    user_id: UserId,
+    version: i32,
+) -> Result<CurrentUser, ApiError> {
     match account {
         Some(user)
-            if user.id == claims.user_id.0
-                && !user.disabled
-                && claims.version >= user.token_version =>
+            if user.id == user_id.0 && !user.disabled && version >= user.token_version =>
         {
             Ok(CurrentUser {
                 id: UserId(user.id),
@@ -203,7 +211,7 @@ pub async fn authenticate(req: &HttpRequest) -> Result<CurrentUser, ApiError> {
     state.db.run(move |conn| current_user(conn, claims)).await
 }
 
-fn admitted<P: Policy>(user: CurrentUser) -> Result<Auth<P>, ApiError> {
+pub(crate) fn admitted<P: Policy>(user: CurrentUser) -> Result<Auth<P>, ApiError> {
     if !P::ROLES.contains(&user.role) {
         return Err(ApiError::Forbidden);
     }
@@ -263,7 +271,7 @@ impl<P: Policy> Caller<P> {
     /// [`Caller::confirm`] from the caller's account as a read of the request's own just read
     /// it, by [`Caller::unconfirmed_user_id`]: the same answers, without a read of its own.
     pub fn confirm_read(&self, account: Option<Account>) -> Result<Auth<P>, ApiError> {
-        admitted(admit(account, self.claims)?)
+        admitted(admit(account, self.claims.user_id, self.claims.version)?)
     }
 }
 

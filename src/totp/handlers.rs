@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::usecases::{self, Checked, EnrolmentView, RecoveryCodesView, wrong_code_field};
 use crate::auth::handlers::{LoginResponse, own_account, tokens_for};
-use crate::auth::{Admin, Anyone, Auth, Enrolling, password};
+use crate::auth::{Admin, Anyone, Auth, Enrolling, password, signin};
 use crate::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
 use crate::ids::UserId;
@@ -173,23 +173,10 @@ pub async fn login_totp(
     req: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    state.limits.login.check(state.limits.client_ip(&req))?;
     let LoginTotpRequest { challenge, code } = body.value().await?;
-    let (at, key) = (state.clock.now(), state.config.secrets.data_key);
-    let checked = state
-        .db
-        .write_case(move |conn| usecases::complete_sign_in(conn, at, &key, &challenge, &code))
-        .await?;
-    match checked {
-        Checked::Passed(user) => {
-            state.metrics.domain_event("login", "succeeded");
-            Ok(HttpResponse::Ok().json(tokens_for(&state, user, false)?))
-        }
-        Checked::Wrong => {
-            state.metrics.domain_event("login", "failed");
-            Err(ApiError::InvalidTotpCode)
-        }
-    }
+    let client = state.limits.client_ip(&req);
+    let user = signin::check_code(&state, client, challenge, code).await?;
+    Ok(HttpResponse::Ok().json(tokens_for(&state, user, false)?))
 }
 
 /// Resets an account's second factor (a lost device): it is off, its recovery codes and open

@@ -453,3 +453,84 @@ pub fn insert_overdue_hazards(
          ANALYZE hazards"
     ))?)
 }
+
+/// A browser-like visitor of the portal: its own cookie jar, no redirects followed, and the
+/// headers a browser sends with a form of the page it is on (`Sec-Fetch-Site: same-origin`).
+pub struct Visitor {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl Visitor {
+    pub fn new(app: &TestApp) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            client,
+            base: app.base.clone(),
+        }
+    }
+
+    /// `GET path`: the status, the headers and the page.
+    pub async fn get(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let (status, headers) = (res.status(), res.headers().clone());
+        (status, headers, res.text().await.unwrap())
+    }
+
+    /// Posts a form from one of the portal's pages.
+    pub async fn post(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("sec-fetch-site", "same-origin")
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        let (status, headers) = (res.status(), res.headers().clone());
+        (status, headers, res.text().await.unwrap())
+    }
+
+    /// Signs in through `/login` (and its second step when `code` is given); answers where the
+    /// sign-in sent the visitor.
+    pub async fn sign_in(&self, username: &str, password: &str) -> String {
+        let (_, _, page) = self.get("/login").await;
+        let token = hidden(&page, "csrf");
+        let (status, headers, page) = self
+            .post(
+                "/login",
+                &[
+                    ("csrf", &token),
+                    ("username", username),
+                    ("password", password),
+                    ("next", ""),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "sign-in of {username}: {page}");
+        headers["location"].to_str().unwrap().to_owned()
+    }
+}
+
+/// The value of the hidden (or any) input named `name` in `page`.
+pub fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = page
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no input {name} in the page: {page}"));
+    let rest = &page[at + marker.len()..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}

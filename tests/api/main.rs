@@ -13,6 +13,7 @@ mod helpers;
 mod negative_lists;
 mod openapi;
 mod permits;
+mod portal;
 mod races;
 mod reports;
 mod retention;

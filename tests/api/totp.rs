@@ -30,7 +30,7 @@ fn hotp(secret: &[u8], counter: u64, digits: u32) -> String {
 }
 
 /// RFC 6238 TOTP at Unix time `t`: 30-second steps from T0 = 0.
-fn totp(secret: &[u8], t: i64, digits: u32) -> String {
+pub(crate) fn totp(secret: &[u8], t: i64, digits: u32) -> String {
     hotp(secret, (t / 30) as u64, digits)
 }
 
@@ -71,13 +71,13 @@ fn the_tests_own_generator_matches_the_rfc_6238_sha1_vectors() {
 }
 
 /// An account of `role` with its ordinary token.
-struct Account {
-    username: String,
-    id: i64,
-    token: String,
+pub(crate) struct Account {
+    pub username: String,
+    pub id: i64,
+    pub token: String,
 }
 
-async fn account(app: &TestApp, role: Role) -> Account {
+pub(crate) async fn account(app: &TestApp, role: Role) -> Account {
     let username = format!("{}{}", role.as_str(), app.next());
     let id = app.create_user_direct(&username, role, None).await;
     let token = app.login(&username, PASSWORD).await;
@@ -88,7 +88,7 @@ async fn account(app: &TestApp, role: Role) -> Account {
     }
 }
 
-fn now(app: &TestApp) -> i64 {
+pub(crate) fn now(app: &TestApp) -> i64 {
     app.clock.now().timestamp()
 }
 
@@ -103,7 +103,7 @@ async fn enroll(app: &TestApp, token: &str) -> (Vec<u8>, Value) {
 }
 
 /// Enrols and confirms with the current code; answers the secret and the recovery codes.
-async fn turn_on(app: &TestApp, token: &str) -> (Vec<u8>, Vec<String>) {
+pub(crate) async fn turn_on(app: &TestApp, token: &str) -> (Vec<u8>, Vec<String>) {
     let (secret, _) = enroll(app, token).await;
     let res = app
         .post(
