@@ -188,9 +188,7 @@ pub(crate) fn admit(
     version: i32,
 ) -> Result<CurrentUser, ApiError> {
     match account {
-        Some(user)
-            if user.id == user_id.0 && !user.disabled && version >= user.token_version =>
-        {
+        Some(user) if user.id == user_id.0 && !user.disabled && version >= user.token_version => {
             Ok(CurrentUser {
                 id: UserId(user.id),
                 role: Role::parse(&user.role)

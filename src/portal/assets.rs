@@ -19,8 +19,10 @@ fn hash_of(name: &str) -> String {
         .unwrap_or_default()
 }
 
-static CSS: LazyLock<String> = LazyLock::new(|| format!("/assets/portal.css?v={}", hash_of("portal.css")));
-static JS: LazyLock<String> = LazyLock::new(|| format!("/assets/portal.js?v={}", hash_of("portal.js")));
+static CSS: LazyLock<String> =
+    LazyLock::new(|| format!("/assets/portal.css?v={}", hash_of("portal.css")));
+static JS: LazyLock<String> =
+    LazyLock::new(|| format!("/assets/portal.js?v={}", hash_of("portal.js")));
 
 /// The address of the stylesheet, with its hash.
 pub fn css() -> &'static str {

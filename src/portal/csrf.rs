@@ -88,7 +88,11 @@ fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
 
 /// Compares two tokens in time that does not depend on where they differ.
 fn equal(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// The request came from a page of this host: `Sec-Fetch-Site: same-origin` when the browser
@@ -109,7 +113,11 @@ pub fn same_origin(req: &HttpRequest) -> bool {
 }
 
 /// Checks an unsafe request: same origin, and `sent` equal to `expected`. 403 otherwise.
-pub fn check(req: &HttpRequest, expected: Option<&str>, sent: Option<&str>) -> Result<(), ApiError> {
+pub fn check(
+    req: &HttpRequest,
+    expected: Option<&str>,
+    sent: Option<&str>,
+) -> Result<(), ApiError> {
     match (expected, sent) {
         (Some(expected), Some(sent)) if same_origin(req) && equal(expected, sent) => Ok(()),
         _ => Err(ApiError::Forbidden),
@@ -135,8 +143,13 @@ mod tests {
         let key = CsrfKey::derive(b"a key of thirty-two bytes at least!!");
         let now = Utc::now();
         let (cookie, token) = key.new_form(Environment::Development, now);
-        let req = TestRequest::default().cookie(cookie.clone()).to_http_request();
-        assert_eq!(key.form_token_of(&req, now).as_deref(), Some(token.as_str()));
+        let req = TestRequest::default()
+            .cookie(cookie.clone())
+            .to_http_request();
+        assert_eq!(
+            key.form_token_of(&req, now).as_deref(),
+            Some(token.as_str())
+        );
         let later = now + chrono::Duration::hours(FORM_HOURS) + chrono::Duration::seconds(1);
         assert_eq!(key.form_token_of(&req, later), None, "expired");
         let forged = Cookie::new(FORM_COOKIE, cookie.value().replacen('0', "1", 1));

@@ -20,8 +20,13 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
      frame-ancestors 'none'";
 
 fn secure(headers: &mut actix_web::http::header::HeaderMap) {
-    let set = |headers: &mut actix_web::http::header::HeaderMap, name: &'static str, value: &'static str| {
-        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+    let set = |headers: &mut actix_web::http::header::HeaderMap,
+               name: &'static str,
+               value: &'static str| {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
     };
     set(headers, "content-security-policy", CSP);
     set(headers, "x-content-type-options", "nosniff");
@@ -54,7 +59,12 @@ fn detail_of(body: &[u8]) -> String {
         .to_owned()
 }
 
-fn error_page(req: &HttpRequest, status: StatusCode, body: &[u8], retry_after: Option<String>) -> HttpResponse {
+fn error_page(
+    req: &HttpRequest,
+    status: StatusCode,
+    body: &[u8],
+    retry_after: Option<String>,
+) -> HttpResponse {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return HttpResponse::build(status).finish();
     };
@@ -89,7 +99,11 @@ fn error_page(req: &HttpRequest, status: StatusCode, body: &[u8], retry_after: O
         title: t.t(&format!("{key}-title")),
         message,
         // Only a server error shows the id: the log has the cause under it.
-        request_id: if status.is_server_error() { &request_id } else { "" },
+        request_id: if status.is_server_error() {
+            &request_id
+        } else {
+            ""
+        },
     };
     let mut answer = c
         .render_status(status, &page)
@@ -130,7 +144,10 @@ pub async fn layer(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     if !super::is_portal_path(req.path()) {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     }
     let res = match next.call(req).await {
         Ok(res) => res.map_into_boxed_body(),

@@ -176,7 +176,7 @@ pub fn money(fen: i64) -> String {
     let yuan = (fen / 100).to_string();
     let mut grouped = String::with_capacity(yuan.len() + yuan.len() / 3);
     for (i, c) in yuan.chars().enumerate() {
-        if i > 0 && (yuan.len() - i) % 3 == 0 {
+        if i > 0 && (yuan.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -243,7 +243,10 @@ mod tests {
                 }
             }
         }
-        assert!(missing.is_empty(), "keys missing from the catalogs: {missing:#?}");
+        assert!(
+            missing.is_empty(),
+            "keys missing from the catalogs: {missing:#?}"
+        );
     }
 
     fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -285,7 +288,10 @@ mod tests {
     fn languages_are_chosen_by_weight() {
         assert_eq!(Lang::from_accept_language(""), Lang::Zh);
         assert_eq!(Lang::from_accept_language("en-GB,en;q=0.9"), Lang::En);
-        assert_eq!(Lang::from_accept_language("fr,en;q=0.5,zh-CN;q=0.8"), Lang::Zh);
+        assert_eq!(
+            Lang::from_accept_language("fr,en;q=0.5,zh-CN;q=0.8"),
+            Lang::Zh
+        );
         assert_eq!(Lang::from_accept_language("de"), Lang::Zh);
     }
 

@@ -41,13 +41,15 @@ struct CodePage<'a> {
 
 /// `next` if it is an address of this site (`/…`, never `//host`), else nothing.
 fn safe_next(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\"))
-        .then_some(next)
+    (next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\")).then_some(next)
 }
 
 /// The sign-in form; a visitor already signed in goes home.
 #[get("/login")]
-async fn login_form(c: Ctx, query: web::Query<Vec<(String, String)>>) -> Result<HttpResponse, ApiError> {
+async fn login_form(
+    c: Ctx,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
     let next = query
         .iter()
         .find(|(k, _)| k == "next")
@@ -66,7 +68,10 @@ fn login_page(
     problem: String,
     status: StatusCode,
 ) -> Result<HttpResponse, ApiError> {
-    let (cookie, form_token) = c.state.csrf.new_form(c.state.config.environment, c.state.clock.now());
+    let (cookie, form_token) = c
+        .state
+        .csrf
+        .new_form(c.state.config.environment, c.state.clock.now());
     let mut answer = c.render_status(
         status,
         &LoginPage {
@@ -127,7 +132,10 @@ fn code_page(
     problem: String,
     status: StatusCode,
 ) -> Result<HttpResponse, ApiError> {
-    let (cookie, form_token) = c.state.csrf.new_form(c.state.config.environment, c.state.clock.now());
+    let (cookie, form_token) = c
+        .state
+        .csrf
+        .new_form(c.state.config.environment, c.state.clock.now());
     let mut answer = c.render_status(
         status,
         &CodePage {
@@ -169,8 +177,16 @@ async fn login_code(c: Ctx, req: HttpRequest, body: web::Bytes) -> Result<HttpRe
 /// visitor was sent from, or their home.
 async fn signed_in(c: &Ctx, user: UserRow, next: &str) -> Result<HttpResponse, ApiError> {
     let now = c.state.clock.now_naive();
-    let home = if user.role == "enterprise" { "/e/" } else { "/s/" };
-    let id = c.state.db.write(move |conn| session::open(conn, &user, now)).await?;
+    let home = if user.role == "enterprise" {
+        "/e/"
+    } else {
+        "/s/"
+    };
+    let id = c
+        .state
+        .db
+        .write(move |conn| session::open(conn, &user, now))
+        .await?;
     let mut answer = c.see_other(safe_next(next).unwrap_or(home));
     answer
         .add_cookie(&session::cookie(c.state.config.environment, &id))
@@ -186,10 +202,15 @@ async fn logout(c: Ctx, req: HttpRequest, body: web::Bytes) -> Result<HttpRespon
         // No session stands (it ended, or was never there): nothing to sign out of.
         return Ok(c.see_other("/"));
     }
-    let id = req.cookie(session::cookie_name(env)).map(|k| k.value().to_owned());
+    let id = req
+        .cookie(session::cookie_name(env))
+        .map(|k| k.value().to_owned());
     Form::read(&req, &body, c.csrf.as_deref())?;
     if let Some(id) = id {
-        c.state.db.write(move |conn| session::close(conn, &id)).await?;
+        c.state
+            .db
+            .write(move |conn| session::close(conn, &id))
+            .await?;
     }
     let mut answer = c.see_other("/");
     answer

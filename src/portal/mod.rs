@@ -10,8 +10,8 @@ pub mod i18n;
 mod login;
 pub mod page;
 mod public;
-mod staff;
 pub mod session;
+mod staff;
 
 use actix_web::web;
 

@@ -53,10 +53,15 @@ impl Ctx {
             .map(|(_, v)| v == "large");
         let large = match asked_size {
             Some(large) => {
-                remember.push(long_cookie(TEXT_COOKIE, if large { "large" } else { "normal" }));
+                remember.push(long_cookie(
+                    TEXT_COOKIE,
+                    if large { "large" } else { "normal" },
+                ));
                 large
             }
-            None => req.cookie(TEXT_COOKIE).is_some_and(|c| c.value() == "large"),
+            None => req
+                .cookie(TEXT_COOKIE)
+                .is_some_and(|c| c.value() == "large"),
         };
         let csrf = signed.as_ref().map(|s| state.csrf.session_token(&s.id));
         let here = match req.query_string() {
@@ -112,7 +117,11 @@ impl Ctx {
 
     /// This page with the text size switched.
     pub fn text_size_href(&self) -> String {
-        with_param(&self.here, "text", if self.large { "normal" } else { "large" })
+        with_param(
+            &self.here,
+            "text",
+            if self.large { "normal" } else { "large" },
+        )
     }
 
     /// The signed-in user's home: the workbench or the staff home.
@@ -262,7 +271,11 @@ pub struct Form {
 impl Form {
     /// Reads an urlencoded body and checks it against `expected` (the session's or the public
     /// form's token) and the same-origin rule: 403 otherwise.
-    pub fn read(req: &HttpRequest, body: &web::Bytes, expected: Option<&str>) -> Result<Self, ApiError> {
+    pub fn read(
+        req: &HttpRequest,
+        body: &web::Bytes,
+        expected: Option<&str>,
+    ) -> Result<Self, ApiError> {
         let fields: Vec<(String, String)> = form_urlencoded::parse(body)
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
@@ -322,9 +335,9 @@ impl Problems {
             .iter()
             .filter(|e| {
                 e.field == field
-                    || e.field.strip_prefix(field).is_some_and(|rest| {
-                        rest.starts_with('.') || rest.starts_with('[')
-                    })
+                    || e.field
+                        .strip_prefix(field)
+                        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
             })
             .map(|e| e.message.clone())
             .collect()

@@ -109,7 +109,10 @@ pub fn close(conn: &mut DbConn, id: &str) -> Result<(), ApiError> {
 /// Forgets sessions past their lifetime (housekeeping); idle ones are refused when used and
 /// gone at the latest here.
 pub fn purge(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, ApiError> {
-    Ok(diesel::delete(web_sessions::table.filter(web_sessions::expires_at.le(now))).execute(conn)?)
+    Ok(
+        diesel::delete(web_sessions::table.filter(web_sessions::expires_at.le(now)))
+            .execute(conn)?,
+    )
 }
 
 #[derive(Queryable, Selectable)]
@@ -176,10 +179,7 @@ pub async fn of_request(state: &AppState, req: &HttpRequest) -> Result<Option<Si
     };
     let now = state.clock.now_naive();
     let lookup = id.clone();
-    let signed = state
-        .db
-        .run(move |conn| find(conn, &lookup, now))
-        .await?;
+    let signed = state.db.run(move |conn| find(conn, &lookup, now)).await?;
     if let Some(s) = &signed
         && s.stale
     {

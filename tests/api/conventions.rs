@@ -131,7 +131,15 @@ async fn unknown_routes_are_404_and_wrong_methods_405() {
         "not_found",
     )
     .await;
-    problem(app.get("/nowhere", None).await, 404, "not_found").await;
+    // Outside the API, an unknown address is the portal's 404 page.
+    let res = app.get("/nowhere", None).await;
+    assert_eq!(res.status(), 404);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     problem(
         app.request(reqwest::Method::DELETE, "/api/v1/auth/me", None, None)
             .await,

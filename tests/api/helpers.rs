@@ -520,7 +520,11 @@ impl Visitor {
                 ],
             )
             .await;
-        assert_eq!(status, StatusCode::SEE_OTHER, "sign-in of {username}: {page}");
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "sign-in of {username}: {page}"
+        );
         headers["location"].to_str().unwrap().to_owned()
     }
 }

@@ -25,14 +25,24 @@ async fn pages_are_chinese_first_with_english_one_click_away_and_carry_the_secur
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["referrer-policy"], "no-referrer");
     assert_eq!(headers["cross-origin-opener-policy"], "same-origin");
-    assert!(headers["permissions-policy"].to_str().unwrap().contains("camera=()"));
+    assert!(
+        headers["permissions-policy"]
+            .to_str()
+            .unwrap()
+            .contains("camera=()")
+    );
     // No inline script or style anywhere: the CSP would refuse them.
     assert!(!page.contains("style=") && !page.contains("<script>"));
 
     // One click: the switch's address, then the choice is remembered.
     let switch = hidden_href(&page, "English");
     let (_, headers, page) = v.get(&switch).await;
-    assert!(headers["set-cookie"].to_str().unwrap().starts_with("lang=en"));
+    assert!(
+        headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .starts_with("lang=en")
+    );
     assert!(page.contains("<html lang=\"en\""));
     let (_, _, page) = v.get("/").await;
     assert!(page.contains("Verify a certificate"), "remembered");
@@ -63,8 +73,16 @@ async fn errors_are_pages_in_the_layout_and_the_api_keeps_its_problems() {
     let v = Visitor::new(&app);
     let (status, headers, page) = v.get("/no/such/page?lang=en").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"));
-    assert!(page.contains("Page not found") && page.contains("href=\"/\""), "{page}");
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        page.contains("Page not found") && page.contains("href=\"/\""),
+        "{page}"
+    );
     assert_eq!(headers["content-security-policy"], CSP);
     let res = app.get("/api/v1/no/such/route", None).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
@@ -76,11 +94,19 @@ async fn errors_are_pages_in_the_layout_and_the_api_keeps_its_problems() {
     assert!(res.headers().get("content-security-policy").is_none());
     // A static file is cached for a year under its content's hash.
     let (_, _, home) = v.get("/").await;
-    let css = home.split("href=\"").find_map(|s| s.strip_prefix("/assets/portal.css")).unwrap();
+    let css = home
+        .split("href=\"")
+        .find_map(|s| s.strip_prefix("/assets/portal.css"))
+        .unwrap();
     let css = format!("/assets/portal.css{}", &css[..css.find('"').unwrap()]);
     let (status, headers, _) = v.get(&css).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers["cache-control"].to_str().unwrap().contains("immutable"));
+    assert!(
+        headers["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
     assert!(headers.contains_key("etag"));
 }
 
@@ -143,7 +169,10 @@ async fn signing_in_opens_a_session_and_signing_out_ends_it() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers["location"], "/s/");
     let cookie = headers["set-cookie"].to_str().unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     assert_eq!(sessions(&app).await, 1);
     let (status, headers, page) = v.get("/s/").await;
     assert_eq!(status, StatusCode::OK);
@@ -187,7 +216,11 @@ async fn whatever_ends_an_accounts_tokens_ends_its_sessions() {
         .post("/api/v1/auth/logout-all", Some(&user.token), &json!({}))
         .await;
     assert!(res.status().is_success());
-    assert_eq!(v.get("/s/").await.0, StatusCode::SEE_OTHER, "logout-all ends it");
+    assert_eq!(
+        v.get("/s/").await.0,
+        StatusCode::SEE_OTHER,
+        "logout-all ends it"
+    );
 
     // Disabling, by an admin.
     assert_eq!(v.sign_in(&user.username, PASSWORD).await, "/s/");
@@ -199,7 +232,11 @@ async fn whatever_ends_an_accounts_tokens_ends_its_sessions() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(v.get("/s/").await.0, StatusCode::SEE_OTHER, "disabling ends it");
+    assert_eq!(
+        v.get("/s/").await.0,
+        StatusCode::SEE_OTHER,
+        "disabling ends it"
+    );
 }
 
 #[tokio::test]
@@ -207,7 +244,8 @@ async fn an_enterprise_user_is_refused_the_staff_pages() {
     let app = TestApp::spawn().await;
     let ent = app.enterprise("hazardous_chemicals", "huangdao").await;
     let username = format!("ent{}", app.next());
-    app.create_user_direct(&username, Role::Enterprise, Some(ent)).await;
+    app.create_user_direct(&username, Role::Enterprise, Some(ent))
+        .await;
     let v = Visitor::new(&app);
     assert_eq!(v.sign_in(&username, PASSWORD).await, "/e/");
     let (status, _, page) = v.get("/s/").await;
@@ -241,7 +279,13 @@ async fn unsafe_requests_need_the_form_token_and_the_same_origin() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Neither header: not a browser on this site.
-    let res = v.client.post(app.url("/login")).form(&form).send().await.unwrap();
+    let res = v
+        .client
+        .post(app.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Another visitor's token (not bound to this visitor's cookie).
     let other = Visitor::new(&app);
