@@ -1,5 +1,5 @@
 //! The portal's languages (PORTAL 7.1): zh-CN by default, English one click away. Every text
-//! lives in a Fluent catalog (`locales/*.ftl`, compiled into the binary), never in a template;
+//! lives in a Fluent catalog (`locales/{zh-CN,en}/*.ftl`, compiled into the binary), never in a template;
 //! the two catalogs have the same keys (tested). The language is chosen per request:
 //! `?lang=`, then the `lang` cookie, then `Accept-Language`.
 
@@ -87,21 +87,41 @@ impl Lang {
     }
 }
 
-pub const ZH_SOURCE: &str = include_str!("../../locales/zh-CN.ftl");
-pub const EN_SOURCE: &str = include_str!("../../locales/en.ftl");
+/// One catalog file per area of the portal, so that the areas' texts are kept apart: the
+/// layout, errors and sign-in (`common`), the public pages, the enterprise's and the staff's.
+pub const AREAS: [&str; 4] = ["common", "public", "enterprise", "staff"];
 
-fn bundle(tag: &str, source: &'static str) -> FluentBundle<FluentResource> {
-    let resource = FluentResource::try_new(source.to_owned()).unwrap_or_else(|(res, _)| res);
+macro_rules! catalogs {
+    ($lang:literal) => {
+        [
+            include_str!(concat!("../../locales/", $lang, "/common.ftl")),
+            include_str!(concat!("../../locales/", $lang, "/public.ftl")),
+            include_str!(concat!("../../locales/", $lang, "/enterprise.ftl")),
+            include_str!(concat!("../../locales/", $lang, "/staff.ftl")),
+        ]
+    };
+}
+
+/// The Chinese catalogs, in the order of [`AREAS`].
+pub const ZH_SOURCES: [&str; 4] = catalogs!("zh-CN");
+/// The English catalogs, in the order of [`AREAS`].
+pub const EN_SOURCES: [&str; 4] = catalogs!("en");
+
+fn bundle(tag: &str, sources: &[&'static str]) -> FluentBundle<FluentResource> {
     let lang = tag.parse().unwrap_or_default();
     let mut bundle = FluentBundle::new_concurrent(vec![lang]);
     // No Unicode isolation marks around arguments: the pages are one direction only.
     bundle.set_use_isolating(false);
-    let _ = bundle.add_resource(resource);
+    for source in sources {
+        let resource = FluentResource::try_new((*source).to_owned()).unwrap_or_else(|(res, _)| res);
+        // A key defined twice keeps its first text (and the catalog test names it).
+        let _ = bundle.add_resource(resource);
+    }
     bundle
 }
 
-static ZH: LazyLock<FluentBundle<FluentResource>> = LazyLock::new(|| bundle("zh-CN", ZH_SOURCE));
-static EN: LazyLock<FluentBundle<FluentResource>> = LazyLock::new(|| bundle("en", EN_SOURCE));
+static ZH: LazyLock<FluentBundle<FluentResource>> = LazyLock::new(|| bundle("zh-CN", &ZH_SOURCES));
+static EN: LazyLock<FluentBundle<FluentResource>> = LazyLock::new(|| bundle("en", &EN_SOURCES));
 
 /// The texts of one language, for a template: `{{ t.t("home-title") }}`.
 #[derive(Debug, Clone, Copy)]
@@ -206,31 +226,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_catalogs_have_the_same_keys_and_parse_cleanly() {
-        for source in [ZH_SOURCE, EN_SOURCE] {
+    fn both_languages_have_the_same_keys_in_each_area_and_parse_cleanly() {
+        let mut all = Vec::new();
+        for (area, (zh, en)) in AREAS.iter().zip(ZH_SOURCES.iter().zip(EN_SOURCES.iter())) {
+            for source in [zh, en] {
+                assert!(
+                    FluentResource::try_new((*source).to_owned()).is_ok(),
+                    "a catalog of {area} does not parse"
+                );
+            }
+            let (mut zh, mut en) = (keys(zh), keys(en));
+            zh.sort();
+            en.sort();
+            let only_zh: Vec<_> = zh.iter().filter(|k| !en.contains(k)).collect();
+            let only_en: Vec<_> = en.iter().filter(|k| !zh.contains(k)).collect();
             assert!(
-                FluentResource::try_new(source.to_owned()).is_ok(),
-                "a catalog does not parse"
+                only_zh.is_empty() && only_en.is_empty(),
+                "{area}: only in zh-CN: {only_zh:?}; only in en: {only_en:?}"
             );
+            all.extend(zh);
         }
-        let (mut zh, mut en) = (keys(ZH_SOURCE), keys(EN_SOURCE));
-        assert!(!zh.is_empty());
-        zh.sort();
-        en.sort();
-        let only_zh: Vec<_> = zh.iter().filter(|k| !en.contains(k)).collect();
-        let only_en: Vec<_> = en.iter().filter(|k| !zh.contains(k)).collect();
-        assert!(
-            only_zh.is_empty() && only_en.is_empty(),
-            "only in zh-CN: {only_zh:?}; only in en: {only_en:?}"
-        );
-        let mut unique = zh.clone();
-        unique.dedup();
-        assert_eq!(unique.len(), zh.len(), "a key is defined twice");
+        assert!(!all.is_empty());
+        let total = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), total, "a key is defined twice");
     }
 
     #[test]
     fn every_key_a_template_or_page_uses_is_in_the_catalog() {
-        let known = keys(ZH_SOURCE);
+        let known: Vec<String> = ZH_SOURCES.iter().flat_map(|s| keys(s)).collect();
         let mut missing = Vec::new();
         for dir in ["templates", "src/portal"] {
             let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);

@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod csrf;
+mod enterprise;
 mod errors;
 pub mod i18n;
 mod login;
@@ -22,6 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(assets::asset)
         .configure(login::routes)
         .configure(public::routes)
+        .configure(enterprise::routes)
         .configure(staff::routes);
 }
 
