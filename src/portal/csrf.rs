@@ -43,10 +43,8 @@ impl CsrfKey {
         let mut random = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut random);
         let random = hex::encode(random);
-        let until = (now + chrono::Duration::hours(FORM_HOURS)).timestamp();
-        let signed = format!("{random}.{until}");
-        let seal = hex::encode(&mac(&self.0, &[b"cookie\n", signed.as_bytes()])[..16]);
-        let cookie = Cookie::build(FORM_COOKIE, format!("{signed}.{seal}"))
+        let until = now + chrono::Duration::hours(FORM_HOURS);
+        let cookie = Cookie::build(FORM_COOKIE, self.seal("cookie", &random, until))
             .path("/")
             .http_only(true)
             .same_site(SameSite::Strict)
@@ -64,16 +62,31 @@ impl CsrfKey {
     /// The public-form token the request's cookie stands for, if the cookie is ours and fresh.
     pub fn form_token_of(&self, req: &HttpRequest, now: DateTime<Utc>) -> Option<String> {
         let cookie = req.cookie(FORM_COOKIE)?;
-        let (signed, seal) = cookie.value().rsplit_once('.')?;
-        let expected = hex::encode(&mac(&self.0, &[b"cookie\n", signed.as_bytes()])[..16]);
-        if !equal(seal, &expected) {
+        let random = self.open("cookie", cookie.value(), now)?;
+        Some(self.form_token(&random))
+    }
+
+    /// `value` (which has no `.`) with its time limit, signed for `purpose`:
+    /// `{value}.{until}.{mac}`. What the portal hands a browser to give back unchanged.
+    pub fn seal(&self, purpose: &str, value: &str, until: DateTime<Utc>) -> String {
+        let signed = format!("{value}.{}", until.timestamp());
+        let seal = self.seal_of(purpose, &signed);
+        format!("{signed}.{seal}")
+    }
+
+    /// The value of a [`CsrfKey::seal`] for `purpose`, if it is ours, unchanged and not past
+    /// its time at `now`.
+    pub fn open(&self, purpose: &str, sealed: &str, now: DateTime<Utc>) -> Option<String> {
+        let (signed, seal) = sealed.rsplit_once('.')?;
+        if !equal(seal, &self.seal_of(purpose, signed)) {
             return None;
         }
-        let (random, until) = signed.split_once('.')?;
-        if until.parse::<i64>().ok()? <= now.timestamp() {
-            return None;
-        }
-        Some(self.form_token(random))
+        let (value, until) = signed.rsplit_once('.')?;
+        (until.parse::<i64>().ok()? > now.timestamp()).then(|| value.to_owned())
+    }
+
+    fn seal_of(&self, purpose: &str, signed: &str) -> String {
+        hex::encode(&mac(&self.0, &[purpose.as_bytes(), b"\n", signed.as_bytes()])[..16])
     }
 }
 
@@ -155,6 +168,19 @@ mod tests {
         let forged = Cookie::new(FORM_COOKIE, cookie.value().replacen('0', "1", 1));
         let req = TestRequest::default().cookie(forged).to_http_request();
         assert_eq!(key.form_token_of(&req, now), None, "changed");
+    }
+
+    #[test]
+    fn a_sealed_value_opens_only_for_its_purpose_unchanged_and_in_time() {
+        let key = CsrfKey::derive(b"a key of thirty-two bytes at least!!");
+        let now = Utc::now();
+        let until = now + chrono::Duration::minutes(10);
+        let sealed = key.seal("enrolment", "42:3", until);
+        assert_eq!(key.open("enrolment", &sealed, now).as_deref(), Some("42:3"));
+        assert_eq!(key.open("cookie", &sealed, now), None, "another purpose");
+        assert_eq!(key.open("enrolment", &sealed, until), None, "expired");
+        let changed = sealed.replacen("42", "43", 1);
+        assert_eq!(key.open("enrolment", &changed, now), None, "changed");
     }
 
     #[test]

@@ -106,18 +106,22 @@ fn naive(at: DateTime<Utc>) -> NaiveDateTime {
     at.naive_utc()
 }
 
+/// The account's secret, opened with the data key.
+fn secret_of(data_key: &[u8; 32], row: &TotpRow) -> Result<Vec<u8>, ApiError> {
+    sealing::open(
+        data_key,
+        &domain::secret_purpose(row.user_id),
+        &row.secret_sealed,
+    )
+    .map_err(ApiError::internal)
+}
+
 fn generator_of(
     data_key: &[u8; 32],
     row: &TotpRow,
     username: &str,
 ) -> Result<totp_rs::Totp, ApiError> {
-    let secret = sealing::open(
-        data_key,
-        &domain::secret_purpose(row.user_id),
-        &row.secret_sealed,
-    )
-    .map_err(ApiError::internal)?;
-    domain::generator(&secret, username).map_err(ApiError::internal)
+    domain::generator(&secret_of(data_key, row)?, username).map_err(ApiError::internal)
 }
 
 /// Starts an enrolment for account `id`: a new secret, sealed under the data key, replacing an
@@ -135,9 +139,7 @@ pub fn enroll(
         return Err(TotpError::AlreadyOn);
     }
     let secret = domain::new_secret();
-    let totp = domain::generator(&secret, username).map_err(ApiError::internal)?;
-    let otpauth_uri = totp.to_url().map_err(ApiError::internal)?;
-    let qr_svg = domain::qr_svg(&otpauth_uri).map_err(ApiError::internal)?;
+    let view = enrolment_view(&secret, username)?;
     let sealed = sealing::seal(data_key, &domain::secret_purpose(id.0), &secret)
         .map_err(ApiError::internal)?;
     store::put_pending(conn, id, &sealed, naive(at))?;
@@ -150,8 +152,31 @@ pub fn enroll(
         json!({}),
         naive(at),
     )?;
+    Ok(view)
+}
+
+/// The enrolment of account `id` that waits for its confirmation, shown again (the portal's
+/// page after a wrong code): the same secret, so that what the app has scanned still holds.
+/// No enrolment waiting, or the factor already on, is 409.
+pub fn pending(
+    conn: &mut DbConn,
+    data_key: &[u8; 32],
+    id: UserId,
+    username: &str,
+) -> Result<EnrolmentView, TotpError> {
+    let row = store::find(conn, id)?.ok_or(TotpError::NotEnrolled)?;
+    if row.enabled_at.is_some() {
+        return Err(TotpError::AlreadyOn);
+    }
+    Ok(enrolment_view(&secret_of(data_key, &row)?, username)?)
+}
+
+fn enrolment_view(secret: &[u8], username: &str) -> Result<EnrolmentView, ApiError> {
+    let totp = domain::generator(secret, username).map_err(ApiError::internal)?;
+    let otpauth_uri = totp.to_url().map_err(ApiError::internal)?;
+    let qr_svg = domain::qr_svg(&otpauth_uri).map_err(ApiError::internal)?;
     Ok(EnrolmentView {
-        secret: domain::secret_base32(&secret),
+        secret: domain::secret_base32(secret),
         otpauth_uri,
         qr_svg,
         algorithm: "SHA1",

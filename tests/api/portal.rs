@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestApp, Visitor, hidden};
-use crate::totp::{account, now, totp, turn_on};
+use crate::totp::{account, base32_decode, now, totp, turn_on};
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
@@ -364,4 +364,113 @@ async fn an_account_with_two_factor_on_gives_its_code_at_portal_sign_in() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers["location"], "/s/");
     assert_eq!(sessions(&app).await, 1);
+}
+
+#[tokio::test]
+async fn a_role_that_must_have_two_factor_enrols_at_portal_sign_in() {
+    let app = TestApp::spawn_with(&[("ANJIAN_REQUIRE_TOTP", "reviewer")]).await;
+    let username = format!("reviewer{}", app.next());
+    app.create_user_direct(&username, Role::Reviewer, None)
+        .await;
+    let v = Visitor::new(&app);
+    let (_, _, page) = v.get("/login").await;
+    let (status, _, page) = v
+        .post(
+            "/login",
+            &[
+                ("csrf", &hidden(&page, "csrf")),
+                ("username", &username),
+                ("password", PASSWORD),
+                ("next", "/s/"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("src=\"data:image/svg+xml;base64,"),
+        "the QR code: {page}"
+    );
+    let shown = page
+        .split("<code class=\"secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .unwrap_or_default()
+        .replace(' ', "");
+    let secret = base32_decode(&shown);
+    assert_eq!(secret.len(), 20, "the secret in groups: {shown}");
+    assert_eq!(
+        sessions(&app).await,
+        0,
+        "no session before the confirmation"
+    );
+    let enrolment = hidden(&page, "enrolment");
+
+    // A changed enrolment is refused: sign in again.
+    let forged = enrolment.replacen(':', "0:", 1);
+    let (status, _, refused) = v
+        .post(
+            "/login/enrol",
+            &[
+                ("csrf", &hidden(&page, "csrf")),
+                ("enrolment", &forged),
+                ("code", &totp(&secret, now(&app), 6)),
+                ("next", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(refused.contains("name=\"password\""), "{refused}");
+
+    // A wrong code shows the same secret again, with the problem (the form token is the
+    // refusal page's: each page sets the public form's cookie anew).
+    let (status, _, page) = v
+        .post(
+            "/login/enrol",
+            &[
+                ("csrf", &hidden(&refused, "csrf")),
+                ("enrolment", &enrolment),
+                ("code", "000000"),
+                ("next", "/s/"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("验证码不正确"));
+    assert!(page.replace(' ', "").contains(&shown), "the same secret");
+
+    // The right code: the factor is on, ten recovery codes shown once, the session open.
+    let (status, _, page) = v
+        .post(
+            "/login/enrol",
+            &[
+                ("csrf", &hidden(&page, "csrf")),
+                ("enrolment", &hidden(&page, "enrolment")),
+                ("code", &totp(&secret, now(&app), 6)),
+                ("next", "/s/"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page.matches("<li><code>").count(), 10, "{page}");
+    assert_eq!(sessions(&app).await, 1);
+    let (status, _, home) = v.get("/s/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(home.contains("action=\"/logout\""), "signed in: {home}");
+
+    // From now on the account gives its code at sign-in.
+    app.clock.advance(chrono::Duration::seconds(30));
+    let other = Visitor::new(&app);
+    let (_, _, page) = other.get("/login").await;
+    let (_, _, page) = other
+        .post(
+            "/login",
+            &[
+                ("csrf", &hidden(&page, "csrf")),
+                ("username", &username),
+                ("password", PASSWORD),
+                ("next", ""),
+            ],
+        )
+        .await;
+    assert!(page.contains("name=\"challenge\""), "{page}");
 }

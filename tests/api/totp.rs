@@ -35,7 +35,7 @@ pub(crate) fn totp(secret: &[u8], t: i64, digits: u32) -> String {
 }
 
 /// RFC 4648 base32 without padding, decoded.
-fn base32_decode(s: &str) -> Vec<u8> {
+pub(crate) fn base32_decode(s: &str) -> Vec<u8> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let mut bits: u64 = 0;
     let mut n = 0;
