@@ -53,6 +53,12 @@
 //!   own line: with `--scenario create-enterprise` it shows what a single-row write waits for
 //!   while an import is being written (`docs/BENCHMARKS.md`, "Writes beside an import").
 //!
+//! * `--scenario page --page /e/` signs in through the portal's form (`GET /login`, then
+//!   `POST /login` with the form's cookie and token, as a browser does) and each request is one
+//!   `GET` of that portal page with the session cookie (PORTAL 7.6). Sign in as an enterprise
+//!   user for `/e/…`; an enterprise's sessions go idle after 8 hours, a staff member's after 30
+//!   minutes, so a run is always shorter than either.
+//!
 //! Adding a scenario: add a variant to [`Scenario`], write one
 //! `async fn(&Client, &str, &str) -> Result<StatusCode, reqwest::Error>` that
 //! performs ONE request, and add its arm to [`Scenario::run_once`].
@@ -143,7 +149,14 @@ struct Args {
     /// the write waits for the import.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=16))]
     import_mib: u32,
+    /// `page`: the portal page to ask for, e.g. `/e/` (the enterprise workbench) or
+    /// `/e/apply/hazchem_business_no_storage` (an application form).
+    #[arg(long, default_value = "/e/")]
+    page: String,
 }
+
+/// `--page`, for the `page` scenario.
+static PAGE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// `--enterprises`, for the scenarios that need it.
 static ENTERPRISES: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
@@ -172,6 +185,9 @@ enum Scenario {
     ViolationStats,
     /// `POST /api/v1/enterprises`: one new enterprise, a single-row write (log in as an admin).
     CreateEnterprise,
+    /// `GET {--page}` of the portal with a session cookie: the run signs in through the
+    /// portal's own form (`/login`) instead of the API, as a browser does.
+    Page,
 }
 
 impl Scenario {
@@ -186,6 +202,7 @@ impl Scenario {
             Scenario::RecordViolation => "record-violation",
             Scenario::ViolationStats => "violation-stats",
             Scenario::CreateEnterprise => "create-enterprise",
+            Scenario::Page => "page",
         }
     }
 
@@ -226,6 +243,7 @@ impl Scenario {
             Scenario::RecordViolation => scenario_record_violation(client, base, token).await,
             Scenario::ViolationStats => scenario_violation_stats(client, base, token).await,
             Scenario::CreateEnterprise => scenario_create_enterprise(client, base, token).await,
+            Scenario::Page => scenario_page(client, base, token).await,
         }
     }
 }
@@ -838,6 +856,75 @@ async fn login(
     Ok((status, token))
 }
 
+/// Signs in through the portal's form, as a browser does: `GET /login` for the form's cookie
+/// and token, then `POST /login`; on success returns the status and the session cookie
+/// (`name=value`), which stands in for the token.
+async fn portal_login(
+    client: &Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> Result<(StatusCode, Option<String>), reqwest::Error> {
+    let resp = client.get(format!("{base}/login")).send().await?;
+    let form_cookie = cookie_pair(&resp, "anjian_form");
+    let page = resp.text().await?;
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    let resp = client
+        .post(format!("{base}/login"))
+        .header(reqwest::header::ORIGIN, base)
+        .header(reqwest::header::COOKIE, form_cookie.unwrap_or_default())
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", username),
+            ("password", password),
+            ("next", ""),
+        ])
+        .send()
+        .await?;
+    let status = resp.status();
+    let session = cookie_pair(&resp, "anjian_session");
+    resp.bytes().await?;
+    // A sign-in that passed answers 303 to the visitor's home.
+    Ok(match session {
+        Some(cookie) if status == StatusCode::SEE_OTHER => (StatusCode::OK, Some(cookie)),
+        _ if status.is_success() || status.is_redirection() => (StatusCode::UNAUTHORIZED, None),
+        _ => (status, None),
+    })
+}
+
+/// The `name=value` of the response's `Set-Cookie` for `name`.
+fn cookie_pair(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .find(|pair| pair.split_once('=').is_some_and(|(n, _)| n.trim() == name))
+        .map(str::to_owned)
+}
+
+/// `GET {base}{--page}` with the session cookie; the body is read so the connection is reused.
+async fn scenario_page(
+    client: &Client,
+    base: &str,
+    cookie: &str,
+) -> Result<StatusCode, reqwest::Error> {
+    let page = PAGE.get().map_or("/e/", String::as_str);
+    let resp = client
+        .get(format!("{base}{page}"))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await?;
+    let status = resp.status();
+    resp.bytes().await?;
+    Ok(status)
+}
+
 #[derive(Default)]
 struct Stats {
     /// Latencies (µs) of 2xx responses.
@@ -1026,11 +1113,16 @@ async fn run(args: Args) -> Result<(), BoxError> {
         .tcp_nodelay(true)
         .build()?;
 
+    let _ = PAGE.set(args.page.clone());
     // The initial login is retried a few times if throttled (429).
     let mut attempt = 1;
     let (status, token) = loop {
-        let (status, token) = login(&client, &base, &args.username, &password)
-            .await
+        let signed_in = if args.scenario == Scenario::Page {
+            portal_login(&client, &base, &args.username, &password).await
+        } else {
+            login(&client, &base, &args.username, &password).await
+        };
+        let (status, token) = signed_in
             .map_err(|e| format!("login request failed: {}", error_chain(&e)))?;
         if status != StatusCode::TOO_MANY_REQUESTS || attempt >= LOGIN_ATTEMPTS {
             break (status, token);
