@@ -1122,8 +1122,8 @@ async fn run(args: Args) -> Result<(), BoxError> {
         } else {
             login(&client, &base, &args.username, &password).await
         };
-        let (status, token) = signed_in
-            .map_err(|e| format!("login request failed: {}", error_chain(&e)))?;
+        let (status, token) =
+            signed_in.map_err(|e| format!("login request failed: {}", error_chain(&e)))?;
         if status != StatusCode::TOO_MANY_REQUESTS || attempt >= LOGIN_ATTEMPTS {
             break (status, token);
         }

@@ -74,20 +74,26 @@ fn login_page(
     problem: String,
     status: StatusCode,
 ) -> Result<HttpResponse, ApiError> {
+    public_form(c, status, |form_token| LoginPage {
+        c,
+        form_token,
+        next,
+        username,
+        problem,
+    })
+}
+
+/// A page with a public form (no session yet): a new form cookie, and its token in the page.
+fn public_form<T: Template>(
+    c: &Ctx,
+    status: StatusCode,
+    page: impl FnOnce(String) -> T,
+) -> Result<HttpResponse, ApiError> {
     let (cookie, form_token) = c
         .state
         .csrf
         .new_form(c.state.config.environment, c.state.clock.now());
-    let mut answer = c.render_status(
-        status,
-        &LoginPage {
-            c,
-            form_token,
-            next,
-            username,
-            problem,
-        },
-    )?;
+    let mut answer = c.render_status(status, &page(form_token))?;
     answer.add_cookie(&cookie).map_err(ApiError::internal)?;
     Ok(answer)
 }
@@ -132,22 +138,13 @@ fn code_page(
     problem: String,
     status: StatusCode,
 ) -> Result<HttpResponse, ApiError> {
-    let (cookie, form_token) = c
-        .state
-        .csrf
-        .new_form(c.state.config.environment, c.state.clock.now());
-    let mut answer = c.render_status(
-        status,
-        &CodePage {
-            c,
-            form_token,
-            next,
-            challenge,
-            problem,
-        },
-    )?;
-    answer.add_cookie(&cookie).map_err(ApiError::internal)?;
-    Ok(answer)
+    public_form(c, status, |form_token| CodePage {
+        c,
+        form_token,
+        next,
+        challenge,
+        problem,
+    })
 }
 
 #[post("/login/code")]
@@ -224,7 +221,6 @@ fn enrol_page(
     status: StatusCode,
 ) -> Result<HttpResponse, ApiError> {
     let now = c.state.clock.now();
-    let (cookie, form_token) = c.state.csrf.new_form(c.state.config.environment, now);
     let enrolment = c.state.csrf.seal(
         ENROLMENT,
         &format!("{}:{}", user.id, user.token_version),
@@ -235,20 +231,15 @@ fn enrol_page(
         base64::engine::general_purpose::STANDARD.encode(&view.qr_svg)
     );
     let secret = grouped(&view.secret, 4);
-    let mut answer = c.render_status(
-        status,
-        &EnrolPage {
-            c,
-            form_token,
-            next,
-            enrolment,
-            qr,
-            secret,
-            problem,
-        },
-    )?;
-    answer.add_cookie(&cookie).map_err(ApiError::internal)?;
-    Ok(answer)
+    public_form(c, status, |form_token| EnrolPage {
+        c,
+        form_token,
+        next,
+        enrolment,
+        qr,
+        secret,
+        problem,
+    })
 }
 
 /// `text` in groups of `n` characters, a space between.
