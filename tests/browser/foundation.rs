@@ -31,7 +31,6 @@ pub async fn home_in_chinese_then_english(mut b: Browser) {
     b.check_page().await;
     assert_eq!(lang(&b).await, "en");
     assert!(b.page_text().await.contains("Verify a certificate"));
-    b.screens("home-en").await;
     b.visit("/").await;
     assert_eq!(lang(&b).await, "en", "remembered");
     b.click_link("中文").await;
@@ -49,7 +48,6 @@ pub async fn larger_text(mut b: Browser) {
     // Remembered on the next page, and the whole page still fits a phone.
     b.visit("/login").await;
     assert_eq!(b.js(size, vec![]).await, "20px");
-    b.screens("login-large").await;
     b.click_link("标准字号").await;
     b.check_page().await;
     assert_eq!(b.js(size, vec![]).await, normal);
@@ -100,7 +98,6 @@ pub async fn the_totp_step(mut b: Browser) {
     b.check_page().await;
     assert!(b.page_text().await.contains("验证码"));
     assert_eq!(sessions(&b).await, 0, "no session on the password alone");
-    b.screens("login-code").await;
     // The code the confirmation used is spent; the next one is good.
     b.fill("code", &totp(&secret, now(&b.app) + 30, 6)).await;
     b.click(SUBMIT).await;

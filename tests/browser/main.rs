@@ -58,7 +58,10 @@ fn main() {
             std::process::exit(1);
         }
         Err(why) => {
-            println!("browser tests not run: {why}");
+            println!(
+                "browser tests not run: {why} (apt-get install chromium chromium-driver; \
+                 ANJIAN_BROWSER_TESTS=required makes this a failure)"
+            );
             return;
         }
     };
