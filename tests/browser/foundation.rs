@@ -109,6 +109,8 @@ pub async fn the_totp_step(mut b: Browser) {
 
 pub async fn signed_out_staff_page_returns_after_sign_in(mut b: Browser) {
     let user = account(&b.app, Role::Inspector).await;
+    // With JavaScript off: the portal needs none.
+    b.javascript(false).await;
     b.goto("/s/").await;
     assert_eq!(b.here().await, "/login?next=%2Fs%2F");
     b.check_page().await;

@@ -241,6 +241,8 @@ pub struct Browser {
     flow: &'static str,
     pages: u32,
     http: reqwest::Client,
+    /// The pages' JavaScript is off (`javascript(false)`).
+    script_off: bool,
 }
 
 /// Whether `ANJIAN_SCREENSHOTS=1`: then `screens()` writes docs/screens/.
@@ -264,6 +266,7 @@ impl Browser {
             shots: driver.shots.clone(),
             flow,
             pages: 0,
+            script_off: false,
             http: reqwest::Client::builder()
                 .timeout(COMMAND_TIMEOUT)
                 .build()
@@ -310,6 +313,21 @@ impl Browser {
             "Emulation.setDeviceMetricsOverride",
             json!({"width": width, "height": HEIGHT, "deviceScaleFactor": 1,
                    "mobile": width < 600}),
+        )
+        .await;
+    }
+
+    /// Turns the pages' JavaScript off (or on again), as a visitor who has it off: the pages'
+    /// own scripts do not run; the checks' WebDriver scripts still do.
+    pub async fn javascript(&mut self, on: bool) {
+        self.script_off = !on;
+        self.scripts(on).await;
+    }
+
+    async fn scripts(&self, on: bool) {
+        self.cdp(
+            "Emulation.setScriptExecutionDisabled",
+            json!({"value": !on}),
         )
         .await;
     }
@@ -497,7 +515,15 @@ impl Browser {
 
         // (4) axe-core.
         if let Some(axe) = self.axe.clone() {
+            // axe-core needs timers, which stop with the page's scripts: on for its run only
+            // (the page's own scripts were skipped as it loaded and stay so).
+            if self.script_off {
+                self.scripts(true).await;
+            }
             problems.extend(self.axe(&axe).await);
+            if self.script_off {
+                self.scripts(false).await;
+            }
         }
 
         // (5) No horizontal scrolling at 360 px, and a screenshot.

@@ -126,6 +126,14 @@ pub async fn the_checks_catch_what_they_look_for(mut b: Browser) {
             }
         }
     }
+    // With JavaScript off the page's script does not run, and the checks still do.
+    b.javascript(false).await;
+    b.wd.goto(&format!("http://127.0.0.1:{port}/console"))
+        .await
+        .unwrap();
+    let found = b.findings(200).await;
+    assert!(found.is_empty(), "no script ran: {found:?}");
+    b.javascript(true).await;
     // axe-core ran on the portal's own pages too, under its CSP, without a violation.
     b.visit("/").await;
 }
