@@ -80,6 +80,10 @@ pub async fn enterprise_user_signs_in_and_out(mut b: Browser) {
     // TODO(merge): the workbench is built on p-ent; until then /e/ is the 404 page, and an
     // error page shows no session. Then: `b.check_page().await;` and sign out from /e/.
     b.check_page_status(404).await;
+    // A page of another kind of user: the 403 page.
+    b.goto("/s/").await;
+    b.check_page_status(403).await;
+    assert!(b.page_text().await.contains("无权访问"));
     b.visit("/").await;
     assert_eq!(b.text("header .who").await, format!("{username} (test)"));
     b.click("header form[action=\"/logout\"] button").await;

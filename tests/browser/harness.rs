@@ -373,14 +373,10 @@ impl Browser {
         self.wd
             .find(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("no {css} on {}: {e}", self.here_now()))
+            .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
             .text()
             .await
             .expect("text")
-    }
-
-    fn here_now(&self) -> &'static str {
-        self.flow
     }
 
     /// The whole page's visible text.

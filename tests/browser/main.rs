@@ -47,6 +47,13 @@ fn main() {
             "--skip" | "--test-threads" | "--format" | "--color" | "-Z" | "--logfile" => {
                 args.next();
             }
+            // What IDEs and `cargo test -- --list` ask: the flows' names, nothing run.
+            "--list" => {
+                for flow in FLOWS {
+                    println!("{}: test", flow.name);
+                }
+                return;
+            }
             a if a.starts_with('-') => {}
             _ => filters.push(arg),
         }
