@@ -163,7 +163,7 @@ impl Driver {
     }
 
     /// A new headless Chromium session with a fresh profile.
-    pub async fn session(&self) -> Client {
+    pub async fn session(&self) -> Result<Client, String> {
         let mut args = vec![
             "--headless=new",
             "--disable-gpu",
@@ -201,8 +201,8 @@ impl Driver {
                 .connect(&self.url),
         )
         .await
-        .expect("a browser session within 30 s")
-        .expect("a browser session");
+        .map_err(|_| "no browser session within 30 s".to_owned())?
+        .map_err(|e| format!("no browser session: {e}"))?;
         client
             .update_timeouts(TimeoutConfiguration::new(
                 Some(COMMAND_TIMEOUT),
@@ -210,8 +210,8 @@ impl Driver {
                 Some(Duration::ZERO),
             ))
             .await
-            .expect("timeouts");
-        client
+            .map_err(|e| format!("timeouts: {e}"))?;
+        Ok(client)
     }
 }
 
@@ -695,7 +695,14 @@ pub async fn run(flows: &[Flow], filters: &[String], tools: Tools) -> usize {
     let mut failed = Vec::new();
     for flow in chosen {
         let started = Instant::now();
-        let wd = driver.session().await;
+        let wd = match driver.session().await {
+            Ok(wd) => wd,
+            Err(e) => {
+                println!("flow {} ... FAILED ({e})", flow.name);
+                failed.push(flow.name);
+                continue;
+            }
+        };
         let (run, name, info, session) = (flow.run, flow.name, info.clone(), wd.clone());
         let mut task = tokio::spawn(async move {
             let app = TestApp::spawn().await;
