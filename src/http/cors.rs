@@ -1,5 +1,6 @@
 //! Cross-origin requests are refused unless their origin is configured (`ANJIAN_CORS_ORIGINS`).
-//! Same-origin requests (the API page at `/api/docs` calling the API) always pass.
+//! Same-origin requests (the API page at `/api/docs` calling the API) always pass, and so do
+//! the portal's forms, which browsers post with `Origin: null` (see below).
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -31,7 +32,12 @@ pub async fn cors(
             .await
             .map(ServiceResponse::map_into_left_body);
     };
-    if same_origin(&req, &origin) {
+    // A browser sends `Origin: null` with a form posted from a page whose referrer policy is
+    // `no-referrer`, as every portal page's is (PORTAL 7.2). Such a request is the portal's own
+    // form or a forgery, and the portal's CSRF check (`Sec-Fetch-Site` and the form's token)
+    // tells them apart; a null origin is never given CORS access. The API keeps refusing it.
+    if same_origin(&req, &origin) || (origin == "null" && crate::portal::is_portal_path(req.path()))
+    {
         return next
             .call(req)
             .await

@@ -316,6 +316,24 @@ async fn cross_origin_requests_are_refused_unless_configured() {
         .await
         .unwrap();
     assert_eq!(same.status(), 200);
+    // `Origin: null` (a form posted from a `no-referrer` page): the portal's CSRF check decides
+    // on its pages; the API refuses it like any other origin.
+    let res = app
+        .client
+        .get(app.url("/healthz"))
+        .header("origin", "null")
+        .send()
+        .await
+        .unwrap();
+    problem(res, 403, "forbidden").await;
+    let res = app
+        .client
+        .get(app.url("/login"))
+        .header("origin", "null")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
     let app =
         TestApp::spawn_with(&[("ANJIAN_CORS_ORIGINS", "https://portal.qingdao.example")]).await;
     let res = app

@@ -455,7 +455,8 @@ pub fn insert_overdue_hazards(
 }
 
 /// A browser-like visitor of the portal: its own cookie jar, no redirects followed, and the
-/// headers a browser sends with a form of the page it is on (`Sec-Fetch-Site: same-origin`).
+/// headers a browser sends with a form of the page it is on (`Sec-Fetch-Site: same-origin`, and
+/// `Origin: null`, as the pages' `Referrer-Policy: no-referrer` makes browsers send).
 pub struct Visitor {
     pub client: reqwest::Client,
     pub base: String,
@@ -496,6 +497,7 @@ impl Visitor {
             .client
             .post(format!("{}{path}", self.base))
             .header("sec-fetch-site", "same-origin")
+            .header("origin", "null")
             .form(fields)
             .send()
             .await
