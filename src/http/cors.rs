@@ -1,6 +1,9 @@
 //! Cross-origin requests are refused unless their origin is configured (`ANJIAN_CORS_ORIGINS`).
-//! Same-origin requests (the API page at `/api/docs` calling the API) always pass, and so do
-//! the portal's forms, which browsers post with `Origin: null` (see below).
+//! Same-origin requests (the API page at `/api/docs` calling the API) always pass. The portal's
+//! addresses are not this layer's: they never grant cross-origin access, and the portal's own
+//! check (`portal::csrf`: `Sec-Fetch-Site` or `Origin`, and the form's token) refuses a
+//! forged form with its 403 page. Browsers post the portal's forms with `Origin: null`, since
+//! every page's referrer policy is `no-referrer` (PORTAL 7.2).
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -21,23 +24,18 @@ pub async fn cors(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let Some(origin) = req
+    let origin = req
         .headers()
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-    else {
+        .map(str::to_owned);
+    let Some(origin) = origin.filter(|_| !crate::portal::is_portal_path(req.path())) else {
         return next
             .call(req)
             .await
             .map(ServiceResponse::map_into_left_body);
     };
-    // A browser sends `Origin: null` with a form posted from a page whose referrer policy is
-    // `no-referrer`, as every portal page's is (PORTAL 7.2). Such a request is the portal's own
-    // form or a forgery, and the portal's CSRF check (`Sec-Fetch-Site` and the form's token)
-    // tells them apart; a null origin is never given CORS access. The API keeps refusing it.
-    if same_origin(&req, &origin) || (origin == "null" && crate::portal::is_portal_path(req.path()))
-    {
+    if same_origin(&req, &origin) {
         return next
             .call(req)
             .await

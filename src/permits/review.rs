@@ -1,5 +1,6 @@
 //! The review path's use case: a reviewer approves or rejects an application under review.
 
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -11,7 +12,7 @@ use super::error::PermitError;
 use super::lifecycle::{load_type, transition};
 use super::register::{self, Issuing};
 use super::store::{self, ApplicationChanges};
-use super::views::ApplicationView;
+use super::views::{ApplicationView, application_view};
 use crate::actor::Scope;
 use crate::db::DbConn;
 use crate::ids::{ApplicationId, EnterpriseId};
@@ -84,4 +85,30 @@ pub fn decide(
         row
     };
     applications::full(conn, row, ctx.today)
+}
+
+/// An application in the review queue, with the names a reviewer reads it by.
+pub struct QueueItem {
+    pub application: ApplicationView,
+    pub enterprise_name: String,
+    pub type_name: String,
+}
+
+/// The review queue (PORTAL 7.5): every application under review, the nearest due date first
+/// (overdue ones lead), at most `limit`.
+pub fn queue(
+    conn: &mut DbConn,
+    today: NaiveDate,
+    limit: i64,
+) -> Result<Vec<QueueItem>, PermitError> {
+    store::review_queue(conn, limit)?
+        .into_iter()
+        .map(|(row, enterprise_name, type_name)| {
+            Ok(QueueItem {
+                application: application_view(row, today)?,
+                enterprise_name,
+                type_name,
+            })
+        })
+        .collect()
 }

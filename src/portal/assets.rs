@@ -24,6 +24,14 @@ static CSS: LazyLock<String> =
 static JS: LazyLock<String> =
     LazyLock::new(|| format!("/assets/portal.js?v={}", hash_of("portal.js")));
 
+static ICON: LazyLock<String> =
+    LazyLock::new(|| format!("/assets/icon.svg?v={}", hash_of("icon.svg")));
+
+/// The address of the site's icon (the browser tab's).
+pub fn icon() -> &'static str {
+    &ICON
+}
+
 /// The address of the stylesheet, with its hash.
 pub fn css() -> &'static str {
     &CSS

@@ -13,6 +13,7 @@ pub mod page;
 mod public;
 pub mod session;
 mod staff;
+mod view;
 
 use actix_web::web;
 

@@ -102,6 +102,10 @@ impl Ctx {
         assets::js()
     }
 
+    pub fn icon(&self) -> &'static str {
+        assets::icon()
+    }
+
     /// This page in the other language.
     pub fn other_lang_href(&self) -> String {
         with_param(&self.here, "lang", self.t.lang.other().tag())

@@ -316,8 +316,8 @@ async fn cross_origin_requests_are_refused_unless_configured() {
         .await
         .unwrap();
     assert_eq!(same.status(), 200);
-    // `Origin: null` (a form posted from a `no-referrer` page): the portal's CSRF check decides
-    // on its pages; the API refuses it like any other origin.
+    // `Origin: null` (a form posted from a `no-referrer` page): the API refuses it like any
+    // other origin; on the portal's pages the portal's own check decides.
     let res = app
         .client
         .get(app.url("/healthz"))
@@ -334,6 +334,17 @@ async fn cross_origin_requests_are_refused_unless_configured() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
+    // A form forged on another site gets the portal's 403 page, not the API's problem.
+    let res = app
+        .client
+        .post(app.url("/login"))
+        .header("origin", "https://evil.example")
+        .form(&[("username", "root"), ("password", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("<html"), "the 403 page");
     let app =
         TestApp::spawn_with(&[("ANJIAN_CORS_ORIGINS", "https://portal.qingdao.example")]).await;
     let res = app

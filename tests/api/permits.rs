@@ -18,7 +18,7 @@ use crate::helpers::{
 const HAZCHEM: &str = "hazchem_business_no_storage";
 
 /// An enterprise of `industry` and a token of its own account.
-async fn applicant(app: &TestApp, industry: &str) -> (i64, String) {
+pub(crate) async fn applicant(app: &TestApp, industry: &str) -> (i64, String) {
     let id = app.enterprise(industry, "shinan").await;
     (id, app.quick_token_for(Role::Enterprise, Some(id)).await)
 }
@@ -31,7 +31,12 @@ async fn apply(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
 }
 
 /// Creates and submits in one call, expecting 201.
-async fn submit_new(app: &TestApp, token: &str, permit_type: &str, form: Value) -> Value {
+pub(crate) async fn submit_new(
+    app: &TestApp,
+    token: &str,
+    permit_type: &str,
+    form: Value,
+) -> Value {
     let (status, body) = apply(
         app,
         token,
@@ -52,7 +57,7 @@ fn emergency_plan() -> Value {
 }
 
 /// The instant filings (秒报) a licence's rules look for.
-async fn file_prerequisites(app: &TestApp, token: &str, tag: &str) {
+pub(crate) async fn file_prerequisites(app: &TestApp, token: &str, tag: &str) {
     for form in [
         training("principal", &format!("AQP-{tag}")),
         training("safety_manager", &format!("AQS-{tag}")),

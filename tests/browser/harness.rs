@@ -552,13 +552,6 @@ impl Browser {
                 // The expected status of the document itself.
                 continue;
             }
-            if message.starts_with(&format!("{origin}/favicon.ico "))
-                && message.contains("status of 404")
-            {
-                // Chromium asks for /favicon.ico on its own, and the portal has none (a visitor's
-                // console does not show that miss; chromedriver's log does).
-                continue;
-            }
             if message.contains("Content Security Policy") {
                 problems.push(format!("CSP violation: {message}"));
             } else {

@@ -15,7 +15,7 @@ fn page(csp: Option<&str>, body: &str) -> HttpResponse {
     res.body(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>bad page</title></head><body><main><h1>A bad page</h1>{body}</main></body></html>"
+         <link rel=\"icon\" href=\"data:,\"><title>bad page</title></head><body><main><h1>A bad page</h1>{body}</main></body></html>"
     ))
 }
 

@@ -11,7 +11,7 @@ use crate::db::{DbConn, prepared, with_also, with_also_two};
 use crate::error::ApiError;
 use crate::ids::{ApplicationId, CertificateId};
 use crate::permits::domain::ApplicationStatus;
-use crate::schema::{applications, certificates};
+use crate::schema::{applications, certificates, enterprises, permit_types};
 
 /// Every column of `applications`, in table order.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -267,4 +267,24 @@ pub fn list_applications(
         q = q.filter(applications::id.lt(before));
     }
     Ok(q.order(applications::id.desc()).limit(fetch).load(conn)?)
+}
+
+/// The review queue: applications under review, the nearest due date first, with their
+/// enterprise's and permit type's names; at most `fetch`.
+pub fn review_queue(
+    conn: &mut DbConn,
+    fetch: i64,
+) -> Result<Vec<(ApplicationRow, String, String)>, ApiError> {
+    Ok(applications::table
+        .inner_join(enterprises::table)
+        .inner_join(permit_types::table)
+        .filter(applications::status.eq(ApplicationStatus::UnderReview.as_str()))
+        .order((applications::due_on.asc(), applications::id.asc()))
+        .select((
+            ApplicationRow::as_select(),
+            enterprises::name,
+            permit_types::name,
+        ))
+        .limit(fetch)
+        .load(conn)?)
 }
