@@ -1,4 +1,6 @@
-//! The public pages (PORTAL 7.3): no account needed.
+//! The public pages (PORTAL 7.3): no account needed. The home page is here; the service guide
+//! (`services.rs`), certificate verification (`verify.rs`) and the reporter's pages
+//! (`report.rs`: file a report, check it with the receipt) each have a file.
 
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
@@ -6,8 +8,10 @@ use askama::Template;
 use super::page::Ctx;
 use crate::error::ApiError;
 
+mod services;
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(home);
+    cfg.service(home).configure(services::routes);
 }
 
 #[derive(Template)]
