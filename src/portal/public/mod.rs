@@ -9,9 +9,12 @@ use super::page::Ctx;
 use crate::error::ApiError;
 
 mod services;
+mod verify;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(home).configure(services::routes);
+    cfg.service(home)
+        .configure(services::routes)
+        .configure(verify::routes);
 }
 
 #[derive(Template)]
