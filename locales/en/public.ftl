@@ -173,3 +173,130 @@ verify-scope-mine_address = Mine address
 verify-scope-mineral = Mineral
 verify-scope-mining_method = Mining method
 verify-scope-annual_capacity_t = Design annual capacity (t)
+
+## Report a hazard: /report, the receipt, /report/saved
+report-title = Report a hazard
+report-lead = If you have found a work-safety hazard or an illegal activity, report it here, anonymously if you wish. Say as clearly as you can what the problem is and where.
+report-how-title = What happens to a report
+report-how-1 = When you submit, you get a 16-digit receipt. It is shown only once and is the only way to follow your report.
+report-how-2 = Inspectors take the report on and check it; their conclusion is shown to you under your receipt.
+report-how-3 = With the receipt you can add information and exchange messages with the inspectors at any time.
+report-how-4 = A report found true is rewarded under the rules; to claim the reward you give the payee's details with your receipt.
+report-identity-title = How your identity is protected
+report-identity-1 = You may report anonymously: every contact field is optional.
+report-identity-2 = Your contact details are stored encrypted and the inspectors cannot see them; only an administrator can open them, after recording a reason, and you will see that they were opened when you check your report.
+report-identity-3 = The receipt is stored only in a form that cannot be reversed; the system keeps no record of your receipt, network address or contact details.
+report-identity-4 = This page keeps nothing of your report in your browser.
+report-check-link = Check a report
+report-problems = Please correct the following and submit again:
+report-what = What
+report-where = Where
+report-choose = Choose…
+report-unknown = Not known
+report-if-known = if known
+report-category = { $category ->
+    [general_hazard] General hazard
+    [major_hazard] Major hazard
+    [illegal_production] Illegal production, business or construction
+    [concealed_accident] Concealed or falsely reported accident
+    [late_report] Late or omitted accident report
+   *[other] Other
+}
+report-field-category = Category
+report-field-industry = Industry
+report-field-description = What you found
+report-field-description-hint = 20 to 5,000 characters: what the problem is, when, which people or equipment.
+report-field-district = District
+report-field-location = Place
+report-field-occurred-on = Date found
+report-field-enterprise-name = Enterprise concerned
+report-field-credit-code = Its unified social credit code
+report-contact = Contact details (optional, for a reward)
+report-contact-hint = You can report and claim a reward with your receipt without giving any. An employee reporting their own employer must give a name and a phone number (a real-name report).
+report-field-is-employee = I work for the enterprise I am reporting
+report-field-name = Name
+report-field-phone = Phone
+report-field-email = Email
+report-field-bank-account = Bank account
+report-submit-hint = After you submit, the page shows your receipt: write it down or print it.
+report-submit = Submit the report
+report-problem-required = This is required.
+report-problem-invalid = This is not in the right form.
+report-problem-invalid_length = This is too short or too long.
+report-problem-out_of_range = This is out of the allowed range.
+report-problem-unknown_code = Choose one from the list.
+report-problem-category = Choose a category.
+report-problem-date = Enter the date as year-month-day, e.g. 2026-05-30.
+report-problem-description-invalid_length = Describe what you found in 20 to 5,000 characters.
+report-problem-industry-unknown_code = Choose an industry.
+report-problem-district-unknown_code = Choose a district from the list.
+report-problem-occurred_on-out_of_range = The date cannot be later than today.
+report-problem-enterprise_credit_code-invalid = A unified social credit code has 18 characters with a valid check character.
+report-problem-reporter_name-required = An employee reporting their employer must give a name.
+report-problem-reporter_phone-required = An employee reporting their employer must give a phone number.
+report-problem-reporter_phone-invalid = Enter a valid phone number.
+report-problem-reporter_email-invalid = Enter a valid email address.
+report-problem-reporter_bank_account-invalid = A bank account is 8 to 34 letters and digits.
+report-problem-receipt-invalid = A receipt is 16 digits.
+report-problem-body-invalid_length = Write 1 to 5,000 characters.
+report-problem-payee_name-invalid_length = Enter the payee's name.
+report-problem-payee_phone-invalid = Enter a valid phone number.
+report-problem-payee_bank_account-invalid = A bank account is 8 to 34 letters and digits.
+report-receipt-title = Your report has been filed
+report-receipt-tracking = Report number: { $number }
+report-receipt-label = Your receipt
+report-receipt-warning = This receipt is shown only this once and cannot be recovered.
+report-receipt-keep = Write it down or print it now. Only the receipt lets you follow the report, add information and claim a reward; the system does not keep it, and no one can find it for you.
+report-receipt-print = Print the receipt
+report-receipt-print-hint = If the button does nothing, use your browser's print (Ctrl+P; on a phone, take a screenshot).
+report-receipt-saved = I have saved my receipt
+report-saved-title = Thank you for your report
+report-saved-text = It will be checked as soon as possible. Follow it with your receipt; to protect your identity, do not tell anyone your receipt.
+
+## Check a report: /report/check, reply, claim
+report-check-title = Check a report
+report-check-lead = Enter the 16-digit receipt you were given when you filed the report.
+report-check-receipt = Receipt
+report-check-receipt-hint = 16 digits; the spaces between groups of four may be typed or left out
+report-check-submit = Check
+report-check-limit = To stop receipts being guessed, after several wrong receipts you must wait a while before checking again.
+report-check-not-found = No report has this receipt. Check it and try again.
+report-status-title = Your report
+report-status-state = Where it stands
+report-status-tracking = Report number
+report-status-status = Status
+report-status = { $status ->
+    [received] Received, waiting to be taken on
+    [assigned] Taken on, an inspector assigned
+    [investigating] Being checked
+    [substantiated] Found true
+    [unsubstantiated] Not found true
+   *[duplicate] A duplicate (handled with an earlier report)
+}
+report-status-received = Received
+report-status-concluded = Concluded on
+report-status-identity-opened = An administrator recorded a reason and opened your identity details, as the rules allow.
+report-status-leave = Once you leave this page, you need your receipt again to see it.
+report-messages = Messages
+report-messages-none = No messages yet.
+report-message-from-bureau = The inspectors
+report-message-from-you = You
+report-reply = Add information or reply
+report-reply-submit = Send
+report-reply-sent = Sent.
+report-reward-title = Reward
+report-reward-amount = Amount
+report-reward-status = { $status ->
+    [decided] Decided, waiting for your claim
+    [claimed] Claimed, waiting for payment
+    [paid] Paid
+   *[lapsed] Not claimed in time, lapsed
+}
+report-reward-decided = Decided on
+report-reward-deadline = Claim by
+report-reward-paid = Paid on
+report-claim-title = Claim the reward
+report-claim-hint = Give the payee's details. They are stored encrypted and used only to pay the reward.
+report-claim-submit = Claim
+report-claim-done = Your claim has been received; the reward will be paid to the payee given.
+report-claim-refused = This reward cannot be claimed now (the claim period may have ended).

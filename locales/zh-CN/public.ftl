@@ -173,3 +173,130 @@ verify-scope-mine_address = 矿山地址
 verify-scope-mineral = 开采矿种
 verify-scope-mining_method = 开采方式
 verify-scope-annual_capacity_t = 设计年生产能力（吨）
+
+## Report a hazard: /report, the receipt, /report/saved
+report-title = 举报安全隐患
+report-lead = 发现安全生产隐患或非法违法行为，可以在这里举报，可以匿名。请尽量写清楚是什么问题、在哪里。
+report-how-title = 举报怎么处理
+report-how-1 = 提交后您会得到一个 16 位回执号。回执号只显示一次，是您查看进展的唯一凭证。
+report-how-2 = 举报由执法人员受理、核查，核查结论会通过回执号告诉您。
+report-how-3 = 凭回执号可以随时补充情况、与办理人员沟通。
+report-how-4 = 举报属实的，按规定给予奖励；领取奖励需凭回执号提交收款信息。
+report-identity-title = 如何保护您的身份
+report-identity-1 = 可以匿名举报，联系方式全部选填。
+report-identity-2 = 您的联系方式加密保存，办理人员看不到；只有管理人员经登记理由后才能查看，且您会在查询进展时看到“身份信息已被查看”。
+report-identity-3 = 回执号只以不可逆的方式保存，系统不会记录您的回执号、网络地址或联系方式。
+report-identity-4 = 本页面不在浏览器中保存任何举报内容。
+report-check-link = 查询举报进展
+report-problems = 请修改以下内容后再提交：
+report-what = 举报什么
+report-where = 在哪里
+report-choose = 请选择
+report-unknown = 不清楚
+report-if-known = 知道的请填写
+report-category = { $category ->
+    [general_hazard] 一般事故隐患
+    [major_hazard] 重大事故隐患
+    [illegal_production] 非法违法生产经营建设
+    [concealed_accident] 瞒报、谎报事故
+    [late_report] 迟报、漏报事故
+   *[other] 其他
+}
+report-field-category = 举报类别
+report-field-industry = 所属行业
+report-field-description = 情况描述
+report-field-description-hint = 20 到 5000 个字：发现了什么问题、什么时间、涉及哪些人或设备。
+report-field-district = 所在区（市）
+report-field-location = 具体地点
+report-field-occurred-on = 发现日期
+report-field-enterprise-name = 涉及单位名称
+report-field-credit-code = 涉及单位统一社会信用代码
+report-contact = 联系方式（选填，用于领取奖励）
+report-contact-hint = 不填写也可以举报并凭回执号领取奖励。本单位职工举报本单位的，须留下姓名和电话（实名举报）。
+report-field-is-employee = 我是被举报单位的职工
+report-field-name = 姓名
+report-field-phone = 电话
+report-field-email = 电子邮箱
+report-field-bank-account = 银行账号
+report-submit-hint = 提交后页面会显示回执号，请务必记下或打印保存。
+report-submit = 提交举报
+report-problem-required = 此项必须填写。
+report-problem-invalid = 格式不正确。
+report-problem-invalid_length = 长度不符合要求。
+report-problem-out_of_range = 超出允许的范围。
+report-problem-unknown_code = 请从列表中选择。
+report-problem-category = 请选择举报类别。
+report-problem-date = 请按“年-月-日”填写日期，如 2026-05-30。
+report-problem-description-invalid_length = 情况描述需要 20 到 5000 个字。
+report-problem-industry-unknown_code = 请选择所属行业。
+report-problem-district-unknown_code = 请从列表中选择区（市）。
+report-problem-occurred_on-out_of_range = 发现日期不能晚于今天。
+report-problem-enterprise_credit_code-invalid = 统一社会信用代码应为 18 位，且校验位正确。
+report-problem-reporter_name-required = 本单位职工举报须填写姓名。
+report-problem-reporter_phone-required = 本单位职工举报须填写电话。
+report-problem-reporter_phone-invalid = 请填写正确的电话号码。
+report-problem-reporter_email-invalid = 请填写正确的电子邮箱。
+report-problem-reporter_bank_account-invalid = 银行账号应为 8 到 34 位字母或数字。
+report-problem-receipt-invalid = 回执号是 16 位数字。
+report-problem-body-invalid_length = 请填写 1 到 5000 个字。
+report-problem-payee_name-invalid_length = 请填写收款人姓名。
+report-problem-payee_phone-invalid = 请填写正确的电话号码。
+report-problem-payee_bank_account-invalid = 银行账号应为 8 到 34 位字母或数字。
+report-receipt-title = 举报已提交
+report-receipt-tracking = 举报编号：{ $number }
+report-receipt-label = 您的回执号
+report-receipt-warning = 回执号只显示这一次，无法找回。
+report-receipt-keep = 请现在抄下或打印保存。凭回执号才能查看处理进展、补充情况和领取奖励；系统不保存回执号，任何人都无法为您找回。
+report-receipt-print = 打印回执
+report-receipt-print-hint = 如果打印按钮没有反应，请使用浏览器的打印功能（Ctrl+P，手机上可截图保存）。
+report-receipt-saved = 我已保存回执号
+report-saved-title = 感谢您的举报
+report-saved-text = 我们会尽快核查。请凭回执号查询处理进展；为保护您的身份，请不要把回执号告诉他人。
+
+## Check a report: /report/check, reply, claim
+report-check-title = 查询举报进展
+report-check-lead = 输入提交举报时得到的 16 位回执号。
+report-check-receipt = 回执号
+report-check-receipt-hint = 16 位数字，可以按四位一组带空格输入
+report-check-submit = 查询
+report-check-limit = 为防止猜测回执号，多次输错后需要等待一段时间才能再查询。
+report-check-not-found = 没有找到与该回执号对应的举报，请核对后重试。
+report-status-title = 举报进展
+report-status-state = 办理情况
+report-status-tracking = 举报编号
+report-status-status = 状态
+report-status = { $status ->
+    [received] 已收到，等待受理
+    [assigned] 已受理，已分派办理人员
+    [investigating] 正在核查
+    [substantiated] 核查属实
+    [unsubstantiated] 核查不属实
+   *[duplicate] 重复举报（已并入此前的举报办理）
+}
+report-status-received = 收到时间
+report-status-concluded = 办结日期
+report-status-identity-opened = 管理人员已按规定登记理由并查看了您的身份信息。
+report-status-leave = 离开本页后，需要再次输入回执号才能查看。
+report-messages = 沟通记录
+report-messages-none = 暂无消息。
+report-message-from-bureau = 办理人员
+report-message-from-you = 您
+report-reply = 补充情况或回复
+report-reply-submit = 发送
+report-reply-sent = 已发送。
+report-reward-title = 举报奖励
+report-reward-amount = 奖励金额
+report-reward-status = { $status ->
+    [decided] 已决定，待领取
+    [claimed] 已申领，待支付
+    [paid] 已支付
+   *[lapsed] 逾期未领取，已失效
+}
+report-reward-decided = 决定日期
+report-reward-deadline = 领取截止日期
+report-reward-paid = 支付日期
+report-claim-title = 领取奖励
+report-claim-hint = 填写收款人信息。信息加密保存，仅用于支付奖励。
+report-claim-submit = 提交领取申请
+report-claim-done = 领取申请已提交，将按收款信息支付。
+report-claim-refused = 该奖励现在不能领取（可能已超过领取期限）。

@@ -8,13 +8,17 @@ use askama::Template;
 use super::page::Ctx;
 use crate::error::ApiError;
 
+mod check;
+mod report;
 mod services;
 mod verify;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(home)
         .configure(services::routes)
-        .configure(verify::routes);
+        .configure(verify::routes)
+        .configure(report::routes)
+        .configure(check::routes);
 }
 
 #[derive(Template)]
@@ -27,4 +31,108 @@ struct HomePage<'a> {
 #[get("/")]
 async fn home(c: Ctx) -> Result<HttpResponse, ApiError> {
     c.render(&HomePage { c: &c })
+}
+
+/// A public form's token, with the cookie it stands for (set with the page): the forms of the
+/// reporter's pages work for an anonymous visitor (PORTAL 7.2).
+fn public_form(c: &Ctx) -> (actix_web::cookie::Cookie<'static>, String) {
+    c.state
+        .csrf
+        .new_form(c.state.config.environment, c.state.clock.now())
+}
+
+/// `page` rendered with `status`, and the public form's cookie.
+fn render_form(
+    c: &Ctx,
+    status: actix_web::http::StatusCode,
+    page: &impl Template,
+    cookie: &actix_web::cookie::Cookie<'static>,
+) -> Result<HttpResponse, ApiError> {
+    let mut answer = c.render_status(status, page)?;
+    answer.add_cookie(cookie).map_err(ApiError::internal)?;
+    Ok(answer)
+}
+
+/// What a form was sent with, and its problems by field in the page's language: every problem
+/// beside its field and in the summary, the typed values kept.
+#[derive(Default)]
+struct Entered {
+    values: Vec<(String, String)>,
+    /// (field, message), in the order the use case named them.
+    problems: Vec<(String, String)>,
+}
+
+impl Entered {
+    fn of(form: &super::page::Form) -> Self {
+        Self {
+            values: form.fields.clone(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// The value of `name` as typed.
+    fn v(&self, name: &str) -> &str {
+        self.values
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    fn checked(&self, name: &str) -> bool {
+        matches!(self.v(name), "true" | "on" | "1")
+    }
+
+    fn is(&self, name: &str, value: &str) -> bool {
+        self.v(name) == value
+    }
+
+    /// The messages of `field`.
+    fn errors(&self, field: &str) -> Vec<&str> {
+        self.problems
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+            .collect()
+    }
+
+    fn bad(&self, field: &str) -> bool {
+        self.problems.iter().any(|(f, _)| f == field)
+    }
+
+    /// Every problem with the id of its field, for the summary at the top.
+    fn summary(&self) -> Vec<(String, String)> {
+        self.problems
+            .iter()
+            .map(|(f, m)| (id_of(f), m.clone()))
+            .collect()
+    }
+
+    fn has_problems(&self) -> bool {
+        !self.problems.is_empty()
+    }
+
+    /// Adds the field errors of a 422, in the page's language: the area's text for the field
+    /// and code, else for the code, else the API's own message. Any other error is returned.
+    fn add(&mut self, c: &Ctx, err: ApiError) -> Result<(), ApiError> {
+        let problems = super::page::Problems::from_error(err)?;
+        for e in problems.items {
+            let field = e.field.replace('.', "_");
+            let text = c.t.t_or(
+                &format!("report-problem-{field}-{}", e.code),
+                &c.t.t_or(&format!("report-problem-{}", e.code), &e.message),
+            );
+            self.problems.push((e.field, text));
+        }
+        Ok(())
+    }
+
+    /// One problem of the page's own.
+    fn push(&mut self, field: &str, text: String) {
+        self.problems.push((field.to_owned(), text));
+    }
+}
+
+/// An id for a field name (`reporter.name` → `reporter-name`).
+fn id_of(name: &str) -> String {
+    name.replace('.', "-")
 }

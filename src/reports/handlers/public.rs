@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, Problem, Validator};
+use crate::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
 use crate::http::idempotency::{self, Idempotent, key_from, request_hash};
-use crate::reports::domain::{self, Payee, Receipt};
+use crate::reports::domain::{Payee, Receipt};
 use crate::reports::usecases::public::{
     self as usecase, Claim, FileReportRequest, MessageCreated, ReporterRewardView, ReporterView,
 };
@@ -162,13 +162,7 @@ pub async fn reporter_message(
 ) -> Result<HttpResponse, ApiError> {
     let ip = gate::receipt(&state, &req)?;
     let input: ReporterMessageRequest = body.value().await?;
-    let mut v = Validator::new();
-    let receipt = v.check("receipt", "invalid", Receipt::parse(&input.receipt));
-    let text = v.text("body", &input.body, 1, 5_000);
-    v.finish()?;
-    let (Some(receipt), Some(text)) = (receipt, text) else {
-        return Err(ApiError::internal("validator passed without values"));
-    };
+    let (receipt, text) = usecase::check_message(&input.receipt, &input.body)?;
     let hash = crypto::hash_receipt_blocking(state.config.secrets.data_key, receipt).await?;
     // The idempotency record hashes the receipt's hash, never the receipt itself.
     let idem = Idempotent {
@@ -210,11 +204,7 @@ pub async fn claim_reward(
 ) -> Result<HttpResponse, ApiError> {
     let ip = gate::receipt(&state, &req)?;
     let input: ClaimRequest = body.value().await?;
-    let mut v = Validator::new();
-    let receipt = v.check("receipt", "invalid", Receipt::parse(&input.receipt));
-    let payee = domain::check_payee(&input.payee, &mut v);
-    v.finish()?;
-    let receipt = receipt.ok_or_else(|| ApiError::internal("validator passed without a value"))?;
+    let (receipt, payee) = usecase::check_claim(&input.receipt, &input.payee)?;
     let data_key = state.config.secrets.data_key;
     let hash = crypto::hash_receipt_blocking(data_key, receipt).await?;
     let now = state.now();
