@@ -78,12 +78,17 @@ struct StatusPage<'a> {
 
 /// The receipt form.
 #[get("/report/check")]
-async fn check_form(c: Ctx) -> Result<HttpResponse, ApiError> {
-    check_page(&c, Entered::default(), StatusCode::OK)
+async fn check_form(c: Ctx, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    check_page(&c, &req, Entered::default(), StatusCode::OK)
 }
 
-fn check_page(c: &Ctx, form: Entered, status: StatusCode) -> Result<HttpResponse, ApiError> {
-    let (cookie, form_token) = public_form(c);
+fn check_page(
+    c: &Ctx,
+    req: &HttpRequest,
+    form: Entered,
+    status: StatusCode,
+) -> Result<HttpResponse, ApiError> {
+    let (cookie, form_token) = public_form(c, req);
     render_form(
         c,
         status,
@@ -92,24 +97,24 @@ fn check_page(c: &Ctx, form: Entered, status: StatusCode) -> Result<HttpResponse
             form_token,
             form,
         },
-        &cookie,
+        cookie,
     )
 }
 
 /// The receipt form again with the problem beside it: a malformed receipt is a mistake, not a
 /// guess, and is not counted (as on the API).
-fn malformed(c: &Ctx) -> Result<HttpResponse, ApiError> {
+fn malformed(c: &Ctx, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
     let mut entered = Entered::default();
     entered.push("receipt", c.t("report-problem-receipt-invalid"));
-    check_page(c, entered, StatusCode::UNPROCESSABLE_ENTITY)
+    check_page(c, req, entered, StatusCode::UNPROCESSABLE_ENTITY)
 }
 
 /// The receipt form again with "not found": a wrong receipt, counted against the address.
-fn not_found(c: &Ctx, ip: IpAddr) -> Result<HttpResponse, ApiError> {
+fn not_found(c: &Ctx, req: &HttpRequest, ip: IpAddr) -> Result<HttpResponse, ApiError> {
     let _ = gate::wrong_receipt(&c.state, ip);
     let mut form = Entered::default();
     form.push("receipt", c.t("report-check-not-found"));
-    check_page(c, form, StatusCode::NOT_FOUND)
+    check_page(c, req, form, StatusCode::NOT_FOUND)
 }
 
 fn local(c: &Ctx, at: NaiveDateTime) -> String {
@@ -119,6 +124,7 @@ fn local(c: &Ctx, at: NaiveDateTime) -> String {
 
 fn status_page(
     c: &Ctx,
+    req: &HttpRequest,
     receipt: &Receipt,
     view: ReporterView,
     notice: String,
@@ -143,7 +149,7 @@ fn status_page(
         paid_on: r.paid_on.map(|d| c.t.date(d)).unwrap_or_default(),
         claimable: r.status == RewardStatus::Decided,
     });
-    let (cookie, form_token) = public_form(c);
+    let (cookie, form_token) = public_form(c, req);
     let page = StatusPage {
         c,
         form_token,
@@ -168,7 +174,7 @@ fn status_page(
         notice,
         form,
     };
-    render_form(c, status, &page, &cookie)
+    render_form(c, status, &page, cookie)
 }
 
 /// The report of a receipt's hash, or `None`.
@@ -199,20 +205,21 @@ async fn check(c: Ctx, req: HttpRequest, body: web::Bytes) -> Result<HttpRespons
     let form = read(&c, &req, &body)?;
     let ip = gate::receipt(&c.state, &req)?;
     let Ok(receipt) = Receipt::parse(&typed_receipt(&form)) else {
-        return malformed(&c);
+        return malformed(&c, &req);
     };
     let hash =
         crypto::hash_receipt_blocking(c.state.config.secrets.data_key, receipt.clone()).await?;
     match lookup(&c, hash).await? {
         Some(view) => status_page(
             &c,
+            &req,
             &receipt,
             view,
             String::new(),
             Entered::default(),
             StatusCode::OK,
         ),
-        None => not_found(&c, ip),
+        None => not_found(&c, &req, ip),
     }
 }
 
@@ -226,7 +233,7 @@ async fn reply(c: Ctx, req: HttpRequest, body: web::Bytes) -> Result<HttpRespons
     let receipt = Receipt::parse(&form.get("receipt"));
     let (receipt, text) = match (checked, receipt) {
         (Ok(ok), _) => ok,
-        (Err(_), Err(_)) => return malformed(&c),
+        (Err(_), Err(_)) => return malformed(&c, &req),
         (Err(invalid), Ok(receipt)) => {
             // The text is wrong: the report again, with the problem beside the reply.
             entered.add(&c, invalid.into())?;
@@ -236,13 +243,14 @@ async fn reply(c: Ctx, req: HttpRequest, body: web::Bytes) -> Result<HttpRespons
             return match lookup(&c, hash).await? {
                 Some(view) => status_page(
                     &c,
+                    &req,
                     &receipt,
                     view,
                     String::new(),
                     entered,
                     StatusCode::UNPROCESSABLE_ENTITY,
                 ),
-                None => not_found(&c, ip),
+                None => not_found(&c, &req, ip),
             };
         }
     };
@@ -257,19 +265,20 @@ async fn reply(c: Ctx, req: HttpRequest, body: web::Bytes) -> Result<HttpRespons
         .await;
     match added {
         Ok(_) => {}
-        Err(ApiError::NotFound) => return not_found(&c, ip),
+        Err(ApiError::NotFound) => return not_found(&c, &req, ip),
         Err(other) => return Err(other),
     }
     match lookup(&c, lookup_hash).await? {
         Some(view) => status_page(
             &c,
+            &req,
             &receipt,
             view,
             c.t("report-reply-sent"),
             Entered::default(),
             StatusCode::OK,
         ),
-        None => not_found(&c, ip),
+        None => not_found(&c, &req, ip),
     }
 }
 
@@ -280,7 +289,7 @@ async fn claim(c: Ctx, req: HttpRequest, body: web::Bytes) -> Result<HttpRespons
     let ip = gate::receipt(&c.state, &req)?;
     let mut entered = Entered::of(&form);
     let Ok(receipt) = Receipt::parse(&form.get("receipt")) else {
-        return malformed(&c);
+        return malformed(&c, &req);
     };
     let payee = Payee {
         name: form.get("payee.name"),
@@ -303,7 +312,7 @@ async fn claim(c: Ctx, req: HttpRequest, body: web::Bytes) -> Result<HttpRespons
                 .write_case(move |conn| usecase::claim(conn, now, &data_key, &claim_hash, &payee))
                 .await?;
             match outcome {
-                Claim::UnknownReceipt => return not_found(&c, ip),
+                Claim::UnknownReceipt => return not_found(&c, &req, ip),
                 Claim::Claimed(_) => {
                     entered = Entered::default();
                     (c.t("report-claim-done"), StatusCode::OK)
@@ -317,7 +326,7 @@ async fn claim(c: Ctx, req: HttpRequest, body: web::Bytes) -> Result<HttpRespons
         }
     };
     match lookup(&c, hash).await? {
-        Some(view) => status_page(&c, &receipt, view, notice, entered, status),
-        None => not_found(&c, ip),
+        Some(view) => status_page(&c, &req, &receipt, view, notice, entered, status),
+        None => not_found(&c, &req, ip),
     }
 }

@@ -2,7 +2,9 @@
 //! (`services.rs`), certificate verification (`verify.rs`) and the reporter's pages
 //! (`report.rs`: file a report, check it with the receipt) each have a file.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 
 use super::page::Ctx;
@@ -33,23 +35,32 @@ async fn home(c: Ctx) -> Result<HttpResponse, ApiError> {
     c.render(&HomePage { c: &c })
 }
 
-/// A public form's token, with the cookie it stands for (set with the page): the forms of the
-/// reporter's pages work for an anonymous visitor (PORTAL 7.2).
-fn public_form(c: &Ctx) -> (actix_web::cookie::Cookie<'static>, String) {
-    c.state
-        .csrf
-        .new_form(c.state.config.environment, c.state.clock.now())
+/// A public form's token, and the cookie it stands for when the visitor needs a new one (set
+/// with the page): the forms of the reporter's pages work for an anonymous visitor
+/// (PORTAL 7.2). A visitor whose cookie still stands keeps it, so that a page open in another
+/// tab (the receipt's, say) keeps working.
+fn public_form(c: &Ctx, req: &HttpRequest) -> (Option<Cookie<'static>>, String) {
+    let now = c.state.clock.now();
+    match c.state.csrf.form_token_of(req, now) {
+        Some(token) => (None, token),
+        None => {
+            let (cookie, token) = c.state.csrf.new_form(c.state.config.environment, now);
+            (Some(cookie), token)
+        }
+    }
 }
 
-/// `page` rendered with `status`, and the public form's cookie.
+/// `page` rendered with `status`, and the public form's cookie when there is a new one.
 fn render_form(
     c: &Ctx,
-    status: actix_web::http::StatusCode,
+    status: StatusCode,
     page: &impl Template,
-    cookie: &actix_web::cookie::Cookie<'static>,
+    cookie: Option<Cookie<'static>>,
 ) -> Result<HttpResponse, ApiError> {
     let mut answer = c.render_status(status, page)?;
-    answer.add_cookie(cookie).map_err(ApiError::internal)?;
+    if let Some(cookie) = cookie {
+        answer.add_cookie(&cookie).map_err(ApiError::internal)?;
+    }
     Ok(answer)
 }
 

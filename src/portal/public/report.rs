@@ -59,7 +59,12 @@ fn categories(c: &Ctx) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-async fn form_page(c: &Ctx, form: Entered, status: StatusCode) -> Result<HttpResponse, ApiError> {
+async fn form_page(
+    c: &Ctx,
+    req: &HttpRequest,
+    form: Entered,
+    status: StatusCode,
+) -> Result<HttpResponse, ApiError> {
     let (industries, districts) = c
         .state
         .db
@@ -70,7 +75,7 @@ async fn form_page(c: &Ctx, form: Entered, status: StatusCode) -> Result<HttpRes
             ))
         })
         .await?;
-    let (cookie, form_token) = public_form(c);
+    let (cookie, form_token) = public_form(c, req);
     let page = ReportPage {
         c,
         form_token,
@@ -79,13 +84,13 @@ async fn form_page(c: &Ctx, form: Entered, status: StatusCode) -> Result<HttpRes
         industries,
         districts,
     };
-    render_form(c, status, &page, &cookie)
+    render_form(c, status, &page, cookie)
 }
 
 /// How a report is handled and how the identity is protected, and the form.
 #[get("/report")]
-async fn report_form(c: Ctx) -> Result<HttpResponse, ApiError> {
-    form_page(&c, Entered::default(), StatusCode::OK).await
+async fn report_form(c: Ctx, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    form_page(&c, &req, Entered::default(), StatusCode::OK).await
 }
 
 /// The form as the JSON route takes it; what cannot even be read (a category or a date that
@@ -133,10 +138,10 @@ async fn file_report(c: Ctx, req: HttpRequest, body: web::Bytes) -> Result<HttpR
     let now = c.state.now();
     let filing = match usecase::check_filing(input, now.today) {
         Ok(filing) if !entered.has_problems() => filing,
-        Ok(_) => return form_page(&c, entered, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Ok(_) => return form_page(&c, &req, entered, StatusCode::UNPROCESSABLE_ENTITY).await,
         Err(invalid) => {
             entered.add(&c, invalid.into())?;
-            return form_page(&c, entered, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return form_page(&c, &req, entered, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
     let data_key = c.state.config.secrets.data_key;
@@ -151,7 +156,7 @@ async fn file_report(c: Ctx, req: HttpRequest, body: web::Bytes) -> Result<HttpR
         Ok(filed) => filed,
         Err(err) => {
             entered.add(&c, err)?;
-            return form_page(&c, entered, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return form_page(&c, &req, entered, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
     let groups = receipt
@@ -160,14 +165,14 @@ async fn file_report(c: Ctx, req: HttpRequest, body: web::Bytes) -> Result<HttpR
         .chunks(4)
         .map(|g| String::from_utf8_lossy(g).into_owned())
         .collect();
-    let (cookie, form_token) = public_form(&c);
+    let (cookie, form_token) = public_form(&c, &req);
     let page = ReceiptPage {
         c: &c,
         form_token,
         tracking_number: filed.tracking_number,
         groups,
     };
-    render_form(&c, StatusCode::OK, &page, &cookie)
+    render_form(&c, StatusCode::OK, &page, cookie)
 }
 
 /// "I have saved my receipt": the receipt page may now be left.
