@@ -503,3 +503,52 @@ async fn a_decided_reward_is_claimed_from_the_check_page_with_the_payee_checked(
         .unwrap();
     assert_eq!(view["reward"]["status"], "claimed");
 }
+
+#[tokio::test]
+async fn no_log_line_of_the_reporters_pages_holds_the_receipt_or_the_identity() {
+    let logs = crate::helpers::captured_logs();
+    let app = TestApp::spawn().await;
+    let v = Visitor::new(&app);
+    let (name, phone, account) = ("李隐私页面测试", "13677778888", "6217000099998888777");
+    let (_, _, page) = v.get("/report").await;
+    let mut fields = report_fields(&hidden(&page, "csrf"));
+    for (k, value) in fields.iter_mut() {
+        match *k {
+            "reporter.name" => *value = name.into(),
+            "reporter.phone" => *value = phone.into(),
+            "reporter.bank_account" => *value = account.into(),
+            _ => {}
+        }
+    }
+    let (status, page) = post(&v, "/report", &fields).await;
+    assert_eq!(status, StatusCode::OK);
+    let receipt = shown_receipt(&page).concat();
+    let (_, _, page) = v.get("/report/check").await;
+    let csrf = hidden(&page, "csrf");
+    let (status, _) = post(
+        &v,
+        "/report/check",
+        &[("csrf", csrf.clone()), ("receipt", receipt.clone())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = post(
+        &v,
+        "/report/check/reply",
+        &[
+            ("csrf", csrf),
+            ("receipt", receipt.clone()),
+            ("body", format!("补充：电话 {phone}")),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(
+        text.lines().any(|l| l.contains("/report/check/reply")),
+        "the capture sees the pages' log lines"
+    );
+    for secret in [receipt.as_str(), name, phone, account] {
+        assert!(!text.contains(secret), "{secret} reached the log");
+    }
+}
