@@ -55,6 +55,7 @@ async fn the_service_guide_lists_the_seeded_types_and_a_page_says_how_each_is_de
     // A filing runs only the commitment.
     let (_, _, page) = v.get("/services/emergency_plan_filing?lang=zh-CN").await;
     assert!(page.contains("秒报") && page.contains("已勾选告知承诺书"));
+    assert!(page.contains("须晚于“预案发布日期”"), "{page}");
     assert!(!page.contains("没有正在执行的停产停业整顿指令"));
 
     let (status, _, page) = v.get("/services/no_such_type").await;

@@ -119,7 +119,7 @@ fn num(n: f64) -> String {
 }
 
 /// What a field takes, in words: its type and its constraints.
-fn describe(c: &Ctx, f: &FieldDef) -> FieldLine {
+fn describe(c: &Ctx, f: &FieldDef, siblings: &[FieldDef]) -> FieldLine {
     let k = &f.constraints;
     let mut parts: Vec<String> = Vec::new();
     match f.kind {
@@ -173,7 +173,11 @@ fn describe(c: &Ctx, f: &FieldDef) -> FieldLine {
         parts.push(c.t1("pub-field-items", "range", &format!("{min}–{max}")));
     }
     if let Some(other) = &k.after_field {
-        parts.push(c.t1("pub-field-after", "field", other));
+        let label = siblings
+            .iter()
+            .find(|s| &s.key == other)
+            .map_or(other.as_str(), |s| s.label.as_str());
+        parts.push(c.t1("pub-field-after", "field", label));
     }
     FieldLine {
         label: f.label.clone(),
@@ -183,7 +187,7 @@ fn describe(c: &Ctx, f: &FieldDef) -> FieldLine {
             .item_fields
             .iter()
             .flatten()
-            .map(|i| describe(c, i))
+            .map(|i| describe(c, i, k.item_fields.as_deref().unwrap_or_default()))
             .collect(),
     }
 }
@@ -316,7 +320,11 @@ async fn detail(
         mode: mode_of(&c, t.mode, t.kind, t.statutory_days),
         validity: validity_of(&c, t.kind, t.validity_months),
         industries: industry_names,
-        fields: t.fields.iter().map(|f| describe(&c, f)).collect(),
+        fields: t
+            .fields
+            .iter()
+            .map(|f| describe(&c, f, &t.fields))
+            .collect(),
         held,
         rules,
         basis: c
