@@ -339,6 +339,7 @@ async fn bad_input_on_the_report_form_is_shown_beside_each_field_with_the_values
             "enterprise_credit_code" => *value = "91370200X".into(),
             "reporter.email" => *value = "not-an-address".into(),
             "occurred_on" => *value = "2026-07-01".into(),
+            "industry" => *value = String::new(),
             _ => {}
         }
     }
@@ -358,6 +359,7 @@ async fn bad_input_on_the_report_form_is_shown_beside_each_field_with_the_values
         ("occurred_on-error", "cannot be later than today"),
         ("reporter-name-error", "must give a name"),
         ("reporter-phone-error", "must give a phone number"),
+        ("industry-error", "Choose an industry."),
     ] {
         let at = page
             .find(&format!("id=\"{id}\""))
@@ -373,7 +375,7 @@ async fn bad_input_on_the_report_form_is_shown_beside_each_field_with_the_values
     assert!(page.contains(">太短</textarea>"));
     assert!(page.contains("value=\"李沧区九水东路工地\""));
     assert!(page.contains("value=\"not-an-address\""));
-    assert!(page.contains("<option value=\"construction\" selected>"));
+    assert!(page.contains("<option value=\"licang\" selected>"));
     assert!(page.contains("name=\"is_employee\" type=\"checkbox\" value=\"true\" checked"));
     assert_eq!(reports_count(&app).await, 0, "nothing filed");
 

@@ -106,6 +106,11 @@ fn request_of(form: &Form, entered: &mut Entered, c: &Ctx) -> FileReportRequest 
             .map_err(|_| entered.push("occurred_on", c.t("report-problem-date")))
             .ok()
     });
+    // Not chosen is no industry at all (whether a chosen one is known is the use case's
+    // check): said now, with the other problems, rather than after them.
+    if form.get("industry").is_empty() {
+        entered.push("industry", c.t("report-problem-industry-unknown_code"));
+    }
     let contact = Contact {
         name: optional("reporter.name"),
         phone: optional("reporter.phone"),
