@@ -217,22 +217,6 @@ fn rule_key(rule: Rule) -> &'static str {
     }
 }
 
-/// Whether `rule` reads anything of this type at all (a rule whose input the form does not
-/// have passes as "not applicable", so the guide does not list it).
-fn reads_something(t: &PermitType, rule: Rule) -> bool {
-    match rule {
-        Rule::TrainingOnFile => {
-            t.has_field("principal_cert_no") || t.has_field("safety_manager_cert_no")
-        }
-        Rule::EmergencyPlanOnFile => t.kind.issues_certificate(),
-        Rule::HighRiskReferral => {
-            t.has_field("includes_highly_toxic") || t.has_field("includes_explosive_precursors")
-        }
-        Rule::IndustryAllowed => !t.industries.is_empty(),
-        _ => true,
-    }
-}
-
 #[derive(Template)]
 #[template(path = "portal/public/service.html")]
 struct DetailPage<'a> {
@@ -289,11 +273,11 @@ async fn detail(
     if t.kind != PermitKind::Filing {
         held.push(c.t("pub-held-records"));
     }
-    if applicable.contains(&Rule::TrainingOnFile) && reads_something(&t, Rule::TrainingOnFile) {
+    if applicable.contains(&Rule::TrainingOnFile) && rules::has_input(Rule::TrainingOnFile, &t) {
         held.push(c.t("pub-held-training"));
     }
     if applicable.contains(&Rule::EmergencyPlanOnFile)
-        && reads_something(&t, Rule::EmergencyPlanOnFile)
+        && rules::has_input(Rule::EmergencyPlanOnFile, &t)
     {
         held.push(c.t("pub-held-plan"));
     }
@@ -302,7 +286,7 @@ async fn detail(
     }
     let rules = applicable
         .into_iter()
-        .filter(|r| reads_something(&t, *r))
+        .filter(|r| rules::has_input(*r, &t))
         .map(|r| RuleLine {
             text: c.t1(rule_key(r), "days", &t.statutory_days.to_string()),
             refers: r == Rule::HighRiskReferral,
