@@ -300,3 +300,36 @@ report-claim-hint = 填写收款人信息。信息加密保存，仅用于支付
 report-claim-submit = 提交领取申请
 report-claim-done = 领取申请已提交，将按收款信息支付。
 report-claim-refused = 该奖励现在不能领取（可能已超过领取期限）。
+
+## Industry and district names in English (the Chinese page shows the stored name; these
+## Chinese texts are the seeded names, kept so that both files have the same keys)
+pub-industry-hazardous_chemicals = 危险化学品
+pub-industry-fireworks = 烟花爆竹
+pub-industry-non_coal_mining = 非煤矿山
+pub-industry-metallurgy = 冶金
+pub-industry-nonferrous_metals = 有色
+pub-industry-building_materials = 建材
+pub-industry-machinery = 机械
+pub-industry-light_industry = 轻工
+pub-industry-textiles = 纺织
+pub-industry-tobacco = 烟草
+pub-industry-commerce_trade = 商贸
+pub-industry-construction = 建筑施工
+pub-industry-road_transport = 道路运输
+pub-industry-marine_fishery = 海洋渔业
+pub-industry-gas = 燃气
+pub-industry-special_equipment = 特种设备
+pub-industry-fire_safety = 消防
+pub-industry-civil_air_defense = 人防工程
+pub-industry-forest_fire_prevention = 森林防火
+pub-industry-meteorology = 气象
+pub-district-shinan = 市南区
+pub-district-shibei = 市北区
+pub-district-licang = 李沧区
+pub-district-laoshan = 崂山区
+pub-district-huangdao = 黄岛区
+pub-district-chengyang = 城阳区
+pub-district-jimo = 即墨区
+pub-district-jiaozhou = 胶州市
+pub-district-pingdu = 平度市
+pub-district-laixi = 莱西市

@@ -52,6 +52,7 @@ async fn the_service_guide_lists_the_seeded_types_and_a_page_says_how_each_is_de
         "{page}"
     );
     assert!(page.contains("Non-coal mine work safety licence"));
+    assert!(page.contains("Non-coal mining"), "the industry in English");
     // A filing runs only the commitment.
     let (_, _, page) = v.get("/services/emergency_plan_filing?lang=zh-CN").await;
     assert!(page.contains("秒报") && page.contains("已勾选告知承诺书"));
@@ -375,6 +376,7 @@ async fn bad_input_on_the_report_form_is_shown_beside_each_field_with_the_values
     assert!(page.contains(">太短</textarea>"));
     assert!(page.contains("value=\"李沧区九水东路工地\""));
     assert!(page.contains("value=\"not-an-address\""));
+    assert!(page.contains(">Licang</option>"), "the district in English");
     assert!(page.contains("<option value=\"licang\" selected>"));
     assert!(page.contains("name=\"is_employee\" type=\"checkbox\" value=\"true\" checked"));
     assert_eq!(reports_count(&app).await, 0, "nothing filed");

@@ -147,3 +147,31 @@ impl Entered {
 fn id_of(name: &str) -> String {
     name.replace('.', "-")
 }
+
+/// A district's or an industry's name in the page's language: the stored (Chinese) name, or
+/// on an English page its catalog name (`pub-industry-{code}`, `pub-district-{code}`) when
+/// there is one.
+fn code_name(c: &Ctx, table: crate::reference::store::Table, code: &str, stored: &str) -> String {
+    if c.t.lang == super::i18n::Lang::Zh {
+        return stored.to_owned();
+    }
+    let kind = match table {
+        crate::reference::store::Table::Industries => "industry",
+        crate::reference::store::Table::Districts => "district",
+    };
+    c.t.t_or(&format!("pub-{kind}-{code}"), stored)
+}
+
+/// The codes of a table with their names in the page's language.
+fn code_names(
+    c: &Ctx,
+    table: crate::reference::store::Table,
+    rows: Vec<crate::reference::store::CodeName>,
+) -> Vec<crate::reference::store::CodeName> {
+    rows.into_iter()
+        .map(|r| crate::reference::store::CodeName {
+            name: code_name(c, table, &r.code, &r.name),
+            code: r.code,
+        })
+        .collect()
+}

@@ -11,7 +11,7 @@ use askama::Template;
 use chrono::NaiveDate;
 
 use super::super::page::{Ctx, Form};
-use super::{Entered, public_form, render_form};
+use super::{Entered, code_names, public_form, render_form};
 use crate::error::ApiError;
 use crate::reference::store::{self as reference, CodeName, Table};
 use crate::reports::crypto;
@@ -81,8 +81,8 @@ async fn form_page(
         form_token,
         form,
         categories: categories(c),
-        industries,
-        districts,
+        industries: code_names(c, Table::Industries, industries),
+        districts: code_names(c, Table::Districts, districts),
     };
     render_form(c, status, &page, cookie)
 }

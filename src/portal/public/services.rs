@@ -10,7 +10,7 @@ use super::super::page::Ctx;
 use crate::error::ApiError;
 use crate::http::extract::Segment;
 use crate::permits::PermitError;
-use crate::permits::domain::{FieldDef, FieldType, PermitKind, PermitMode, PermitType, TextFormat};
+use crate::permits::domain::{FieldDef, FieldType, PermitKind, PermitMode, TextFormat};
 use crate::permits::rules::{self, Rule};
 use crate::permits::types::{self, TypeCache};
 use crate::reference::store::{self as reference, Table};
@@ -262,10 +262,10 @@ async fn detail(
         .industries
         .iter()
         .map(|code| {
-            industries
-                .iter()
-                .find(|i| &i.code == code)
-                .map_or_else(|| code.clone(), |i| i.name.clone())
+            industries.iter().find(|i| &i.code == code).map_or_else(
+                || code.clone(),
+                |i| super::code_name(&c, Table::Industries, code, &i.name),
+            )
         })
         .collect();
     let mut held = vec![c.t("pub-held-enterprise")];
