@@ -7,3 +7,22 @@ document.addEventListener("click", function (event) {
     window.print();
   }
 });
+
+// The receipt page (a report just filed): until "I have saved my receipt" is sent, leaving the
+// page asks first. Without this file the confirm step is still there, only not enforced.
+(function () {
+  var guard = document.querySelector("[data-receipt-guard]");
+  if (!guard) {
+    return;
+  }
+  var saved = false;
+  guard.addEventListener("submit", function () {
+    saved = true;
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (!saved) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+})();

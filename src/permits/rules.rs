@@ -251,6 +251,9 @@ pub fn industry_allowed(t: &PermitType, i: &RuleInputs) -> RuleResult {
 
 pub fn training_on_file(t: &PermitType, i: &RuleInputs) -> RuleResult {
     let rule = Rule::TrainingOnFile;
+    if !has_input(rule, t) {
+        return pass(rule, NOT_APPLICABLE);
+    }
     let named = [
         ("principal_cert_no", "principal", &i.principal_cert_no),
         (
@@ -295,7 +298,7 @@ pub fn training_on_file(t: &PermitType, i: &RuleInputs) -> RuleResult {
 
 pub fn emergency_plan_on_file(t: &PermitType, i: &RuleInputs) -> RuleResult {
     let rule = Rule::EmergencyPlanOnFile;
-    if !t.kind.issues_certificate() {
+    if !has_input(rule, t) {
         return pass(rule, NOT_APPLICABLE);
     }
     match i.emergency_plans_filed {
@@ -374,7 +377,7 @@ pub fn commitment_accepted(i: &RuleInputs) -> RuleResult {
 
 pub fn high_risk_referral(t: &PermitType, i: &RuleInputs) -> RuleResult {
     let rule = Rule::HighRiskReferral;
-    if !t.has_field("includes_highly_toxic") && !t.has_field("includes_explosive_precursors") {
+    if !has_input(rule, t) {
         return pass(rule, NOT_APPLICABLE);
     }
     let mut risks = Vec::new();
@@ -388,6 +391,23 @@ pub fn high_risk_referral(t: &PermitType, i: &RuleInputs) -> RuleResult {
         pass(rule, "no high-risk chemicals")
     } else {
         refer(rule, format!("referred to review: {}", risks.join(", ")))
+    }
+}
+
+/// Whether `rule` has anything to read for a type: a rule whose input the type's form does
+/// not have (training certificates, high-risk chemicals) or that does not concern it (an
+/// emergency plan for a type that issues no certificate) passes as "not applicable". The
+/// service guide lists only the rules that read something.
+pub fn has_input(rule: Rule, t: &PermitType) -> bool {
+    match rule {
+        Rule::TrainingOnFile => {
+            t.has_field("principal_cert_no") || t.has_field("safety_manager_cert_no")
+        }
+        Rule::EmergencyPlanOnFile => t.kind.issues_certificate(),
+        Rule::HighRiskReferral => {
+            t.has_field("includes_highly_toxic") || t.has_field("includes_explosive_precursors")
+        }
+        _ => true,
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod crypto;
 pub mod domain;
+pub mod gate;
 pub mod handlers;
 pub mod seed;
 pub mod store;

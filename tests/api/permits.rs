@@ -82,7 +82,7 @@ fn hazchem_form(tag: &str) -> Value {
 }
 
 /// An enterprise with its filings and an approved hazchem licence; returns (id, token, application).
-async fn licensed(app: &TestApp, tag: &str) -> (i64, String, Value) {
+pub(crate) async fn licensed(app: &TestApp, tag: &str) -> (i64, String, Value) {
     let (id, token) = applicant(app, "hazardous_chemicals").await;
     file_prerequisites(app, &token, tag).await;
     let approved = submit_new(app, &token, HAZCHEM, hazchem_form(tag)).await;

@@ -21,7 +21,7 @@ fn data_key() -> [u8; 32] {
         .unwrap()
 }
 
-fn report_body(category: &str) -> Value {
+pub(crate) fn report_body(category: &str) -> Value {
     json!({
         "industry": "construction",
         "category": category,
@@ -34,13 +34,13 @@ fn report_body(category: &str) -> Value {
     })
 }
 
-struct Filed {
-    id: i64,
-    receipt: String,
-    tracking: String,
+pub(crate) struct Filed {
+    pub(crate) id: i64,
+    pub(crate) receipt: String,
+    pub(crate) tracking: String,
 }
 
-async fn file(app: &TestApp, body: &Value) -> Filed {
+pub(crate) async fn file(app: &TestApp, body: &Value) -> Filed {
     let res = app.post("/api/v1/public/reports", None, body).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let v: Value = res.json().await.unwrap();
@@ -52,10 +52,10 @@ async fn file(app: &TestApp, body: &Value) -> Filed {
     }
 }
 
-struct Staff {
+pub(crate) struct Staff {
     name: String,
     inspector_id: i64,
-    inspector: String,
+    pub(crate) inspector: String,
 }
 
 impl Staff {
@@ -65,7 +65,7 @@ impl Staff {
     }
 }
 
-async fn staff(app: &TestApp) -> Staff {
+pub(crate) async fn staff(app: &TestApp) -> Staff {
     let name = format!("insp{}", app.next());
     let inspector_id = app.create_user_direct(&name, Role::Inspector, None).await;
     Staff {
@@ -81,7 +81,7 @@ async fn admin(app: &TestApp) -> String {
 }
 
 /// received → assigned → investigating.
-async fn investigate(app: &TestApp, s: &Staff, id: i64) {
+pub(crate) async fn investigate(app: &TestApp, s: &Staff, id: i64) {
     let res = app
         .post(
             &format!("/api/v1/reports/{id}/assign"),
@@ -100,7 +100,7 @@ async fn investigate(app: &TestApp, s: &Staff, id: i64) {
     assert_eq!(res.status(), 200);
 }
 
-async fn conclude(app: &TestApp, s: &Staff, id: i64, body: Value) -> Value {
+pub(crate) async fn conclude(app: &TestApp, s: &Staff, id: i64, body: Value) -> Value {
     let res = app
         .post(
             &format!("/api/v1/reports/{id}/conclude"),
@@ -112,7 +112,7 @@ async fn conclude(app: &TestApp, s: &Staff, id: i64, body: Value) -> Value {
     res.json().await.unwrap()
 }
 
-async fn substantiate(app: &TestApp, s: &Staff, id: i64, extra: Value) {
+pub(crate) async fn substantiate(app: &TestApp, s: &Staff, id: i64, extra: Value) {
     let mut body = json!({"outcome": "substantiated", "findings": "现场核查属实，已责令整改。"});
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         b.extend(e.clone());
@@ -121,7 +121,7 @@ async fn substantiate(app: &TestApp, s: &Staff, id: i64, extra: Value) {
     conclude(app, s, id, body).await;
 }
 
-async fn reward(app: &TestApp, id: i64, body: Value) -> reqwest::Response {
+pub(crate) async fn reward(app: &TestApp, id: i64, body: Value) -> reqwest::Response {
     app.post(
         &format!("/api/v1/reports/{id}/reward"),
         Some(&admin(app).await),
@@ -130,7 +130,7 @@ async fn reward(app: &TestApp, id: i64, body: Value) -> reqwest::Response {
     .await
 }
 
-async fn lookup(app: &TestApp, receipt: &str) -> reqwest::Response {
+pub(crate) async fn lookup(app: &TestApp, receipt: &str) -> reqwest::Response {
     app.post(
         "/api/v1/public/reports/lookup",
         None,

@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, Problem, Validator};
+use crate::error::{ApiError, Problem};
 use crate::http::extract::JsonBody;
 use crate::http::idempotency::{self, Idempotent, key_from, request_hash};
-use crate::reports::crypto;
-use crate::reports::domain::{self, Payee, Receipt};
+use crate::reports::domain::{Payee, Receipt};
 use crate::reports::usecases::public::{
     self as usecase, Claim, FileReportRequest, MessageCreated, ReporterRewardView, ReporterView,
 };
+use crate::reports::{crypto, gate};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -42,7 +42,7 @@ pub async fn file_report(
     req: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    state.limits.report.check(state.limits.client_ip(&req))?;
+    gate::filing(&state, &req)?;
     let body = body.parse::<FileReportRequest>().await?;
     let raw_key = key_from(&req)?;
     // The stored key is a hash: the raw key unseals the receipt kept for a replay.
@@ -106,19 +106,6 @@ fn parse_receipt(raw: &str) -> Result<Receipt, ApiError> {
     Receipt::parse(raw).map_err(|e| ApiError::field("receipt", "invalid", e.to_string()))
 }
 
-/// Refuses an address that has sent too many wrong receipts (429 until the window passes).
-fn receipt_gate(state: &AppState, req: &HttpRequest) -> Result<std::net::IpAddr, ApiError> {
-    let ip = state.limits.client_ip(req);
-    state.limits.receipt.check(ip, state.clock.now())?;
-    Ok(ip)
-}
-
-/// A wrong receipt: counted against the address, then 404.
-fn wrong_receipt(state: &AppState, ip: std::net::IpAddr) -> ApiError {
-    state.limits.receipt.strike(ip, state.clock.now());
-    ApiError::NotFound
-}
-
 /// Follows a report by its receipt: its status, the messages meant for the reporter, whether
 /// the identity was opened, and the reward when there is one. A wrong receipt is 404 after the
 /// same work (one slow hash, one indexed lookup); past `ANJIAN_RECEIPT_RATE` wrong receipts the
@@ -135,7 +122,7 @@ pub async fn lookup_report(
     req: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = receipt_gate(&state, &req)?;
+    let ip = gate::receipt(&state, &req)?;
     let input: ReceiptRequest = body.value().await?;
     let receipt = parse_receipt(&input.receipt)?;
     let hash = crypto::hash_receipt_blocking(state.config.secrets.data_key, receipt).await?;
@@ -146,7 +133,7 @@ pub async fn lookup_report(
         .await?;
     match view {
         Some(v) => Ok(HttpResponse::Ok().json(v)),
-        None => Err(wrong_receipt(&state, ip)),
+        None => Err(gate::wrong_receipt(&state, ip)),
     }
 }
 
@@ -173,15 +160,9 @@ pub async fn reporter_message(
     req: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = receipt_gate(&state, &req)?;
+    let ip = gate::receipt(&state, &req)?;
     let input: ReporterMessageRequest = body.value().await?;
-    let mut v = Validator::new();
-    let receipt = v.check("receipt", "invalid", Receipt::parse(&input.receipt));
-    let text = v.text("body", &input.body, 1, 5_000);
-    v.finish()?;
-    let (Some(receipt), Some(text)) = (receipt, text) else {
-        return Err(ApiError::internal("validator passed without values"));
-    };
+    let (receipt, text) = usecase::check_message(&input.receipt, &input.body)?;
     let hash = crypto::hash_receipt_blocking(state.config.secrets.data_key, receipt).await?;
     // The idempotency record hashes the receipt's hash, never the receipt itself.
     let idem = Idempotent {
@@ -194,7 +175,7 @@ pub async fn reporter_message(
         usecase::add_message(conn, now.at, &hash, &text)
     });
     match added.await {
-        Err(ApiError::NotFound) => Err(wrong_receipt(&state, ip)),
+        Err(ApiError::NotFound) => Err(gate::wrong_receipt(&state, ip)),
         answer => answer,
     }
 }
@@ -221,13 +202,9 @@ pub async fn claim_reward(
     req: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let ip = receipt_gate(&state, &req)?;
+    let ip = gate::receipt(&state, &req)?;
     let input: ClaimRequest = body.value().await?;
-    let mut v = Validator::new();
-    let receipt = v.check("receipt", "invalid", Receipt::parse(&input.receipt));
-    let payee = domain::check_payee(&input.payee, &mut v);
-    v.finish()?;
-    let receipt = receipt.ok_or_else(|| ApiError::internal("validator passed without a value"))?;
+    let (receipt, payee) = usecase::check_claim(&input.receipt, &input.payee)?;
     let data_key = state.config.secrets.data_key;
     let hash = crypto::hash_receipt_blocking(data_key, receipt).await?;
     let now = state.now();
@@ -238,6 +215,6 @@ pub async fn claim_reward(
     match outcome {
         Claim::Claimed(v) => Ok(HttpResponse::Ok().json(v)),
         Claim::Refused(e) => Err(e.into()),
-        Claim::UnknownReceipt => Err(wrong_receipt(&state, ip)),
+        Claim::UnknownReceipt => Err(gate::wrong_receipt(&state, ip)),
     }
 }

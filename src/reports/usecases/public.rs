@@ -320,6 +320,36 @@ pub fn lookup(
     }))
 }
 
+/// The checks of a reporter's message before its receipt's slow hash: a well-formed receipt
+/// and a text of 1 to 5,000 characters (each problem named at once). Answers both, the text
+/// trimmed.
+pub fn check_message(receipt: &str, body: &str) -> Result<(domain::Receipt, String), Invalid> {
+    let mut v = Validator::new();
+    let receipt = v.check("receipt", "invalid", domain::Receipt::parse(receipt));
+    let text = v.text("body", body, 1, 5_000);
+    v.finish()?;
+    match (receipt, text) {
+        (Some(receipt), Some(text)) => Ok((receipt, text)),
+        _ => Err(Invalid::field(
+            "receipt",
+            "invalid",
+            "a receipt is 16 digits",
+        )),
+    }
+}
+
+/// The checks of a reward claim before its receipt's slow hash: a well-formed receipt and the
+/// payee's name, phone and bank account (each problem named at once).
+pub fn check_claim(receipt: &str, payee: &Payee) -> Result<(domain::Receipt, Payee), Invalid> {
+    let mut v = Validator::new();
+    let receipt = v.check("receipt", "invalid", domain::Receipt::parse(receipt));
+    let payee = domain::check_payee(payee, &mut v);
+    v.finish()?;
+    let receipt =
+        receipt.ok_or_else(|| Invalid::field("receipt", "invalid", "a receipt is 16 digits"))?;
+    Ok((receipt, payee))
+}
+
 /// Adds the reporter's information (checked text) to the report of a receipt's hash.
 /// [`ReportError::NotFound`]: no such receipt.
 pub fn add_message(
