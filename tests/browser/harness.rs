@@ -395,6 +395,19 @@ impl Browser {
         field.send_keys(value).await.expect("type");
     }
 
+    /// Chooses the option `value` of the select named `name`.
+    pub async fn choose(&self, name: &str, value: &str) {
+        let field = self
+            .wd
+            .find(Locator::Css(&format!("select[name=\"{name}\"]")))
+            .await
+            .unwrap_or_else(|e| panic!("no select {name}: {e}"));
+        field
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("no option {value} in {name}: {e}"));
+    }
+
     /// Clicks the element matching `css` and waits for the next page to load.
     pub async fn click(&self, css: &str) {
         let el = self

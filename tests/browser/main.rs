@@ -20,7 +20,7 @@ mod totp;
 mod harness;
 
 mod foundation;
-mod later;
+mod public;
 mod selftest;
 
 use harness::Flow;
@@ -34,7 +34,8 @@ const FLOWS: &[Flow] = &[
     flow!(foundation::the_totp_step),
     flow!(foundation::signed_out_staff_page_returns_after_sign_in),
     flow!(foundation::the_404_page),
-    flow!(later::verify_and_report_pages),
+    flow!(public::the_service_guide),
+    flow!(public::a_report_filed_without_javascript_is_followed_by_its_receipt),
 ];
 
 fn main() {
