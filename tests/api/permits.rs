@@ -15,7 +15,7 @@ use crate::helpers::{
     PASSWORD, TestApp, assert_generic_plan, fields, insert_overdue_hazards, problem,
 };
 
-const HAZCHEM: &str = "hazchem_business_no_storage";
+pub(crate) const HAZCHEM: &str = "hazchem_business_no_storage";
 
 /// An enterprise of `industry` and a token of its own account.
 async fn applicant(app: &TestApp, industry: &str) -> (i64, String) {
@@ -31,7 +31,12 @@ async fn apply(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
 }
 
 /// Creates and submits in one call, expecting 201.
-async fn submit_new(app: &TestApp, token: &str, permit_type: &str, form: Value) -> Value {
+pub(crate) async fn submit_new(
+    app: &TestApp,
+    token: &str,
+    permit_type: &str,
+    form: Value,
+) -> Value {
     let (status, body) = apply(
         app,
         token,
@@ -42,7 +47,7 @@ async fn submit_new(app: &TestApp, token: &str, permit_type: &str, form: Value) 
     body
 }
 
-fn training(role: &str, cert_no: &str) -> Value {
+pub(crate) fn training(role: &str, cert_no: &str) -> Value {
     json!({"person_role": role, "person_name": "张三", "cert_no": cert_no,
            "issued_on": "2025-01-01", "expires_on": "2028-01-01"})
 }
@@ -52,7 +57,7 @@ fn emergency_plan() -> Value {
 }
 
 /// The instant filings (秒报) a licence's rules look for.
-async fn file_prerequisites(app: &TestApp, token: &str, tag: &str) {
+pub(crate) async fn file_prerequisites(app: &TestApp, token: &str, tag: &str) {
     for form in [
         training("principal", &format!("AQP-{tag}")),
         training("safety_manager", &format!("AQS-{tag}")),
@@ -64,7 +69,7 @@ async fn file_prerequisites(app: &TestApp, token: &str, tag: &str) {
     assert_eq!(filed["status"], "filed");
 }
 
-fn hazchem_form(tag: &str) -> Value {
+pub(crate) fn hazchem_form(tag: &str) -> Value {
     json!({
         "premises_address": "市南区香港中路100号",
         "premises_area_m2": 120.5,
@@ -112,7 +117,7 @@ async fn get_json(app: &TestApp, path: &str, token: Option<&str>) -> Value {
     res.json().await.unwrap()
 }
 
-fn date(s: &str) -> NaiveDate {
+pub(crate) fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
@@ -123,7 +128,7 @@ fn some_user(conn: &mut anjian::db::DbConn) -> QueryResult<i64> {
 }
 
 /// A hazard row as the campaigns capability writes it.
-async fn insert_hazard(
+pub(crate) async fn insert_hazard(
     app: &TestApp,
     enterprise: i64,
     level: &str,
@@ -165,7 +170,7 @@ async fn insert_hazard(
         .unwrap();
 }
 
-async fn insert_order(app: &TestApp, enterprise: i64, lifted_on: Option<NaiveDate>) {
+pub(crate) async fn insert_order(app: &TestApp, enterprise: i64, lifted_on: Option<NaiveDate>) {
     let now = app.clock.now_naive();
     app.state
         .db
@@ -190,7 +195,7 @@ async fn insert_order(app: &TestApp, enterprise: i64, lifted_on: Option<NaiveDat
         .unwrap();
 }
 
-async fn insert_penalty(
+pub(crate) async fn insert_penalty(
     app: &TestApp,
     enterprise: i64,
     decided_on: NaiveDate,

@@ -1,0 +1,5 @@
+//! (built below)
+
+use actix_web::web;
+
+pub fn routes(_cfg: &mut web::ServiceConfig) {}

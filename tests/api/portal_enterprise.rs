@@ -1,0 +1,451 @@
+//! The enterprise pages (PORTAL 7.4), through the real server as a browser uses them: the
+//! workbench, applying on the form rendered from the permit type (rows added and removed
+//! without JavaScript, drafts, bad input, two tabs), the application's page, certificates with
+//! their QR code, hazards, the negative list, penalties and orders.
+
+use anjian::auth::Role;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, Visitor, hidden};
+use crate::permits::{
+    HAZCHEM, date, file_prerequisites, hazchem_form, insert_hazard, insert_order, insert_penalty,
+    submit_new,
+};
+
+/// An enterprise of `industry`, its account's API token, and a visitor signed in as it.
+async fn signed_in(app: &TestApp, industry: &str) -> (i64, String, Visitor) {
+    let id = app.enterprise(industry, "shinan").await;
+    let username = format!("ent{}", app.next());
+    app.create_user_direct(&username, Role::Enterprise, Some(id))
+        .await;
+    let token = app.login(&username, PASSWORD).await;
+    let v = Visitor::new(app);
+    assert_eq!(v.sign_in(&username, PASSWORD).await, "/e/");
+    (id, token, v)
+}
+
+/// The hazchem licence form as the page posts it, with `action`.
+fn hazchem_fields(tag: &str, action: &str) -> Vec<(String, String)> {
+    [
+        ("f.premises_address", "市南区香港中路100号".to_owned()),
+        ("f.premises_area_m2", "120.5".to_owned()),
+        ("f.principal_cert_no", format!("AQP-{tag}")),
+        ("f.safety_manager_cert_no", format!("AQS-{tag}")),
+        ("rows.chemicals", "2".to_owned()),
+        ("f.chemicals[0].name", "乙醇".to_owned()),
+        ("f.chemicals[0].cas_no", "64-17-5".to_owned()),
+        ("f.chemicals[1].name", "硫酸".to_owned()),
+        ("f.chemicals[1].cas_no", "7664-93-9".to_owned()),
+        ("f.includes_highly_toxic", "false".to_owned()),
+        ("f.includes_explosive_precursors", "false".to_owned()),
+        ("commitment", "yes".to_owned()),
+        ("action", action.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// Posts `fields` from the page at `from` (its form token added).
+async fn post_from(
+    v: &Visitor,
+    from: &str,
+    to: &str,
+    fields: &[(String, String)],
+) -> (StatusCode, String, String) {
+    let (status, _, page) = v.get(from).await;
+    assert_eq!(status, StatusCode::OK, "{from}: {page}");
+    let csrf = hidden(&page, "csrf");
+    let mut all: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+    all.extend(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let (status, headers, page) = v.post(to, &all).await;
+    let location = headers
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, location, page)
+}
+
+async fn applications(app: &TestApp, token: &str) -> Vec<Value> {
+    app.get_json("/api/v1/applications", Some(token)).await["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// The application id in `/e/applications/{id}…`.
+fn id_in(location: &str) -> i64 {
+    location
+        .trim_start_matches("/e/applications/")
+        .split(['/', '?'])
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_workbench_puts_what_needs_doing_first_and_is_only_for_enterprises() {
+    let app = TestApp::spawn().await;
+    // Signed out: sent to sign in, and back here after.
+    let (status, headers, _) = Visitor::new(&app).get("/e/").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/login?next=%2Fe%2F");
+
+    let (id, token, v) = signed_in(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "WB").await;
+    let approved = submit_new(&app, &token, HAZCHEM, hazchem_form("WB")).await;
+    insert_hazard(&app, id, "general", "open", date("2026-05-20")).await;
+    insert_hazard(&app, id, "general", "open", date("2026-07-20")).await;
+    insert_order(&app, id, None).await;
+    insert_penalty(&app, id, date("2026-05-01"), None).await;
+    let draft = app
+        .post(
+            "/api/v1/applications",
+            Some(&token),
+            &json!({"permit_type": "fireworks_retail", "form": {"premises_address": "胶州市福州南路209号"}}),
+        )
+        .await;
+    assert_eq!(draft.status(), StatusCode::CREATED);
+
+    let (status, headers, page) = v.get("/e/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["cache-control"], "no-store");
+    // 待办: the overdue hazard first, said in words.
+    let todo = &page[page.find("id=\"todo\"").unwrap()..page.find("id=\"apps\"").unwrap()];
+    let overdue_at = todo.find("2026年5月20日").expect("the overdue hazard");
+    assert!(overdue_at < todo.find("2026年7月20日").expect("the other hazard"));
+    assert!(todo.contains("逾期"));
+    assert!(todo.contains("未提交的草稿") && todo.contains("烟花爆竹经营（零售）许可证"));
+    // Then the rest.
+    let number = approved["certificate"]["number"].as_str().unwrap();
+    assert!(page.contains(number), "the active certificate");
+    assert!(page.contains("停产整顿"), "the order in force");
+    assert!(page.contains("¥20,000.00"), "the unpaid penalty");
+    assert!(page.contains("尚未发布负面清单"));
+    assert!(page.contains("已备案"), "applications by status");
+
+    // Staff get the 403 page.
+    let staff = Visitor::new(&app);
+    app.create_user_direct("insp.wb", Role::Inspector, None)
+        .await;
+    staff.sign_in("insp.wb", PASSWORD).await;
+    let (status, _, page) = staff.get("/e/").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("无权访问"));
+}
+
+#[tokio::test]
+async fn an_instant_licence_is_applied_for_on_the_rendered_form_and_approved_at_once() {
+    let app = TestApp::spawn().await;
+    let (_, token, v) = signed_in(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "OK").await;
+
+    let (status, _, page) = v.get(&format!("/e/apply/{HAZCHEM}")).await;
+    assert_eq!(status, StatusCode::OK);
+    // Held data shown, not asked.
+    assert!(page.contains("青岛测试企业") && page.contains("危险化学品"));
+    assert!(!page.contains("name=\"f.enterprise_name\""));
+    // The training certificates are a choice among the enterprise's own filed ones.
+    assert!(page.contains("<select id=\"f-principal_cert_no\" name=\"f.principal_cert_no\""));
+    assert!(page.contains("<option value=\"AQP-OK\""));
+    // Every field type of the form: text, decimal, list of objects, bool.
+    assert!(page.contains("name=\"f.chemicals[0].cas_no\""));
+    assert!(page.contains("type=\"radio\" id=\"f-includes_highly_toxic-true\""));
+
+    let (status, location, _) = post_from(
+        &v,
+        &format!("/e/apply/{HAZCHEM}"),
+        &format!("/e/apply/{HAZCHEM}"),
+        &hazchem_fields("OK", "submit"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.ends_with("?submitted=1"), "{location}");
+    let (status, _, page) = v.get(&location).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("已批准，电子证照已签发"), "{page}");
+    let written = &applications(&app, &token).await[0];
+    assert_eq!(written["status"], "approved");
+    assert_eq!(written["form"]["chemicals"][1]["cas_no"], "7664-93-9");
+    assert!(page.contains(&format!("/e/certificates/{}", written["certificate_id"])));
+}
+
+#[tokio::test]
+async fn a_rejection_names_every_failing_rule_in_words_with_what_to_do() {
+    let app = TestApp::spawn().await;
+    // No training or emergency plan filed: two rules fail.
+    let (_, token, v) = signed_in(&app, "hazardous_chemicals").await;
+    let (status, location, _) = post_from(
+        &v,
+        &format!("/e/apply/{HAZCHEM}"),
+        &format!("/e/apply/{HAZCHEM}"),
+        &hazchem_fields("NO", "submit"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, page) = v.get(&location).await;
+    assert!(page.contains("未通过"), "{page}");
+    for (rule, todo) in [
+        (
+            "主要负责人、安全管理人员培训考核已备案且在有效期内",
+            "先办理“主要负责人、安全管理人员培训考核备案”",
+        ),
+        ("应急预案已备案", "先办理“生产安全事故应急预案备案”"),
+    ] {
+        let at = page.find(rule).unwrap_or_else(|| panic!("{rule}: {page}"));
+        let item = &page[page[..at].rfind("<li").unwrap()..at + page[at..].find("</li>").unwrap()];
+        assert!(item.contains("不符合") && item.contains(todo), "{item}");
+    }
+    // Passing rules are listed too, in words.
+    assert!(page.contains("企业处于正常经营状态"));
+    assert_eq!(applications(&app, &token).await[0]["status"], "rejected");
+    // English, one click away.
+    let (_, _, page) = v.get(&format!("{location}&lang=en")).await;
+    assert!(page.contains("An emergency plan is filed") && page.contains("Not met"));
+}
+
+#[tokio::test]
+async fn rows_of_a_list_are_added_and_removed_without_javascript_and_nothing_is_written() {
+    let app = TestApp::spawn().await;
+    let (_, token, v) = signed_in(&app, "hazardous_chemicals").await;
+    let here = format!("/e/apply/{HAZCHEM}");
+    let (_, _, page) = v.get(&here).await;
+    assert!(page.contains("name=\"rows.chemicals\" value=\"1\""));
+    assert!(page.contains("name=\"add\" value=\"chemicals\""));
+
+    let mut fields = hazchem_fields("RW", "");
+    fields.retain(|(k, _)| k != "action");
+    fields.push(("add".into(), "chemicals".into()));
+    let (status, _, page) = post_from(&v, &here, &here, &fields).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("name=\"rows.chemicals\" value=\"3\""),
+        "{page}"
+    );
+    assert!(page.contains("name=\"f.chemicals[2].name\" value=\"\""));
+    assert!(page.contains("name=\"f.chemicals[1].cas_no\" value=\"7664-93-9\""));
+    assert!(
+        page.contains("value=\"市南区香港中路100号\""),
+        "typed values kept"
+    );
+
+    fields.pop();
+    fields.push(("remove".into(), "chemicals:0".into()));
+    let (status, _, page) = post_from(&v, &here, &here, &fields).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("name=\"rows.chemicals\" value=\"1\""));
+    assert!(page.contains("name=\"f.chemicals[0].name\" value=\"硫酸\""));
+    assert!(!page.contains("乙醇"));
+    assert!(applications(&app, &token).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_draft_is_saved_resumed_and_submitted_later() {
+    let app = TestApp::spawn().await;
+    let (_, token, v) = signed_in(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "DR").await;
+    let here = format!("/e/apply/{HAZCHEM}");
+    let fields = vec![
+        (
+            "f.premises_address".to_owned(),
+            "黄岛区前湾港路88号".to_owned(),
+        ),
+        ("rows.chemicals".to_owned(), "1".to_owned()),
+        ("f.chemicals[0].name".to_owned(), "甲苯".to_owned()),
+        ("action".to_owned(), "save".to_owned()),
+    ];
+    let (status, location, _) = post_from(&v, &here, &here, &fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.ends_with("/form?saved=1"), "{location}");
+    let id = id_in(&location);
+    let draft = &applications(&app, &token).await[0];
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(
+        draft["form"],
+        json!({"premises_address": "黄岛区前湾港路88号", "chemicals": [{"name": "甲苯"}]})
+    );
+
+    // Coming back later: the page has what was saved.
+    let form_page = format!("/e/applications/{id}/form");
+    let (status, _, page) = v.get(&form_page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("value=\"黄岛区前湾港路88号\"") && page.contains("value=\"甲苯\""));
+
+    let (status, location, _) =
+        post_from(&v, &form_page, &form_page, &hazchem_fields("DR", "submit")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("/e/applications/{id}?submitted=1"));
+    let done = app
+        .get_json(&format!("/api/v1/applications/{id}"), Some(&token))
+        .await;
+    assert_eq!(done["status"], "approved");
+    // A submitted application's form page leads to its page.
+    let (status, headers, _) = v.get(&form_page).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], format!("/e/applications/{id}"));
+}
+
+#[tokio::test]
+async fn bad_input_comes_back_with_every_problem_beside_its_field_and_nothing_written() {
+    let app = TestApp::spawn().await;
+    let (_, token, v) = signed_in(&app, "hazardous_chemicals").await;
+    let here = format!("/e/apply/{HAZCHEM}");
+    let mut fields = hazchem_fields("BAD", "submit");
+    for (k, val) in fields.iter_mut() {
+        match k.as_str() {
+            "f.premises_area_m2" => *val = "-5".into(),
+            "f.chemicals[1].cas_no" => *val = "7664-93-8".into(),
+            "f.premises_address" => *val = String::new(),
+            _ => {}
+        }
+    }
+    fields.retain(|(k, _)| k != "commitment");
+    let (status, _, page) = post_from(&v, &here, &here, &fields).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("role=\"alert\""));
+    // Each problem beside its field, and in the summary linked to it.
+    for (id, message) in [
+        ("f-premises_address", "此项必填"),
+        ("f-premises_area_m2", "超出允许范围"),
+        ("f-chemicals-1--cas_no", "填写的内容无效"),
+        ("commitment_accepted", "此项必填"),
+    ] {
+        assert!(page.contains(&format!("href=\"#{id}\"")), "{id}");
+        let beside = &page[page
+            .find(&format!("id=\"{id}-error\""))
+            .unwrap_or_else(|| panic!("{id}: {page}"))..];
+        let beside: String = beside.chars().take(120).collect();
+        assert!(beside.contains(message), "{id}: {beside}");
+    }
+    // What was typed is kept.
+    assert!(page.contains("name=\"f.premises_area_m2\" value=\"-5\""));
+    assert!(page.contains("name=\"f.chemicals[1].cas_no\" value=\"7664-93-8\""));
+    assert!(
+        applications(&app, &token).await.is_empty(),
+        "nothing half written"
+    );
+
+    // The same with the commitment: the form's problems alone, and still nothing written.
+    fields.push(("commitment".into(), "yes".into()));
+    let (status, _, page) = post_from(&v, &here, &here, &fields).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"f-chemicals-1--cas_no-error\""));
+    assert!(!page.contains("id=\"commitment_accepted-error\""));
+    assert!(applications(&app, &token).await.is_empty());
+}
+
+#[tokio::test]
+async fn of_two_tabs_submitting_one_draft_one_wins_and_the_other_is_told() {
+    let app = TestApp::spawn().await;
+    let (_, token, v) = signed_in(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "TT").await;
+    let here = format!("/e/apply/{HAZCHEM}");
+    let (_, location, _) = post_from(&v, &here, &here, &hazchem_fields("TT", "save")).await;
+    let form_page = format!("/e/applications/{}/form", id_in(&location));
+    // Both tabs opened the form before either submitted.
+    let (_, _, first) = v.get(&form_page).await;
+    let (_, _, second) = v.get(&form_page).await;
+    let submit = |page: &str| {
+        let mut all = vec![("csrf".to_owned(), hidden(page, "csrf"))];
+        all.extend(hazchem_fields("TT", "submit"));
+        all
+    };
+    let send = |fields: Vec<(String, String)>| {
+        let v = &v;
+        let form_page = form_page.clone();
+        async move {
+            let pairs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let (status, _, page) = v.post(&form_page, &pairs).await;
+            (status, page)
+        }
+    };
+    let (a, b) = tokio::join!(send(submit(&first)), send(submit(&second)));
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::CONFLICT]);
+    let told = if a.0 == StatusCode::CONFLICT {
+        a.1
+    } else {
+        b.1
+    };
+    assert!(told.contains("这份申请已经提交"), "{told}");
+    let all = applications(&app, &token).await;
+    assert_eq!(all.len(), 4, "three filings and one licence: {all:?}");
+    assert_eq!(all[0]["status"], "approved");
+}
+
+#[tokio::test]
+async fn another_enterprises_application_and_certificate_are_the_404_page() {
+    let app = TestApp::spawn().await;
+    let (_, token, _) = signed_in(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "MINE").await;
+    let approved = submit_new(&app, &token, HAZCHEM, hazchem_form("MINE")).await;
+    let (_, _, other) = signed_in(&app, "hazardous_chemicals").await;
+    for path in [
+        format!("/e/applications/{}", approved["id"]),
+        format!("/e/applications/{}/form", approved["id"]),
+        format!("/e/certificates/{}", approved["certificate_id"]),
+    ] {
+        let (status, _, page) = other.get(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(page.contains("页面不存在"));
+    }
+}
+
+#[tokio::test]
+async fn a_certificate_shows_a_server_drawn_qr_code_whose_address_verifies_and_prints() {
+    let app = TestApp::spawn().await;
+    let (_, token, v) = signed_in(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "QR").await;
+    let approved = submit_new(&app, &token, HAZCHEM, hazchem_form("QR")).await;
+    let number = approved["certificate"]["number"].as_str().unwrap();
+    let (status, _, page) = v
+        .get(&format!("/e/certificates/{}", approved["certificate_id"]))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(number) && page.contains("有效"));
+    // The QR code's address, written under it; the SVG is that address's code.
+    let at = page.find("class=\"verify-url\">").unwrap() + "class=\"verify-url\">".len();
+    let url = page[at..at + page[at..].find('<').unwrap()].replace("&amp;", "&");
+    let code = approved["certificate"]["verification_code"]
+        .as_str()
+        .unwrap();
+    assert_eq!(url, format!("{}/verify/{number}?code={code}", app.url("")));
+    let svg = anjian::totp::domain::qr_svg(&url).unwrap();
+    let drawn = &svg[svg.find("<path").unwrap()..];
+    assert!(page.contains("<svg role=\"img\"") && page.contains(drawn));
+    // What the address names verifies as the public sees it.
+    let verified = app
+        .get_json(
+            &format!("/api/v1/public/certificates/{number}?code={code}"),
+            None,
+        )
+        .await;
+    assert_eq!(verified["valid"], true);
+
+    // Renew, change and reissue open their applications with the certificate named.
+    let renew = format!("/e/apply/hazchem_business_renewal?certificate={number}");
+    assert!(page.contains(&renew), "{page}");
+    assert!(page.contains("/e/apply/hazchem_business_change?certificate="));
+    assert!(page.contains("/e/apply/hazchem_business_reissue?certificate="));
+    let (_, _, form) = v.get(&renew).await;
+    assert!(form.contains(&format!("name=\"f.certificate_no\" value=\"{number}\"")));
+
+    // The printable certificate.
+    let (status, _, print) = v
+        .get(&format!(
+            "/e/certificates/{}/print",
+            approved["certificate_id"]
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(print.contains("class=\"certificate print\"") && print.contains("data-print"));
+    assert!(print.contains(drawn));
+    let (_, _, list) = v.get("/e/certificates").await;
+    assert!(list.contains(number));
+}
