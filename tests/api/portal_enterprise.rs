@@ -449,3 +449,145 @@ async fn a_certificate_shows_a_server_drawn_qr_code_whose_address_verifies_and_p
     let (_, _, list) = v.get("/e/certificates").await;
     assert!(list.contains(number));
 }
+
+#[tokio::test]
+async fn a_hazard_is_self_reported_rectified_sent_back_and_verified_through_the_pages() {
+    let app = TestApp::spawn().await;
+    let (_, _, v) = signed_in(&app, "hazardous_chemicals").await;
+    let inspector = app.token_for(Role::Inspector, None).await;
+
+    // A major hazard without its plan: every problem at once, what was typed kept.
+    let fields = |extra: &[(&str, &str)]| {
+        let mut all = vec![
+            (
+                "description".to_owned(),
+                "储罐区可燃气体报警器失效".to_owned(),
+            ),
+            ("level".to_owned(), "major".to_owned()),
+            ("category".to_owned(), "equipment".to_owned()),
+            ("deadline".to_owned(), "2026-06-20".to_owned()),
+        ];
+        all.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        all
+    };
+    let (status, _, page) = post_from(&v, "/e/hazards/new", "/e/hazards/new", &fields(&[])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"funds-error\"") && page.contains("id=\"plan_deadline-error\""));
+    assert!(page.contains("储罐区可燃气体报警器失效"));
+    let (status, location, _) = post_from(
+        &v,
+        "/e/hazards/new",
+        "/e/hazards/new",
+        &fields(&[
+            ("measures", "更换报警器并联动切断阀"),
+            ("funds", "8,000"),
+            ("responsible_person", "李安全"),
+            ("plan_deadline", "2026-06-15"),
+            ("emergency_measures", "停用储罐区，专人值守"),
+        ]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    let id: i64 = location.trim_start_matches("/e/hazards/").parse().unwrap();
+    let h = app
+        .get_json(&format!("/api/v1/hazards/{id}"), Some(&inspector))
+        .await;
+    assert_eq!(h["inspection_id"], Value::Null);
+    assert_eq!(h["plan"]["funds_fen"], 800_000);
+
+    let (_, _, list) = v.get("/e/hazards").await;
+    assert!(list.contains("储罐区可燃气体报警器失效") && list.contains("重大隐患"));
+    assert!(list.contains("2026年6月20日") && list.contains("待整改"));
+
+    // The rectification: a bad date is told beside its field, the measures kept.
+    let (status, _, page) = post_from(
+        &v,
+        &location,
+        &format!("{location}/rectification"),
+        &[
+            ("measures".into(), "已更换报警器".into()),
+            ("completed_on".into(), "2026-06-02".into()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a day in the future"
+    );
+    assert!(page.contains("id=\"completed_on-error\"") && page.contains("已更换报警器"));
+    let rectify = [
+        (
+            "measures".to_owned(),
+            "已更换报警器并完成联动测试".to_owned(),
+        ),
+        ("completed_on".to_owned(), "2026-06-01".to_owned()),
+    ];
+    let (status, _, _) = post_from(
+        &v,
+        &location,
+        &format!("{location}/rectification"),
+        &rectify,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, page) = v.get(&location).await;
+    assert!(page.contains("已整改，待验收") && page.contains("已更换报警器并完成联动测试"));
+    assert!(
+        !page.contains("name=\"completed_on\""),
+        "no second report while it waits"
+    );
+
+    // The inspector sends it back: the reason is on the page, and it can be reported again.
+    let res = app
+        .post(
+            &format!("/api/v1/hazards/{id}/reject"),
+            Some(&inspector),
+            &json!({"reason": "联动切断阀未接入控制系统"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, _, page) = v.get(&location).await;
+    assert!(page.contains("联动切断阀未接入控制系统") && page.contains("name=\"completed_on\""));
+    let (status, _, _) = post_from(
+        &v,
+        &location,
+        &format!("{location}/rectification"),
+        &rectify,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let res = app
+        .post(
+            &format!("/api/v1/hazards/{id}/verify"),
+            Some(&inspector),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, _, page) = v.get(&location).await;
+    assert!(
+        page.contains("检查人员已于 2026年6月1日 验收销号"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn orders_say_which_major_hazards_block_their_lifting_and_penalties_their_payment() {
+    let app = TestApp::spawn().await;
+    let (id, _, v) = signed_in(&app, "hazardous_chemicals").await;
+    insert_order(&app, id, None).await;
+    insert_hazard(&app, id, "major", "open", date("2026-06-30")).await;
+    insert_penalty(&app, id, date("2026-05-01"), None).await;
+    let (status, _, page) = v.get("/e/orders").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("停产整顿") && page.contains("正在执行"));
+    assert!(page.contains("以下重大隐患尚未验收销号") && page.contains("/e/hazards/"));
+    let (_, _, page) = v.get("/e/penalties").await;
+    assert!(page.contains("¥20,000.00") && page.contains("未缴纳"));
+    assert!(page.contains("《安全生产法》第九十七条"));
+}
