@@ -591,3 +591,148 @@ async fn orders_say_which_major_hazards_block_their_lifting_and_penalties_their_
     assert!(page.contains("¥20,000.00") && page.contains("未缴纳"));
     assert!(page.contains("《安全生产法》第九十七条"));
 }
+
+/// The rows of the negative-list draft form as the page shows them, ready to post back.
+fn item_rows(page: &str) -> Vec<(String, String)> {
+    let n: usize = hidden(page, "rows").parse().unwrap();
+    let mut out = vec![("rows".to_owned(), n.to_string())];
+    for i in 0..n {
+        for k in ["code", "title", "description"] {
+            let name = format!("item[{i}].{k}");
+            out.push((name.clone(), hidden(page, &name)));
+        }
+        for k in ["category", "severity", "handling"] {
+            let name = format!("item[{i}].{k}");
+            let at = page.find(&format!("name=\"{name}\"")).unwrap();
+            let select = &page[at..at + page[at..].find("</select>").unwrap()];
+            // The selected option, or the first (what a browser sends).
+            let value_at = match select.find(" selected") {
+                Some(chosen) => select[..chosen].rfind("value=\"").unwrap() + 7,
+                None => select.find("value=\"").unwrap() + 7,
+            };
+            let value = &select[value_at..value_at + select[value_at..].find('"').unwrap()];
+            out.push((name, value.to_owned()));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_negative_list_starts_from_the_template_is_edited_published_and_violations_recorded() {
+    let app = TestApp::spawn().await;
+    let (id, token, v) = signed_in(&app, "hazardous_chemicals").await;
+    let (_, _, page) = v.get("/e/negative-list").await;
+    assert!(page.contains("尚未发布负面清单") && page.contains("从行业模板开始"));
+    let (status, location, _) = post_from(
+        &v,
+        "/e/negative-list",
+        "/e/negative-list/drafts",
+        &[("from".into(), "template".into())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, page) = v.get(&location).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut rows = item_rows(&page);
+    let template_items: usize = rows[0].1.parse().unwrap();
+    assert!(template_items > 1);
+    let first_code = rows[1].1.clone();
+
+    // A row added without JavaScript, then filled in with a code already used: told beside it.
+    rows.push(("add".into(), "1".into()));
+    let (status, _, page) = post_from(&v, &location, &location, &rows).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut rows = item_rows(&page);
+    assert_eq!(rows[0].1, (template_items + 1).to_string());
+    let last = template_items;
+    for (k, val) in rows.iter_mut() {
+        match k.as_str() {
+            k if k == format!("item[{last}].code") => *val = first_code.clone(),
+            k if k == format!("item[{last}].title") => *val = "动火作业未办理作业票".into(),
+            k if k == format!("item[{last}].description") => *val = "未经审批进行动火作业".into(),
+            _ => {}
+        }
+    }
+    rows.push(("action".into(), "publish".into()));
+    let (status, _, page) = post_from(&v, &location, &location, &rows).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(
+        page.contains(&format!("id=\"item-{last}-error\"")),
+        "{page}"
+    );
+    assert!(
+        page.contains("value=\"动火作业未办理作业票\""),
+        "typed kept"
+    );
+    let lists = app.get_json("/api/v1/negative-lists", Some(&token)).await;
+    assert_eq!(lists["items"][0]["status"], "draft", "nothing published");
+
+    // With its own code it publishes.
+    for (k, val) in rows.iter_mut() {
+        if *k == format!("item[{last}].code") {
+            *val = "DH-01".into();
+        }
+    }
+    let (status, _, _) = post_from(&v, &location, &location, &rows).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let current = app
+        .get_json(
+            &format!("/api/v1/enterprises/{id}/negative-list"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(current["version"], 1);
+    assert_eq!(
+        current["items"].as_array().unwrap().len(),
+        template_items + 1
+    );
+    let (_, _, page) = v.get("/e/negative-list").await;
+    assert!(page.contains("现行清单：第 1 版") && page.contains("动火作业未办理作业票"));
+    assert!(page.contains("在现行版本基础上修订"));
+
+    // A violation of the list in force (an hour after it was published): a resident ID
+    // number is refused beside its field.
+    app.clock.advance(chrono::Duration::hours(1));
+    let violation = |employee: &str| {
+        vec![
+            ("item_code".to_owned(), "DH-01".to_owned()),
+            ("employee_ref".to_owned(), employee.to_owned()),
+            ("occurred_at".to_owned(), "2026-06-01T09:30".to_owned()),
+            ("location".to_owned(), "二号罐区".to_owned()),
+            (
+                "description".to_owned(),
+                "未办理动火作业票即进行焊接".to_owned(),
+            ),
+            ("handling".to_owned(), "warning".to_owned()),
+        ]
+    };
+    let (status, _, page) = post_from(
+        &v,
+        "/e/negative-list",
+        "/e/negative-list/violations",
+        &violation("11010519491231002X"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"v-employee_ref-error\"") && page.contains("二号罐区"));
+    let (status, _, _) = post_from(
+        &v,
+        "/e/negative-list",
+        "/e/negative-list/violations",
+        &violation("E-007"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, page) = v.get("/e/negative-list").await;
+    assert!(page.contains("E-007") && page.contains("警告"));
+    assert!(
+        page.contains("去年同期没有违规记录"),
+        "year on year: none last year"
+    );
+    let figures =
+        &page[page.find("id=\"figures\"").unwrap()..page.find("id=\"violations\"").unwrap()];
+    assert!(
+        figures.contains("<dt>今年以来违规次数</dt><dd>1</dd>"),
+        "{figures}"
+    );
+}

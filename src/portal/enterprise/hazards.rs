@@ -9,7 +9,7 @@ use askama::Template;
 use chrono::NaiveDate;
 
 use super::super::page::{Ctx, Form, Problems};
-use super::{Ent, Problem, local, messages_of, own, word};
+use super::{Ent, Problem, fen_of, local, messages_of, own, word};
 use crate::enforcement::domain::{
     self, HazardCategory, HazardInput, HazardLevel, HazardStatus, Plan,
 };
@@ -258,24 +258,6 @@ fn render_new(
 async fn new_form(s: Ent) -> Result<HttpResponse, ApiError> {
     own(&s)?;
     render_new(&s, StatusCode::OK, Typed::default(), &Problems::default())
-}
-
-/// Yuan as typed (`1,234.5`) to fen; `None` when it is not an amount.
-fn fen_of(raw: &str) -> Option<i64> {
-    let raw = raw.trim().replace([',', '¥'], "");
-    let (yuan, cents) = raw.split_once('.').unwrap_or((&raw, ""));
-    if yuan.is_empty()
-        || !yuan.bytes().all(|b| b.is_ascii_digit())
-        || cents.len() > 2
-        || !cents.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let cents = format!("{cents:0<2}");
-    yuan.parse::<i64>()
-        .ok()?
-        .checked_mul(100)?
-        .checked_add(cents.parse::<i64>().ok()?)
 }
 
 fn date_of(raw: &str) -> Option<NaiveDate> {
@@ -611,20 +593,5 @@ async fn rectify(
             &Problems { items },
         ),
         Err(e) => Err(e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn amounts_in_yuan_are_read_to_fen() {
-        assert_eq!(fen_of("1,234.5"), Some(123_450));
-        assert_eq!(fen_of("80000"), Some(8_000_000));
-        assert_eq!(fen_of("0.07"), Some(7));
-        for bad in ["", "1.234", "-5", "abc", "1.2.3"] {
-            assert_eq!(fen_of(bad), None, "{bad}");
-        }
     }
 }

@@ -100,6 +100,24 @@ fn id_of(name: &str) -> String {
         .collect()
 }
 
+/// Yuan as typed (`1,234.5`) to fen; `None` when it is not an amount.
+fn fen_of(raw: &str) -> Option<i64> {
+    let raw = raw.trim().replace([',', '¥'], "");
+    let (yuan, cents) = raw.split_once('.').unwrap_or((&raw, ""));
+    if yuan.is_empty()
+        || !yuan.bytes().all(|b| b.is_ascii_digit())
+        || cents.len() > 2
+        || !cents.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let cents = format!("{cents:0<2}");
+    yuan.parse::<i64>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(cents.parse::<i64>().ok()?)
+}
+
 /// Runs a permit write use case as the signed-in account, now, in one write transaction.
 async fn permit_write<T: Send + 'static>(
     s: &Ent,
@@ -133,5 +151,15 @@ mod tests {
     fn control_ids_are_the_names_without_brackets_or_dots() {
         assert_eq!(id_of("f.chemicals[0].cas_no"), "f-chemicals-0--cas_no");
         assert_eq!(id_of("f.premises_address"), "f-premises_address");
+    }
+
+    #[test]
+    fn amounts_in_yuan_are_read_to_fen() {
+        assert_eq!(fen_of("1,234.5"), Some(123_450));
+        assert_eq!(fen_of("80000"), Some(8_000_000));
+        assert_eq!(fen_of("0.07"), Some(7));
+        for bad in ["", "1.234", "-5", "abc", "1.2.3"] {
+            assert_eq!(fen_of(bad), None, "{bad}");
+        }
     }
 }
