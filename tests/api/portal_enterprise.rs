@@ -736,3 +736,92 @@ async fn a_negative_list_starts_from_the_template_is_edited_published_and_violat
         "{figures}"
     );
 }
+
+#[tokio::test]
+async fn every_field_type_is_rendered_from_the_permit_types_and_an_unknown_service_is_404() {
+    let app = TestApp::spawn().await;
+    let (_, _, v) = signed_in(&app, "fireworks").await;
+    let (status, _, page) = v.get("/e/apply").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("/e/apply/fireworks_retail") && page.contains("秒批"));
+    for (code, control) in [
+        (
+            "fireworks_retail",
+            "name=\"f.max_stock_boxes\" value=\"\" inputmode=\"numeric\"",
+        ),
+        (
+            "fireworks_retail",
+            "name=\"f.premises_area_m2\" value=\"\" inputmode=\"decimal\"",
+        ),
+        (
+            "hazchem_business_change",
+            "type=\"checkbox\" id=\"f-changed_items-principal\" name=\"f.changed_items\"",
+        ),
+        (
+            "hazchem_business_reissue",
+            "<select id=\"f-reason\" name=\"f.reason\"",
+        ),
+        (
+            "safety_training_filing",
+            "name=\"f.issued_on\" value=\"\" type=\"date\"",
+        ),
+        (
+            "safety_training_filing",
+            "<option value=\"safety_manager\">安全管理人员</option>",
+        ),
+        ("major_hazard_source_filing", "name=\"f.chemicals[0].name\""),
+    ] {
+        let (status, _, page) = v.get(&format!("/e/apply/{code}")).await;
+        assert_eq!(status, StatusCode::OK, "{code}");
+        assert!(page.contains(control), "{code}: {control}: {page}");
+    }
+    let (status, _, page) = v.get("/e/apply/no_such_service").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("页面不存在"));
+}
+
+#[tokio::test]
+async fn a_reviewed_service_waits_with_its_due_date_and_may_be_withdrawn_once() {
+    let app = TestApp::spawn().await;
+    let (_, token, v) = signed_in(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "RV").await;
+    let here = "/e/apply/hazchem_business_storage";
+    let mut fields = hazchem_fields("RV", "submit");
+    fields.push((
+        "f.storage_address".into(),
+        "市北区港华路12号危化品仓库".into(),
+    ));
+    fields.push(("f.storage_capacity_m3".into(), "1200".into()));
+    let (status, location, page) = post_from(&v, here, here, &fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let id = id_in(&location);
+    let due = app
+        .get_json(&format!("/api/v1/applications/{id}"), Some(&token))
+        .await["due_on"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let due = chrono::NaiveDate::parse_from_str(&due, "%Y-%m-%d").unwrap();
+    let (_, _, page) = v.get(&location).await;
+    let words = format!(
+        "正在审查，将于 {}年{}月{}日 前作出决定",
+        chrono::Datelike::year(&due),
+        chrono::Datelike::month(&due),
+        chrono::Datelike::day(&due)
+    );
+    assert!(page.contains(&words), "{words}: {page}");
+    assert!(page.contains("撤回申请"));
+
+    let detail = format!("/e/applications/{id}");
+    let withdraw = format!("/e/applications/{id}/withdraw");
+    let (status, _, _) = post_from(&v, &detail, &withdraw, &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, page) = v.get(&detail).await;
+    assert!(page.contains("已撤回") && !page.contains("撤回申请"));
+    let csrf = hidden(&page, "csrf");
+    let (status, _, page) = v.post(&withdraw, &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("无法撤回"));
+    let (_, _, list) = v.get("/e/applications?status=withdrawn").await;
+    assert!(list.contains(&format!("/e/applications/{id}")));
+}

@@ -55,11 +55,7 @@ struct Choose<'a> {
 #[get("/e/apply")]
 async fn services(s: Ent) -> Result<HttpResponse, ApiError> {
     own(&s)?;
-    let types = s
-        .state
-        .db
-        .read_case(|conn| crate::permits::types::list(conn))
-        .await?;
+    let types = s.state.db.read_case(crate::permits::types::list).await?;
     let c = &s.ctx;
     let group =
         |title: &str, pick: &dyn Fn(&crate::permits::views::PermitTypeView) -> bool| Group {
