@@ -775,6 +775,13 @@ async fn every_field_type_is_rendered_from_the_permit_types_and_an_unknown_servi
         assert_eq!(status, StatusCode::OK, "{code}");
         assert!(page.contains(control), "{code}: {control}: {page}");
     }
+    // In English, the labels too.
+    let (_, _, page) = v.get("/e/apply/major_hazard_source_filing?lang=en").await;
+    assert!(
+        page.contains("CAS number") && page.contains("Add a row"),
+        "{page}"
+    );
+    let (_, _, _) = v.get("/e/?lang=zh-CN").await;
     let (status, _, page) = v.get("/e/apply/no_such_service").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(page.contains("页面不存在"));
@@ -824,4 +831,49 @@ async fn a_reviewed_service_waits_with_its_due_date_and_may_be_withdrawn_once() 
     assert!(page.contains("无法撤回"));
     let (_, _, list) = v.get("/e/applications?status=withdrawn").await;
     assert!(list.contains(&format!("/e/applications/{id}")));
+}
+
+#[tokio::test]
+async fn a_licence_near_its_expiry_is_on_the_workbench_and_renewed_from_its_certificate() {
+    let app = TestApp::spawn().await;
+    let (id, token, _) = signed_in(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "EX").await;
+    let approved = submit_new(&app, &token, HAZCHEM, hazchem_form("EX")).await;
+    let number = approved["certificate"]["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // 34 months on, the 36-month licence expires within 90 days.
+    app.clock.advance(chrono::Duration::days(34 * 30));
+    let username = format!("ent{}", app.next());
+    app.create_user_direct(&username, Role::Enterprise, Some(id))
+        .await;
+    let v = Visitor::new(&app);
+    v.sign_in(&username, PASSWORD).await;
+    let (_, _, page) = v.get("/e/").await;
+    let todo = &page[page.find("id=\"todo\"").unwrap()..page.find("id=\"apps\"").unwrap()];
+    assert!(
+        todo.contains("90 天内到期的许可证") && todo.contains(&number),
+        "{todo}"
+    );
+
+    let cert = format!("/e/certificates/{}", approved["certificate_id"]);
+    let (_, _, page) = v.get(&cert).await;
+    let renew = format!("/e/apply/hazchem_business_renewal?certificate={number}");
+    assert!(page.contains(&renew));
+    let fields = vec![
+        ("f.certificate_no".to_owned(), number.clone()),
+        ("commitment".to_owned(), "yes".to_owned()),
+        ("action".to_owned(), "submit".to_owned()),
+    ];
+    let (status, location, _) =
+        post_from(&v, &renew, "/e/apply/hazchem_business_renewal", &fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, page) = v.get(&location).await;
+    assert!(page.contains("已批准，电子证照已签发"), "{page}");
+    let (_, _, page) = v.get(&cert).await;
+    assert!(
+        page.contains("已被替代") && !page.contains(&renew),
+        "the old one is superseded"
+    );
 }

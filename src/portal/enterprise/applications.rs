@@ -220,7 +220,7 @@ fn facts(c: &Ctx, fields: &[FieldDef], form: &Value) -> Vec<Fact> {
         .iter()
         .filter_map(|f| {
             form.get(&f.key).map(|v| Fact {
-                label: f.label.clone(),
+                label: super::form::label_of(c, f),
                 value: show(c, v),
             })
         })

@@ -68,6 +68,15 @@ pub struct FieldView {
     pub hint: String,
 }
 
+/// A field's label in the page's language: the permit type's own (Chinese) label, or in English
+/// the catalog's label for its key when there is one.
+pub fn label_of(c: &Ctx, def: &FieldDef) -> String {
+    match c.t.lang {
+        super::super::i18n::Lang::Zh => def.label.clone(),
+        super::super::i18n::Lang::En => c.t.t_or(&format!("e-label-{}", def.key), &def.label),
+    }
+}
+
 /// A value as a control shows it.
 fn text_of(v: Option<&Value>) -> String {
     match v {
@@ -148,7 +157,7 @@ fn cell(
 ) -> Cell {
     Cell {
         id: id_of(&name),
-        label: def.label.clone(),
+        label: label_of(c, def),
         kind: scalar_kind(def.kind).to_owned(),
         value: text_of(value),
         errors: messages_of(c, problems, &path),
@@ -176,7 +185,7 @@ pub fn views(
                 key: f.key.clone(),
                 id: id_of(&name),
                 name: name.clone(),
-                label: f.label.clone(),
+                label: label_of(c, f),
                 kind: scalar_kind(f.kind).to_owned(),
                 required: f.required,
                 value: text_of(value),
@@ -225,7 +234,7 @@ pub fn views(
                     };
                     match &k.item_fields {
                         Some(subs) => {
-                            view.columns = subs.iter().map(|s| s.label.clone()).collect();
+                            view.columns = subs.iter().map(|s| label_of(c, s)).collect();
                             view.rows = items
                                 .iter()
                                 .enumerate()
@@ -251,12 +260,12 @@ pub fn views(
                         None => {
                             let item_def = FieldDef {
                                 key: f.key.clone(),
-                                label: f.label.clone(),
+                                label: label_of(c, f),
                                 kind: k.item_type.unwrap_or(FieldType::Text),
                                 required: true,
                                 constraints: Default::default(),
                             };
-                            view.columns = vec![f.label.clone()];
+                            view.columns = vec![label_of(c, f)];
                             view.rows = items
                                 .iter()
                                 .enumerate()
@@ -326,7 +335,7 @@ pub fn summary(c: &Ctx, fields: &[FieldDef], problems: &Problems) -> Vec<Problem
                     let label = fields
                         .iter()
                         .find(|f| f.key == key)
-                        .map_or_else(|| key.to_owned(), |f| f.label.clone());
+                        .map_or_else(|| key.to_owned(), |f| label_of(c, f));
                     (id_of(&format!("f.{rest}")), label)
                 }
                 None => (
