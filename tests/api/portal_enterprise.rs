@@ -706,15 +706,14 @@ async fn a_negative_list_starts_from_the_template_is_edited_published_and_violat
             ("handling".to_owned(), "warning".to_owned()),
         ]
     };
-    let (status, _, page) = post_from(
-        &v,
-        "/e/negative-list",
-        "/e/negative-list/violations",
-        &violation("11010519491231002X"),
-    )
-    .await;
+    // Told together with a time the page cannot read.
+    let mut bad = violation("11010519491231002X");
+    bad[2].1 = "yesterday".into();
+    let (status, _, page) =
+        post_from(&v, "/e/negative-list", "/e/negative-list/violations", &bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("id=\"v-employee_ref-error\"") && page.contains("二号罐区"));
+    assert!(page.contains("id=\"v-occurred_at-error\"") && page.contains("value=\"yesterday\""));
     let (status, _, _) = post_from(
         &v,
         "/e/negative-list",
@@ -875,5 +874,35 @@ async fn a_licence_near_its_expiry_is_on_the_workbench_and_renewed_from_its_cert
     assert!(
         page.contains("已被替代") && !page.contains(&renew),
         "the old one is superseded"
+    );
+}
+
+#[tokio::test]
+async fn a_reviewers_decision_is_received_on_the_workbench_with_its_reason() {
+    let app = TestApp::spawn().await;
+    let (_, token, v) = signed_in(&app, "hazardous_chemicals").await;
+    file_prerequisites(&app, &token, "RD").await;
+    let mut form = hazchem_form("RD");
+    form["storage_address"] = json!("市北区港华路12号危化品仓库");
+    form["storage_capacity_m3"] = json!(1200);
+    let queued = submit_new(&app, &token, "hazchem_business_storage", form).await;
+    assert_eq!(queued["status"], "under_review");
+    let reviewer = app.token_for(Role::Reviewer, None).await;
+    let res = app
+        .post(
+            &format!("/api/v1/applications/{}/decision", queued["id"]),
+            Some(&reviewer),
+            &json!({"decision": "reject", "reason": "储存设施与居民区的安全距离不符合要求"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, _, page) = v.get("/e/").await;
+    let todo = &page[page.find("id=\"todo\"").unwrap()..page.find("id=\"apps\"").unwrap()];
+    assert!(todo.contains("已收到的审查决定") && todo.contains(queued["number"].as_str().unwrap()));
+    let (_, _, page) = v.get(&format!("/e/applications/{}", queued["id"])).await;
+    assert!(page.contains("储存设施与居民区的安全距离不符合要求") && page.contains("未通过"));
+    assert!(
+        page.contains("审批人员"),
+        "the timeline names the reviewer's role"
     );
 }

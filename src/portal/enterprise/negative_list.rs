@@ -761,7 +761,33 @@ async fn record(s: Ent, req: HttpRequest, body: web::Bytes) -> Result<HttpRespon
                 Err(e) => Err(e.into()),
             }
         }
-        _ => Err(ApiError::Validation(unread)),
+        _ => {
+            // The record's own checks too, on stand-ins for what could not be read, so that
+            // every problem is told at once (none about the stand-ins).
+            let request = ViolationRequest {
+                enterprise_id: None,
+                item_code: typed.item_code.clone(),
+                employee_ref: typed.employee_ref.clone(),
+                occurred_at: occurred_at.unwrap_or_else(|| now.and_utc()),
+                location: typed.location.clone(),
+                description: typed.description.clone(),
+                handling: handling.unwrap_or(Handling::Education),
+                fine_fen: fine_fen.unwrap_or(0),
+            };
+            if let Err(crate::negative_lists::usecases::NegativeListError::Invalid(
+                crate::validate::Invalid(more),
+            )) = Recording::parse(scope, now, request)
+            {
+                let guessed = |field: &str| {
+                    unread.iter().any(|u| u.field == field)
+                        || (field == "fine_fen" && handling.is_none())
+                };
+                let more: Vec<FieldError> =
+                    more.into_iter().filter(|e| !guessed(&e.field)).collect();
+                unread.extend(more);
+            }
+            Err(ApiError::Validation(unread))
+        }
     };
     match result {
         Ok(()) => Ok(s.see_other("/e/negative-list#violations")),
