@@ -113,7 +113,7 @@ async fn list(s: Ent, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError
         label: word(c, "e-status-", st.as_str()),
         current: status == Some(*st),
     }));
-    let rows = found.items.iter().map(|a| line(c, tz, a)).collect();
+    let rows = found.items.iter().map(|a| line(c, a)).collect();
     let next = found
         .next_cursor
         .map(|cur| {
@@ -133,7 +133,7 @@ async fn list(s: Ent, q: web::Query<ListQuery>) -> Result<HttpResponse, ApiError
     })
 }
 
-fn line(c: &Ctx, tz: chrono_tz::Tz, a: &ApplicationView) -> AppLine {
+fn line(c: &Ctx, a: &ApplicationView) -> AppLine {
     AppLine {
         href: if a.status == ApplicationStatus::Draft {
             format!("/e/applications/{}/form", a.id)
@@ -144,7 +144,7 @@ fn line(c: &Ctx, tz: chrono_tz::Tz, a: &ApplicationView) -> AppLine {
         type_name: word(c, "e-type-", &a.permit_type),
         status: word(c, "e-status-", a.status.as_str()),
         status_class: status_class(a.status).to_owned(),
-        submitted: a.submitted_at.map(|t| local(tz, t)).unwrap_or_default(),
+        submitted: a.submitted_at.map(|t| local(c, t)).unwrap_or_default(),
         due: date_opt(c, a.due_on),
         overdue: a.overdue,
     }
@@ -249,7 +249,6 @@ async fn detail(
         })
         .await?;
     let c = &s.ctx;
-    let tz = s.state.config.timezone;
     let rules: Vec<RuleLine> = a
         .rule_results
         .iter()
@@ -293,7 +292,7 @@ async fn detail(
         .iter()
         .flatten()
         .map(|e| Event {
-            when: local(tz, e.at),
+            when: local(c, e.at),
             what: word(c, "e-action-", &e.action),
             who: word(c, "e-actor-", &e.actor_role),
         })
@@ -306,7 +305,7 @@ async fn detail(
         status_class: status_class(a.status).into(),
         just_submitted: q.submitted.is_some(),
         outcome_text,
-        submitted: a.submitted_at.map(|t| local(tz, t)).unwrap_or_default(),
+        submitted: a.submitted_at.map(|t| local(c, t)).unwrap_or_default(),
         due: date_opt(c, a.due_on),
         overdue: a.overdue,
         reason: a.decision_reason.clone().unwrap_or_default(),

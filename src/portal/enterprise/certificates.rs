@@ -176,7 +176,6 @@ async fn page(
         })
         .await?;
     let c = &s.ctx;
-    let tz = s.state.config.timezone;
     let url = verify_url(&req, &x.number, &x.verification_code);
     let qr = qr(&url, &c.t1("e-cert-qr-label", "number", &x.number))?;
     // The renewal, change and reissue types that continue this licence.
@@ -256,7 +255,7 @@ async fn page(
         holder,
         scope,
         valid: valid_range(c, &x),
-        issued: local(tz, x.issued_at),
+        issued: local(c, x.issued_at),
         code: x.verification_code.clone(),
         url,
         qr,

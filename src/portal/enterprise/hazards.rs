@@ -437,7 +437,6 @@ fn render_detail(
     problems: &Problems,
 ) -> Result<HttpResponse, ApiError> {
     let c = &s.ctx;
-    let tz = s.state.config.timezone;
     let fact = |key: &str, value: String| Fact {
         label: c.t(key),
         value,
@@ -490,7 +489,7 @@ fn render_detail(
         .iter()
         .flatten()
         .map(|e| Event {
-            when: local(tz, e.at),
+            when: local(c, e.at),
             what: word(c, "e-hz-action-", &e.action),
             who: word(c, "e-actor-", &e.actor_role),
         })

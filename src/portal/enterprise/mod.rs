@@ -15,7 +15,6 @@ mod workbench;
 
 use actix_web::web;
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
-use chrono_tz::Tz;
 
 use super::page::{Ctx, Problems, Signed};
 use crate::auth::EnterpriseOnly;
@@ -43,11 +42,10 @@ fn own(s: &Ent) -> Result<EnterpriseId, ApiError> {
     s.user.enterprise_id.ok_or(ApiError::Forbidden)
 }
 
-/// An instant (stored in UTC) as the city's local date and time.
-fn local(tz: Tz, at: NaiveDateTime) -> String {
-    tz.from_utc_datetime(&at)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+/// An instant (stored in UTC) as the city's local date, in the page's language, and time.
+fn local(c: &Ctx, at: NaiveDateTime) -> String {
+    let t = c.state.config.timezone.from_utc_datetime(&at);
+    format!("{} {}", c.t.date(t.date_naive()), t.format("%H:%M"))
 }
 
 /// The page's date, or an empty string.

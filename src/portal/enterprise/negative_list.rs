@@ -223,7 +223,6 @@ fn render_overview(
     problems: &Problems,
 ) -> Result<HttpResponse, ApiError> {
     let c = &s.ctx;
-    let tz = s.state.config.timezone;
     let items: Vec<ItemLine> = r
         .current
         .as_ref()
@@ -257,7 +256,7 @@ fn render_overview(
         .map(|l| VersionLine {
             version: l.version.to_string(),
             status: word(c, "e-nl-status-", l.status.as_str()),
-            published: l.published_at.map(|t| local(tz, t)).unwrap_or_default(),
+            published: l.published_at.map(|t| local(c, t)).unwrap_or_default(),
             items: l.item_count.to_string(),
         })
         .collect();
@@ -265,7 +264,7 @@ fn render_overview(
         .violations
         .iter()
         .map(|v| ViolationLine {
-            when: local(tz, v.occurred_at),
+            when: local(c, v.occurred_at),
             item_code: v.item_code.clone(),
             employee_ref: v.employee_ref.clone(),
             handling: word(c, "e-nl-handling-", v.handling.as_str()),

@@ -214,7 +214,7 @@ async fn workbench(s: Ent) -> Result<HttpResponse, ApiError> {
         },
         title: format!("{} {}", a.number, word(c, "e-type-", &a.permit_type)),
         detail: word(c, "e-status-", a.status.as_str()),
-        when: local(tz, a.decided_at.unwrap_or(a.updated_at)),
+        when: local(c, a.decided_at.unwrap_or(a.updated_at)),
         late: a.overdue,
     };
     let drafts = read
