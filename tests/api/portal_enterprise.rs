@@ -153,6 +153,7 @@ async fn an_instant_licence_is_applied_for_on_the_rendered_form_and_approved_at_
     // Every field type of the form: text, decimal, list of objects, bool.
     assert!(page.contains("name=\"f.chemicals[0].cas_no\""));
     assert!(page.contains("type=\"radio\" id=\"f-includes_highly_toxic-true\""));
+    assert!(!page.contains("style=") && !page.contains("<script>"));
 
     let (status, location, _) = post_from(
         &v,
@@ -419,6 +420,10 @@ async fn a_certificate_shows_a_server_drawn_qr_code_whose_address_verifies_and_p
     let svg = anjian::totp::domain::qr_svg(&url).unwrap();
     let drawn = &svg[svg.find("<path").unwrap()..];
     assert!(page.contains("<svg role=\"img\"") && page.contains(drawn));
+    assert!(
+        !page.contains("style=") && !page.contains("<?xml"),
+        "nothing the CSP refuses"
+    );
     // What the address names verifies as the public sees it.
     let verified = app
         .get_json(
