@@ -88,6 +88,30 @@ pub fn create(
     .map_err(PermitError::from)
 }
 
+/// A new draft of `t` for the enterprise, from a form as sent: checked as a draft (a present
+/// invalid value is a 422 naming each field; missing ones may come later), and the type open
+/// for applications. What `open` checks before a draft, for callers that create the draft
+/// inside their own transaction (the portal's apply page).
+pub fn create_draft(
+    conn: &mut DbConn,
+    ctx: &Ctx<'_>,
+    enterprise: EnterpriseId,
+    t: &PermitType,
+    form: &Value,
+) -> Result<ApplicationRow, PermitError> {
+    let mut v = Validator::new();
+    let form = domain::validate_form(&t.fields, form, false, &mut v);
+    if !t.active {
+        v.add(
+            "permit_type",
+            "invalid",
+            "this permit type is not accepting applications",
+        );
+    }
+    v.finish()?;
+    create(conn, ctx, enterprise, t, &form, false)
+}
+
 /// Replaces a draft's form. Only a draft's form changes (409 `invalid_transition` for any
 /// other state); a draft may be incomplete, but a present invalid value is a 422 at once.
 /// An enterprise edits only its own (another's is 404).

@@ -14,6 +14,7 @@ mod negative_lists;
 mod openapi;
 mod permits;
 mod portal;
+mod portal_enterprise;
 mod portal_public;
 mod portal_staff;
 mod races;

@@ -15,7 +15,7 @@ use crate::helpers::{
     PASSWORD, TestApp, assert_generic_plan, fields, insert_overdue_hazards, problem,
 };
 
-const HAZCHEM: &str = "hazchem_business_no_storage";
+pub(crate) const HAZCHEM: &str = "hazchem_business_no_storage";
 
 /// An enterprise of `industry` and a token of its own account.
 pub(crate) async fn applicant(app: &TestApp, industry: &str) -> (i64, String) {
@@ -47,7 +47,7 @@ pub(crate) async fn submit_new(
     body
 }
 
-fn training(role: &str, cert_no: &str) -> Value {
+pub(crate) fn training(role: &str, cert_no: &str) -> Value {
     json!({"person_role": role, "person_name": "张三", "cert_no": cert_no,
            "issued_on": "2025-01-01", "expires_on": "2028-01-01"})
 }
@@ -69,7 +69,7 @@ pub(crate) async fn file_prerequisites(app: &TestApp, token: &str, tag: &str) {
     assert_eq!(filed["status"], "filed");
 }
 
-fn hazchem_form(tag: &str) -> Value {
+pub(crate) fn hazchem_form(tag: &str) -> Value {
     json!({
         "premises_address": "市南区香港中路100号",
         "premises_area_m2": 120.5,
@@ -117,7 +117,7 @@ async fn get_json(app: &TestApp, path: &str, token: Option<&str>) -> Value {
     res.json().await.unwrap()
 }
 
-fn date(s: &str) -> NaiveDate {
+pub(crate) fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
@@ -128,7 +128,7 @@ fn some_user(conn: &mut anjian::db::DbConn) -> QueryResult<i64> {
 }
 
 /// A hazard row as the campaigns capability writes it.
-async fn insert_hazard(
+pub(crate) async fn insert_hazard(
     app: &TestApp,
     enterprise: i64,
     level: &str,
@@ -170,7 +170,7 @@ async fn insert_hazard(
         .unwrap();
 }
 
-async fn insert_order(app: &TestApp, enterprise: i64, lifted_on: Option<NaiveDate>) {
+pub(crate) async fn insert_order(app: &TestApp, enterprise: i64, lifted_on: Option<NaiveDate>) {
     let now = app.clock.now_naive();
     app.state
         .db
@@ -195,7 +195,7 @@ async fn insert_order(app: &TestApp, enterprise: i64, lifted_on: Option<NaiveDat
         .unwrap();
 }
 
-async fn insert_penalty(
+pub(crate) async fn insert_penalty(
     app: &TestApp,
     enterprise: i64,
     decided_on: NaiveDate,
