@@ -5,7 +5,7 @@
 
 pub mod assets;
 pub mod csrf;
-mod enterprise;
+pub(crate) mod enterprise;
 mod errors;
 pub mod i18n;
 mod login;

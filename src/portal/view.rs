@@ -1,18 +1,53 @@
-//! What pages of every audience show records with.
+//! What pages of every audience show records with: times and dates in the page's language,
+//! texts keyed by data, and the permits' use cases run as the signed-in account.
 
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
-use chrono_tz::Tz;
 
 use super::page::Ctx;
+use crate::auth::CurrentUser;
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::permits::PermitError;
+use crate::permits::context::Ctx as PermitCtx;
+use crate::state::AppState;
 
-/// An instant (stored in UTC) as the city's local date and time.
-pub fn local(tz: Tz, at: NaiveDateTime) -> String {
-    tz.from_utc_datetime(&at)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+/// An instant (stored in UTC) as the city's local date, in the page's language, and time.
+pub fn local(c: &Ctx, at: NaiveDateTime) -> String {
+    let t = c.state.config.timezone.from_utc_datetime(&at);
+    format!("{} {}", c.t.date(t.date_naive()), t.format("%H:%M"))
 }
 
 /// The page's date, or an empty string.
 pub fn date_opt(c: &Ctx, d: Option<NaiveDate>) -> String {
     d.map(|d| c.t.date(d)).unwrap_or_default()
+}
+
+/// A text keyed by data (a status, a rule, an action), or the code itself when the catalog
+/// has no text for it.
+pub fn word(c: &Ctx, prefix: &str, code: &str) -> String {
+    c.t.t_or(&format!("{prefix}{code}"), code)
+}
+
+/// Runs a permit write use case as `user`, now, in one write transaction: what the JSON
+/// handlers' `act` does for a token's holder.
+pub async fn permit_write<T: Send + 'static>(
+    state: &AppState,
+    user: &CurrentUser,
+    use_case: impl FnOnce(&mut DbConn, &PermitCtx<'_>) -> Result<T, PermitError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let now = state.now();
+    let key = state.config.secrets.signing_key.clone();
+    let actor = user.actor();
+    state
+        .db
+        .write_case(move |conn| {
+            let ctx = PermitCtx {
+                actor: &actor,
+                now: now.at,
+                today: now.today,
+                signing_key: &key,
+            };
+            use_case(conn, &ctx)
+        })
+        .await
 }

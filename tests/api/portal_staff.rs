@@ -72,3 +72,77 @@ async fn the_review_queue_lists_the_nearest_due_date_first_with_the_overdue_mark
     let (_, _, home) = other.get("/s/").await;
     assert!(!home.contains("href=\"/s/reviews\""));
 }
+
+#[tokio::test]
+async fn a_reviewer_decides_on_the_application_page_with_every_problem_beside_its_field() {
+    let app = TestApp::spawn().await;
+    let enterprise = mine(&app, "dec").await;
+    let submitted = mine_licence(&app, enterprise, "dec").await;
+    let href = format!("/s/applications/{}", submitted["id"]);
+    let reviewer = format!("reviewer{}", app.next());
+    app.create_user_direct(&reviewer, Role::Reviewer, None)
+        .await;
+    let v = Visitor::new(&app);
+    v.sign_in(&reviewer, PASSWORD).await;
+    let (status, _, page) = v.get(&href).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("审查中") && page.contains("逐项审查结果"),
+        "{page}"
+    );
+    assert!(page.contains("dec矿"), "the form's values");
+    let csrf = crate::helpers::hidden(&page, "csrf");
+    let decision = format!("{href}/decision");
+
+    // No decision chosen, a reason too short: both said, the reason kept, nothing decided.
+    let (status, _, page) = v
+        .post(&decision, &[("csrf", &csrf), ("reason", "太短")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"decision-error\""), "{page}");
+    assert!(page.contains(">太短</textarea>"));
+    let (status, _, page) = v
+        .post(
+            &decision,
+            &[("csrf", &csrf), ("decision", "approve"), ("reason", "太短")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"reason-error\""), "{page}");
+    assert!(page.contains("id=\"decision-approve\" name=\"decision\" value=\"approve\" checked"));
+    assert!(page.contains("审查中"), "not decided");
+
+    let reason = "安全设施经现场核查符合要求，准予许可";
+    let (status, headers, _) = v
+        .post(
+            &decision,
+            &[("csrf", &csrf), ("decision", "approve"), ("reason", reason)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], href.as_str());
+    let (_, _, page) = v.get(&href).await;
+    assert!(page.contains("已批准") && page.contains(reason), "{page}");
+    assert!(
+        !page.contains("action=\"/s/applications/"),
+        "no form once decided"
+    );
+    let api = app
+        .get_json(
+            &format!("/api/v1/applications/{}", submitted["id"]),
+            Some(&app.admin_token),
+        )
+        .await;
+    assert_eq!(api["status"], "approved");
+    assert!(api["certificate_id"].is_i64());
+
+    // A second decision (another tab): the 409 page.
+    let (status, _, page) = v
+        .post(
+            &decision,
+            &[("csrf", &csrf), ("decision", "reject"), ("reason", reason)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("状态已变化"), "{page}");
+}

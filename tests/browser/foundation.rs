@@ -77,9 +77,7 @@ pub async fn enterprise_user_signs_in_and_out(mut b: Browser) {
 
     sign_in_here(&b, &username).await;
     assert_eq!(b.here().await, "/e/");
-    // TODO(merge): the workbench is built on p-ent; until then /e/ is the 404 page, and an
-    // error page shows no session. Then: `b.check_page().await;` and sign out from /e/.
-    b.check_page_status(404).await;
+    b.check_page().await;
     // A page of another kind of user: the 403 page.
     b.goto("/s/").await;
     b.check_page_status(403).await;

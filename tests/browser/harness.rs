@@ -395,6 +395,17 @@ impl Browser {
         field.send_keys(value).await.expect("type");
     }
 
+    /// Clicks the element matching `css` where no new page follows (a checkbox, a radio).
+    pub async fn tick(&self, css: &str) {
+        self.wd
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
     /// Chooses the option `value` of the select named `name`.
     pub async fn choose(&self, name: &str, value: &str) {
         let field = self

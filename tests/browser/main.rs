@@ -14,14 +14,19 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 #[allow(dead_code, unused_imports)]
+#[path = "../api/permits.rs"]
+mod permits;
+#[allow(dead_code, unused_imports)]
 #[path = "../api/totp.rs"]
 mod totp;
 
 mod harness;
 
+mod enterprise;
 mod foundation;
 mod public;
 mod selftest;
+mod staff;
 
 use harness::Flow;
 
@@ -34,7 +39,9 @@ const FLOWS: &[Flow] = &[
     flow!(foundation::the_totp_step),
     flow!(foundation::signed_out_staff_page_returns_after_sign_in),
     flow!(foundation::the_404_page),
+    flow!(enterprise::an_instant_licence_is_applied_for_approved_and_verified_by_the_public),
     flow!(public::the_service_guide),
+    flow!(staff::a_reviewer_decides_from_the_queue),
     flow!(public::a_report_filed_without_javascript_is_followed_by_its_receipt),
 ];
 

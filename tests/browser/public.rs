@@ -73,7 +73,10 @@ pub async fn a_report_filed_without_javascript_is_followed_by_its_receipt(mut b:
         .await;
     b.check_page().await;
     let text = b.page_text().await;
-    assert!(text.contains(tracking) && text.contains("请补充现场照片。"), "{text}");
+    assert!(
+        text.contains(tracking) && text.contains("请补充现场照片。"),
+        "{text}"
+    );
     b.fill("body", "照片已拍好，基坑北侧裂缝约两米长。").await;
     b.click("form[action=\"/report/check/reply\"] button[type=\"submit\"]")
         .await;

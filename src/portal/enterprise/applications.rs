@@ -58,7 +58,7 @@ struct ListQuery {
 }
 
 /// The CSS class of a status (its words say it too: colour is never the only signal).
-pub(super) fn status_class(status: ApplicationStatus) -> &'static str {
+pub(crate) fn status_class(status: ApplicationStatus) -> &'static str {
     match status {
         ApplicationStatus::Approved | ApplicationStatus::Filed => "ok",
         ApplicationStatus::Rejected => "bad",
@@ -227,6 +227,65 @@ fn facts(c: &Ctx, fields: &[FieldDef], form: &Value) -> Vec<Fact> {
         .collect()
 }
 
+/// What every page of an application shows, whoever reads it: every rule's result in words
+/// (with what to do about a failing one), the form's values by the type's labels, and the
+/// timeline. The enterprise's page and the reviewer's both call this.
+pub(crate) struct Parts {
+    pub rules: Vec<RuleLine>,
+    pub form: Vec<Fact>,
+    pub timeline: Vec<Event>,
+}
+
+pub(crate) fn parts(c: &Ctx, fields: &[FieldDef], a: &ApplicationView) -> Parts {
+    let rules: Vec<RuleLine> = a
+        .rule_results
+        .iter()
+        .flatten()
+        .map(|r| {
+            let code = serde_json::to_value(r.rule)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            RuleLine {
+                name: word(c, "e-rule-", &code),
+                outcome: word(c, "e-outcome-", r.outcome.as_str()),
+                outcome_class: match r.outcome {
+                    Outcome::Pass => "ok",
+                    Outcome::Refer => "warn",
+                    Outcome::Fail => "bad",
+                }
+                .into(),
+                // The rules' own words are English; a Chinese page says it by the rule's name
+                // and what to do.
+                message: match c.t.lang {
+                    crate::portal::i18n::Lang::En => r.message.clone(),
+                    crate::portal::i18n::Lang::Zh => String::new(),
+                },
+                todo: match r.outcome {
+                    Outcome::Pass => String::new(),
+                    Outcome::Refer => c.t("e-todo-refer"),
+                    Outcome::Fail => word(c, "e-todo-", &code),
+                },
+            }
+        })
+        .collect();
+    let timeline = a
+        .timeline
+        .iter()
+        .flatten()
+        .map(|e| Event {
+            when: local(c, e.at),
+            what: word(c, "e-action-", &e.action),
+            who: word(c, "e-actor-", &e.actor_role),
+        })
+        .collect();
+    Parts {
+        rules,
+        form: facts(c, fields, &a.form),
+        timeline,
+    }
+}
+
 /// One application: the decision at once after submitting (approved with the certificate,
 /// rejected with what to do for each failing rule, filed, or under review with its due date).
 #[get("/e/applications/{id}")]
@@ -249,33 +308,11 @@ async fn detail(
         })
         .await?;
     let c = &s.ctx;
-    let rules: Vec<RuleLine> = a
-        .rule_results
-        .iter()
-        .flatten()
-        .map(|r| {
-            let code = serde_json::to_value(r.rule)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            RuleLine {
-                name: word(c, "e-rule-", &code),
-                outcome: word(c, "e-outcome-", r.outcome.as_str()),
-                outcome_class: match r.outcome {
-                    Outcome::Pass => "ok",
-                    Outcome::Refer => "warn",
-                    Outcome::Fail => "bad",
-                }
-                .into(),
-                message: r.message.clone(),
-                todo: match r.outcome {
-                    Outcome::Pass => String::new(),
-                    Outcome::Refer => c.t("e-todo-refer"),
-                    Outcome::Fail => word(c, "e-todo-", &code),
-                },
-            }
-        })
-        .collect();
+    let Parts {
+        rules,
+        form,
+        timeline,
+    } = parts(c, &t.fields, &a);
     let failing = rules.iter().filter(|r| r.outcome_class == "bad").count();
     let outcome_text = match a.status {
         ApplicationStatus::Approved => c.t("e-outcome-approved"),
@@ -287,16 +324,6 @@ async fn detail(
         ApplicationStatus::Withdrawn => c.t("e-outcome-withdrawn"),
         ApplicationStatus::Draft => c.t("e-outcome-draft"),
     };
-    let timeline = a
-        .timeline
-        .iter()
-        .flatten()
-        .map(|e| Event {
-            when: local(c, e.at),
-            what: word(c, "e-action-", &e.action),
-            who: word(c, "e-actor-", &e.actor_role),
-        })
-        .collect();
     let page = Detail {
         c,
         number: a.number.clone(),
@@ -320,7 +347,7 @@ async fn detail(
             .unwrap_or_default(),
         rules,
         failing,
-        form: facts(c, &t.fields, &a.form),
+        form,
         timeline,
         can_withdraw: domain::may_withdraw(a.status),
         resume_href: if a.status == ApplicationStatus::Draft {
@@ -353,7 +380,7 @@ async fn withdraw(
     own(&s)?;
     let id = ApplicationId(id.into_inner());
     let scope = s.user.scope();
-    match permit_write(&s, move |conn, ctx| {
+    match permit_write(&s.state, &s.user, move |conn, ctx| {
         lifecycle::withdraw(conn, ctx, scope, id)
     })
     .await

@@ -442,7 +442,7 @@ async fn handle(
     let scope = s.user.scope();
     let t = setting.t.clone();
     let json_form = form.clone();
-    let written = permit_write(s, move |conn, ctx| {
+    let written = permit_write(&s.state, &s.user, move |conn, ctx| {
         let id = match target {
             Target::New => {
                 ApplicationId(lifecycle::create_draft(conn, ctx, enterprise, &t, &json_form)?.id)

@@ -4,7 +4,7 @@
 //! capabilities' scoped use cases (another enterprise's record is the 404 page) and writes
 //! through the use cases the JSON handlers call.
 
-mod applications;
+pub(crate) mod applications;
 mod apply;
 mod certificates;
 mod enforcement;
@@ -14,15 +14,12 @@ mod negative_list;
 mod workbench;
 
 use actix_web::web;
-use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 
 use super::page::{Ctx, Problems, Signed};
+use super::view::{date_opt, local, permit_write, word};
 use crate::auth::EnterpriseOnly;
 use crate::error::ApiError;
 use crate::ids::EnterpriseId;
-use crate::permits::PermitError;
-use crate::permits::context::Ctx as PermitCtx;
-use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     workbench::routes(cfg);
@@ -40,23 +37,6 @@ pub(super) type Ent = Signed<EnterpriseOnly>;
 /// The account's own enterprise (an enterprise account bound to none may do nothing: 403).
 fn own(s: &Ent) -> Result<EnterpriseId, ApiError> {
     s.user.enterprise_id.ok_or(ApiError::Forbidden)
-}
-
-/// An instant (stored in UTC) as the city's local date, in the page's language, and time.
-fn local(c: &Ctx, at: NaiveDateTime) -> String {
-    let t = c.state.config.timezone.from_utc_datetime(&at);
-    format!("{} {}", c.t.date(t.date_naive()), t.format("%H:%M"))
-}
-
-/// The page's date, or an empty string.
-fn date_opt(c: &Ctx, d: Option<NaiveDate>) -> String {
-    d.map(|d| c.t.date(d)).unwrap_or_default()
-}
-
-/// A text keyed by data (a status, a rule, an action), or the code itself when the catalog
-/// has no text for it.
-fn word(c: &Ctx, prefix: &str, code: &str) -> String {
-    c.t.t_or(&format!("{prefix}{code}"), code)
 }
 
 /// One problem of a form, for the summary at the top: the field's id and its message.
@@ -114,31 +94,6 @@ fn fen_of(raw: &str) -> Option<i64> {
         .ok()?
         .checked_mul(100)?
         .checked_add(cents.parse::<i64>().ok()?)
-}
-
-/// Runs a permit write use case as the signed-in account, now, in one write transaction.
-async fn permit_write<T: Send + 'static>(
-    s: &Ent,
-    use_case: impl FnOnce(&mut crate::db::DbConn, &PermitCtx<'_>) -> Result<T, PermitError>
-    + Send
-    + 'static,
-) -> Result<T, ApiError> {
-    let state: &AppState = &s.state;
-    let now = state.now();
-    let key = state.config.secrets.signing_key.clone();
-    let actor = s.user.actor();
-    state
-        .db
-        .write_case(move |conn| {
-            let ctx = PermitCtx {
-                actor: &actor,
-                now: now.at,
-                today: now.today,
-                signing_key: &key,
-            };
-            use_case(conn, &ctx)
-        })
-        .await
 }
 
 #[cfg(test)]

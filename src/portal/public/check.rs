@@ -8,10 +8,10 @@
 
 use std::net::IpAddr;
 
+use crate::portal::view::local;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
-use chrono::NaiveDateTime;
 
 use super::super::page::{Ctx, Form};
 use super::{Entered, public_form, render_form};
@@ -115,11 +115,6 @@ fn not_found(c: &Ctx, req: &HttpRequest, ip: IpAddr) -> Result<HttpResponse, Api
     let mut form = Entered::default();
     form.push("receipt", c.t("report-check-not-found"));
     check_page(c, req, form, StatusCode::NOT_FOUND)
-}
-
-fn local(c: &Ctx, at: NaiveDateTime) -> String {
-    let at = at.and_utc().with_timezone(&c.state.config.timezone);
-    format!("{} {}", c.t.date(at.date_naive()), at.format("%H:%M"))
 }
 
 fn status_page(

@@ -1,6 +1,7 @@
 //! The staff pages (PORTAL 7.5): inspectors, reviewers and administrators, under `/s/`, a
 //! file per sub-resource.
 
+mod applications;
 mod reviews;
 
 use actix_web::{HttpResponse, get, web};
@@ -13,6 +14,7 @@ use crate::error::ApiError;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(home);
     reviews::routes(cfg);
+    applications::routes(cfg);
 }
 
 #[derive(Template)]

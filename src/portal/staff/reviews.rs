@@ -39,7 +39,7 @@ struct QueuePage<'a> {
 /// The review queue.
 #[get("/s/reviews")]
 async fn queue(s: Signed<Reviewers>) -> Result<HttpResponse, ApiError> {
-    let (today, tz) = (s.state.now().today, s.state.config.timezone);
+    let today = s.state.now().today;
     let items = s
         .state
         .db
@@ -56,7 +56,7 @@ async fn queue(s: Signed<Reviewers>) -> Result<HttpResponse, ApiError> {
                 number: a.number,
                 enterprise: item.enterprise_name,
                 permit_type: item.type_name,
-                submitted: a.submitted_at.map(|at| local(tz, at)).unwrap_or_default(),
+                submitted: a.submitted_at.map(|at| local(&s, at)).unwrap_or_default(),
                 due: date_opt(&s, a.due_on),
                 overdue: a.overdue,
             }

@@ -1,0 +1,60 @@
+//! The enterprise's 三零e办 front door (PORTAL 7.4) in the browser: sign in, apply on the form
+//! rendered from the permit type, the decision at once, the certificate with its QR address,
+//! and that address opened by the public.
+
+use anjian::auth::Role;
+
+use crate::harness::Browser;
+use crate::helpers::PASSWORD;
+use crate::permits::file_prerequisites;
+
+const SUBMIT: &str = "main form button[type=\"submit\"]";
+
+pub async fn an_instant_licence_is_applied_for_approved_and_verified_by_the_public(mut b: Browser) {
+    let ent = b.app.enterprise("hazardous_chemicals", "huangdao").await;
+    let username = format!("ent{}", b.app.next());
+    b.app
+        .create_user_direct(&username, Role::Enterprise, Some(ent))
+        .await;
+    let token = b.app.login(&username, PASSWORD).await;
+    // The instant filings the licence's rules look for (秒报), through the API.
+    file_prerequisites(&b.app, &token, "BR").await;
+
+    b.visit("/login").await;
+    b.fill("username", &username).await;
+    b.fill("password", PASSWORD).await;
+    b.click(SUBMIT).await;
+    b.check_page().await;
+    assert_eq!(b.here().await, "/e/");
+
+    b.visit("/e/apply/hazchem_business_no_storage").await;
+    b.fill("f.premises_address", "黄岛区前湾港路88号").await;
+    b.fill("f.premises_area_m2", "120.5").await;
+    b.choose("f.principal_cert_no", "AQP-BR").await;
+    b.choose("f.safety_manager_cert_no", "AQS-BR").await;
+    b.fill("f.chemicals[0].name", "乙醇").await;
+    b.fill("f.chemicals[0].cas_no", "64-17-5").await;
+    b.tick("#f-includes_highly_toxic-false").await;
+    b.tick("#f-includes_explosive_precursors-false").await;
+    b.tick("#commitment_accepted").await;
+    b.click("button[name=\"action\"][value=\"submit\"]").await;
+    b.check_page().await;
+    let text = b.page_text().await;
+    assert!(text.contains("已批准"), "{text}");
+    b.screens("approval").await;
+
+    b.click("a.button[href^=\"/e/certificates/\"]").await;
+    b.check_page().await;
+    let url = b.text("a.verify-url").await;
+    let path = &url[url.find("/verify/").expect("the QR address")..];
+    b.visit("/e/").await;
+    b.screens("workbench").await;
+
+    // Signed out, as anyone who scans the printed code.
+    b.click("form[action=\"/logout\"] button").await;
+    b.check_page().await;
+    b.visit(path).await;
+    let text = b.page_text().await;
+    assert!(text.contains("有效"), "{text}");
+    b.screens("verify").await;
+}
