@@ -88,6 +88,22 @@ pub fn create(
     .map_err(PermitError::from)
 }
 
+/// A form as sent, checked against `t`'s fields (`complete`: as on submission, every required
+/// field present), with the type open for applications: every problem at once.
+fn checked_form(t: &PermitType, form: &Value, complete: bool) -> Result<Value, PermitError> {
+    let mut v = Validator::new();
+    let form = domain::validate_form(&t.fields, form, complete, &mut v);
+    if !t.active {
+        v.add(
+            "permit_type",
+            "invalid",
+            "this permit type is not accepting applications",
+        );
+    }
+    v.finish()?;
+    Ok(form)
+}
+
 /// A new draft of `t` for the enterprise, from a form as sent: checked as a draft (a present
 /// invalid value is a 422 naming each field; missing ones may come later), and the type open
 /// for applications. What `open` checks before a draft, for callers that create the draft
@@ -99,16 +115,7 @@ pub fn create_draft(
     t: &PermitType,
     form: &Value,
 ) -> Result<ApplicationRow, PermitError> {
-    let mut v = Validator::new();
-    let form = domain::validate_form(&t.fields, form, false, &mut v);
-    if !t.active {
-        v.add(
-            "permit_type",
-            "invalid",
-            "this permit type is not accepting applications",
-        );
-    }
-    v.finish()?;
+    let form = checked_form(t, form, false)?;
     create(conn, ctx, enterprise, t, &form, false)
 }
 
@@ -635,16 +642,7 @@ pub fn open(
     // documents), so that a submission reads the account along with its rule inputs: one
     // round trip fewer.
     let t = types.get(conn, &input.permit_type)?;
-    let mut v = Validator::new();
-    let form = domain::validate_form(&t.fields, &input.form, input.submit, &mut v);
-    if !t.active {
-        v.add(
-            "permit_type",
-            "invalid",
-            "this permit type is not accepting applications",
-        );
-    }
-    v.finish()?;
+    let form = checked_form(&t, &input.form, input.submit)?;
     let (auth, assessment) = match (input.submit, caller.unconfirmed_enterprise_id()) {
         (true, Some(claimed)) => {
             let read = assess(

@@ -28,6 +28,31 @@ pub fn word(c: &Ctx, prefix: &str, code: &str) -> String {
     c.t.t_or(&format!("{prefix}{code}"), code)
 }
 
+/// One option of a select or a set of radios, its label in the page's language.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The options of a closed list of codes (`code` gives each one's), labelled by the catalog's
+/// `{prefix}{code}`, with `current` selected.
+pub fn choices<T: Copy>(
+    c: &Ctx,
+    all: &[T],
+    code: fn(T) -> &'static str,
+    prefix: &str,
+    current: &str,
+) -> Vec<Choice> {
+    all.iter()
+        .map(|x| Choice {
+            value: code(*x).to_owned(),
+            label: word(c, prefix, code(*x)),
+            selected: code(*x) == current,
+        })
+        .collect()
+}
+
 /// Runs a permit write use case as `user`, now, in one write transaction: what the JSON
 /// handlers' `act` does for a token's holder.
 pub async fn permit_write<T: Send + 'static>(

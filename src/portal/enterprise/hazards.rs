@@ -9,6 +9,7 @@ use askama::Template;
 use chrono::NaiveDate;
 
 use super::super::page::{Ctx, Form, Problems};
+use super::super::view::{Choice, choices};
 use super::{Ent, Problem, fen_of, local, messages_of, own, word};
 use crate::enforcement::domain::{
     self, HazardCategory, HazardInput, HazardLevel, HazardStatus, Plan,
@@ -95,12 +96,6 @@ async fn list(s: Ent) -> Result<HttpResponse, ApiError> {
         })
         .collect();
     c.render(&ListPage { c, rows })
-}
-
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
 }
 
 /// What the self-report form holds, as typed.
@@ -199,22 +194,6 @@ fn summary(c: &Ctx, p: &Problems) -> Vec<Problem> {
                 label,
                 message: super::message(c, &e.code, &e.message),
             }
-        })
-        .collect()
-}
-
-fn choices<T: Copy>(
-    c: &Ctx,
-    all: &[T],
-    code: fn(T) -> &'static str,
-    prefix: &str,
-    current: &str,
-) -> Vec<Choice> {
-    all.iter()
-        .map(|x| Choice {
-            value: code(*x).to_owned(),
-            label: word(c, prefix, code(*x)),
-            selected: code(*x) == current,
         })
         .collect()
 }

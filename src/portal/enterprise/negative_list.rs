@@ -11,6 +11,7 @@ use askama::Template;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 use super::super::page::{Ctx, Form, Problems};
+use super::super::view::{Choice, choices};
 use super::{Ent, Problem, fen_of, local, message, messages_of, own, word};
 use crate::error::{ApiError, FieldError};
 use crate::ids::NegativeListId;
@@ -30,28 +31,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(edit)
         .service(post_edit)
         .service(record);
-}
-
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-fn choices<T: Copy>(
-    c: &Ctx,
-    all: &[T],
-    code: fn(T) -> &'static str,
-    prefix: &str,
-    current: &str,
-) -> Vec<Choice> {
-    all.iter()
-        .map(|x| Choice {
-            value: code(*x).to_owned(),
-            label: word(c, prefix, code(*x)),
-            selected: code(*x) == current,
-        })
-        .collect()
 }
 
 pub struct ItemLine {
