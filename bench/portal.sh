@@ -25,14 +25,14 @@ done
 token=$(curl -fs "$base/api/v1/auth/login" -H 'content-type: application/json' \
     -d "{\"username\":\"admin\",\"password\":\"$admin\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
 enterprise=$(curl -fs "$base/api/v1/hazards?limit=200" -H "authorization: Bearer $token" |
-    grep -o '"enterprise_id":[0-9]*' | sort | uniq -c | sort -rn | head -1 | grep -o '[0-9]*$')
+    grep -o '"enterprise_id":[0-9]*' | sort | uniq -c | sort -rn | awk -F: 'NR == 1 { print $2 }')
 export ANJIAN_PASSWORD="Bench-portal-2026-x"
 curl -fs "$base/api/v1/users" -H "authorization: Bearer $token" -H 'content-type: application/json' \
     -d "{\"username\":\"bench.ent\",\"password\":\"$ANJIAN_PASSWORD\",\"role\":\"enterprise\",\"enterprise_id\":$enterprise,\"display_name\":\"bench\"}" >/dev/null
 echo "enterprise $enterprise signs in as bench.ent"
 # A session for the weights, through the same form.
 curl -fs -c "$dir/jar" -b "$dir/jar" "$base/login" -o "$dir/login.html"
-csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$dir/login.html" | head -1)
+csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$dir/login.html" | awk 'NR == 1')
 curl -fs -c "$dir/jar" -b "$dir/jar" -H "origin: $base" "$base/login" -o /dev/null \
     --data-urlencode "csrf=$csrf" --data-urlencode "username=bench.ent" \
     --data-urlencode "password=$ANJIAN_PASSWORD" --data-urlencode "next="
