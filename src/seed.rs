@@ -98,6 +98,14 @@ const USERS: &[(&str, Role, Option<usize>, &str)] = &[
     ("ent.haiwan", Role::Enterprise, Some(0), "海湾化工 企业账号"),
     ("ent.lanhai", Role::Enterprise, Some(1), "蓝海储运 企业账号"),
     ("ent.xiqing", Role::Enterprise, Some(2), "喜庆烟花 企业账号"),
+    // The mine under the demo's suspension order: its portal shows an order in force and the
+    // major hazard that still blocks its lifting.
+    (
+        "ent.jinling",
+        Role::Enterprise,
+        Some(3),
+        "金岭矿业 企业账号",
+    ),
 ];
 
 pub fn demo(config: &Config) -> Result<(), String> {

@@ -911,3 +911,38 @@ async fn a_reviewers_decision_is_received_on_the_workbench_with_its_reason() {
         "the timeline names the reviewer's role"
     );
 }
+
+/// `seed demo` gives the enterprise pages something to show: 金岭矿业's account sees its order
+/// in force with the major hazard that blocks lifting it.
+#[tokio::test]
+async fn the_demo_mine_sees_its_order_in_force_on_its_pages() {
+    let app = TestApp::spawn().await;
+    app.seed_demo().await;
+    let users = app
+        .get_json("/api/v1/users?limit=100", Some(&app.admin_token))
+        .await;
+    let id = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "ent.jinling")
+        .expect("the demo mine's account")["id"]
+        .as_i64()
+        .unwrap();
+    let password = "jinling-demo-password";
+    let res = app
+        .patch(
+            &format!("/api/v1/users/{id}"),
+            Some(&app.admin_token),
+            &json!({"password": password}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let v = Visitor::new(&app);
+    assert_eq!(v.sign_in("ent.jinling", password).await, "/e/");
+    let (status, _, page) = v.get("/e/orders").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("暂无"), "{page}");
+    let (_, _, workbench) = v.get("/e/").await;
+    assert!(workbench.contains("平度金岭石材矿业有限公司"));
+}
