@@ -58,3 +58,59 @@ pub async fn an_instant_licence_is_applied_for_approved_and_verified_by_the_publ
     assert!(text.contains("有效"), "{text}");
     b.screens("verify").await;
 }
+
+/// Rows of a list are added and removed without JavaScript, the typed values kept, and the
+/// draft saved and resumed later.
+pub async fn rows_without_javascript_and_a_draft_resumed(mut b: Browser) {
+    let ent = b.app.enterprise("hazardous_chemicals", "huangdao").await;
+    let username = format!("ent{}", b.app.next());
+    b.app
+        .create_user_direct(&username, Role::Enterprise, Some(ent))
+        .await;
+    b.javascript(false).await;
+    b.visit("/login").await;
+    b.fill("username", &username).await;
+    b.fill("password", PASSWORD).await;
+    b.click(SUBMIT).await;
+    b.check_page().await;
+
+    b.visit("/e/apply/hazchem_business_no_storage").await;
+    b.fill("f.premises_address", "黄岛区前湾港路88号").await;
+    b.fill("f.chemicals[0].name", "乙醇").await;
+    b.fill("f.chemicals[0].cas_no", "64-17-5").await;
+    b.click("button[name=\"add\"][value=\"chemicals\"]").await;
+    b.check_page().await;
+    b.fill("f.chemicals[1].name", "硫酸").await;
+    b.fill("f.chemicals[1].cas_no", "7664-93-9").await;
+    b.click("button[name=\"remove\"][value=\"chemicals:0\"]")
+        .await;
+    b.check_page().await;
+    let kept = b
+        .js(
+            "return [document.getElementsByName('f.chemicals[0].name')[0].value, \
+             document.getElementsByName('f.premises_address')[0].value, \
+             document.getElementsByName('f.chemicals[1].name').length];",
+            vec![],
+        )
+        .await;
+    assert_eq!(kept, serde_json::json!(["硫酸", "黄岛区前湾港路88号", 0]));
+
+    b.click("button.secondary[name=\"action\"][value=\"save\"]")
+        .await;
+    b.check_page().await;
+    let saved = b.here().await;
+    assert!(
+        saved.starts_with("/e/applications/") && saved.contains("/form"),
+        "{saved}"
+    );
+    // Resumed later, from the address alone: the values as saved.
+    let form = saved.split('?').next().unwrap_or_default().to_owned();
+    b.visit(&form).await;
+    let resumed = b
+        .js(
+            "return document.getElementsByName('f.chemicals[0].name')[0].value;",
+            vec![],
+        )
+        .await;
+    assert_eq!(resumed, "硫酸");
+}

@@ -40,6 +40,7 @@ const FLOWS: &[Flow] = &[
     flow!(foundation::signed_out_staff_page_returns_after_sign_in),
     flow!(foundation::the_404_page),
     flow!(enterprise::an_instant_licence_is_applied_for_approved_and_verified_by_the_public),
+    flow!(enterprise::rows_without_javascript_and_a_draft_resumed),
     flow!(public::the_service_guide),
     flow!(staff::a_reviewer_decides_from_the_queue),
     flow!(public::a_report_filed_without_javascript_is_followed_by_its_receipt),
