@@ -6,7 +6,7 @@ use anjian::auth::Role;
 
 use crate::harness::Browser;
 use crate::helpers::PASSWORD;
-use crate::permits::file_prerequisites;
+use crate::permits::{date, file_prerequisites, insert_hazard};
 
 const SUBMIT: &str = "main form button[type=\"submit\"]";
 
@@ -113,4 +113,38 @@ pub async fn rows_without_javascript_and_a_draft_resumed(mut b: Browser) {
         )
         .await;
     assert_eq!(resumed, "硫酸");
+}
+
+/// A hazard found on the enterprise: its rectification reported from the hazard's page, and
+/// the page then says it waits for the inspector.
+pub async fn a_hazard_is_rectified_from_its_page(mut b: Browser) {
+    let ent = b.app.enterprise("hazardous_chemicals", "huangdao").await;
+    insert_hazard(&b.app, ent, "general", "open", date("2026-06-20")).await;
+    let username = format!("ent{}", b.app.next());
+    b.app
+        .create_user_direct(&username, Role::Enterprise, Some(ent))
+        .await;
+    b.visit("/login").await;
+    b.fill("username", &username).await;
+    b.fill("password", PASSWORD).await;
+    b.click(SUBMIT).await;
+    b.check_page().await;
+    b.visit("/e/hazards").await;
+    assert!(b.page_text().await.contains("待整改"));
+    b.click("main a[href^=\"/e/hazards/\"]:not([href=\"/e/hazards/new\"])")
+        .await;
+    b.check_page().await;
+    b.fill("measures", "已更换老化电线并加装漏电保护").await;
+    // A date control takes its value in the browser's own format; set it as a form would.
+    b.js(
+        "document.getElementsByName('completed_on')[0].value = '2026-06-01';",
+        vec![],
+    )
+    .await;
+    b.click("form[action$=\"/rectification\"] button[type=\"submit\"]")
+        .await;
+    b.check_page().await;
+    let text = b.page_text().await;
+    assert!(text.contains("已整改，待验收"), "{text}");
+    assert!(text.contains("已更换老化电线并加装漏电保护"));
 }
