@@ -22,6 +22,9 @@ use crate::permits::domain::{ApplicationStatus, CertificateStatus};
 use crate::permits::register::{self, CertificateQuery};
 use crate::permits::views::{ApplicationView, CertificateView};
 
+/// Licences expiring within this many days are on the 待办 list.
+const EXPIRY_WATCH_DAYS: i64 = 90;
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(workbench);
 }
@@ -70,7 +73,8 @@ impl Workbench<'_> {
 struct Read {
     enterprise: String,
     hazards: Vec<HazardView>,
-    expiring: Vec<CertificateView>,
+    /// The last day of the expiry watch: active certificates valid until then or earlier.
+    horizon: chrono::NaiveDate,
     active: Vec<CertificateView>,
     applications: Vec<ApplicationView>,
     orders: Vec<OrderView>,
@@ -110,18 +114,18 @@ async fn workbench(s: Ent) -> Result<HttpResponse, ApiError> {
             .items;
             // Overdue first, then by deadline.
             open.sort_by_key(|h| (!h.overdue, h.deadline));
-            let certs = |within: Option<i64>| CertificateQuery {
+            let active_certs = CertificateQuery {
                 permit_type: None,
                 status: Some(CertificateStatus::Active),
                 enterprise_id: None,
-                expiring_within_days: within,
+                expiring_within_days: None,
                 limit: None,
                 cursor: None,
             };
-            let mut expiring =
-                register::list(conn, today, scope, &certs(Some(90)), page(200))?.items;
-            expiring.sort_by_key(|c| c.valid_until);
-            let active = register::list(conn, today, scope, &certs(None), page(200))?.items;
+            // One read of the active certificates; those expiring within 90 days are among
+            // them (what `expiring_within_days=90` asks the register for).
+            let active = register::list(conn, today, scope, &active_certs, page(200))?.items;
+            let horizon = today + chrono::Duration::days(EXPIRY_WATCH_DAYS);
             let apps = applications::list(
                 conn,
                 today,
@@ -174,7 +178,7 @@ async fn workbench(s: Ent) -> Result<HttpResponse, ApiError> {
             Ok(Read {
                 enterprise: name,
                 hazards: open,
-                expiring,
+                horizon,
                 active,
                 applications: apps,
                 orders,
@@ -195,9 +199,14 @@ async fn workbench(s: Ent) -> Result<HttpResponse, ApiError> {
             late: h.overdue,
         })
         .collect();
-    let expiring = read
-        .expiring
+    let mut expiring: Vec<&CertificateView> = read
+        .active
         .iter()
+        .filter(|x| x.valid_until <= read.horizon)
+        .collect();
+    expiring.sort_by_key(|x| x.valid_until);
+    let expiring = expiring
+        .into_iter()
         .map(|x| Line {
             href: format!("/e/certificates/{}", x.id),
             title: x.number.clone(),
