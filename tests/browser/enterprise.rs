@@ -47,6 +47,20 @@ pub async fn an_instant_licence_is_applied_for_approved_and_verified_by_the_publ
     b.check_page().await;
     let url = b.text("a.verify-url").await;
     let path = &url[url.find("/verify/").expect("the QR address")..];
+    let certificate = b.here().await;
+    // The printable certificate, and renewal started from the certificate, the number named.
+    b.visit(&format!("{certificate}/print")).await;
+    b.visit(&certificate).await;
+    b.click("a.button.secondary[href^=\"/e/apply/\"]").await;
+    b.check_page().await;
+    assert!(
+        b.here().await.contains("certificate="),
+        "started from the certificate"
+    );
+    // The read-only pages of an enterprise with nothing against it.
+    for page in ["/e/penalties", "/e/orders", "/e/hazards", "/e/applications"] {
+        b.visit(page).await;
+    }
     b.visit("/e/").await;
     b.screens("workbench").await;
 
@@ -147,4 +161,27 @@ pub async fn a_hazard_is_rectified_from_its_page(mut b: Browser) {
     let text = b.page_text().await;
     assert!(text.contains("已整改，待验收"), "{text}");
     assert!(text.contains("已更换老化电线并加装漏电保护"));
+}
+
+/// The negative list: a draft from the industry's template, published as version 1.
+pub async fn a_negative_list_is_published_from_the_template(mut b: Browser) {
+    let ent = b.app.enterprise("hazardous_chemicals", "huangdao").await;
+    let username = format!("ent{}", b.app.next());
+    b.app
+        .create_user_direct(&username, Role::Enterprise, Some(ent))
+        .await;
+    b.visit("/login").await;
+    b.fill("username", &username).await;
+    b.fill("password", PASSWORD).await;
+    b.click(SUBMIT).await;
+    b.check_page().await;
+    b.visit("/e/negative-list").await;
+    assert!(b.page_text().await.contains("尚未发布负面清单"));
+    b.click("form[action=\"/e/negative-list/drafts\"] button")
+        .await;
+    b.check_page().await;
+    b.click("button[name=\"action\"][value=\"publish\"]").await;
+    b.check_page().await;
+    b.visit("/e/negative-list").await;
+    assert!(b.page_text().await.contains("现行清单：第 1 版"));
 }

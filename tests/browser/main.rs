@@ -42,6 +42,7 @@ const FLOWS: &[Flow] = &[
     flow!(enterprise::an_instant_licence_is_applied_for_approved_and_verified_by_the_public),
     flow!(enterprise::rows_without_javascript_and_a_draft_resumed),
     flow!(enterprise::a_hazard_is_rectified_from_its_page),
+    flow!(enterprise::a_negative_list_is_published_from_the_template),
     flow!(public::the_service_guide),
     flow!(staff::a_reviewer_decides_from_the_queue),
     flow!(public::a_report_filed_without_javascript_is_followed_by_its_receipt),
