@@ -17,6 +17,9 @@ mod helpers;
 #[path = "../api/permits.rs"]
 mod permits;
 #[allow(dead_code, unused_imports)]
+#[path = "../api/reports.rs"]
+mod reports;
+#[allow(dead_code, unused_imports)]
 #[path = "../api/totp.rs"]
 mod totp;
 
@@ -45,6 +48,7 @@ const FLOWS: &[Flow] = &[
     flow!(enterprise::a_negative_list_is_published_from_the_template),
     flow!(public::the_service_guide),
     flow!(staff::a_reviewer_decides_from_the_queue),
+    flow!(public::a_decided_reward_is_claimed_from_the_check_page),
     flow!(public::a_report_filed_without_javascript_is_followed_by_its_receipt),
 ];
 

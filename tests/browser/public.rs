@@ -96,3 +96,39 @@ pub async fn a_report_filed_without_javascript_is_followed_by_its_receipt(mut b:
         "the reply reached staff: {detail}"
     );
 }
+
+/// A substantiated report's reward, claimed by the reporter from the check page with the
+/// payee's details: a bad account number is told beside its field, the rest kept.
+pub async fn a_decided_reward_is_claimed_from_the_check_page(mut b: Browser) {
+    let s = crate::reports::staff(&b.app).await;
+    let filed = crate::reports::file(&b.app, &crate::reports::report_body("general_hazard")).await;
+    crate::reports::substantiate(&b.app, &s, filed.id, json!({})).await;
+    let res = crate::reports::reward(&b.app, filed.id, json!({})).await;
+    assert_eq!(res.status(), 201);
+
+    b.visit("/report/check").await;
+    b.fill("receipt", &filed.receipt).await;
+    b.click("form[action=\"/report/check\"] button[type=\"submit\"]")
+        .await;
+    b.check_page().await;
+    assert!(b.page_text().await.contains("已决定，待领取"));
+    b.fill("payee.name", "孙小工").await;
+    b.fill("payee.phone", "13811112222").await;
+    b.fill("payee.bank_account", "12").await;
+    b.click("form[action=\"/report/check/claim\"] button[type=\"submit\"]")
+        .await;
+    b.check_page_status(422).await;
+    let kept = b
+        .js(
+            "return document.getElementsByName('payee.name')[0].value;",
+            vec![],
+        )
+        .await;
+    assert_eq!(kept, "孙小工", "the typed values kept");
+    assert!(!b.text("#payee-bank_account-error").await.is_empty());
+    b.fill("payee.bank_account", "6222000011112222").await;
+    b.click("form[action=\"/report/check/claim\"] button[type=\"submit\"]")
+        .await;
+    b.check_page().await;
+    assert!(b.page_text().await.contains("已申领，待支付"));
+}
