@@ -29,6 +29,15 @@ impl PageRequest {
         Ok(Self { limit, before_id })
     }
 
+    /// The first `limit` rows (for a caller that shows one page of its own, as the portal's
+    /// lists do): no cursor.
+    pub fn first(limit: i64) -> Self {
+        Self {
+            limit,
+            before_id: None,
+        }
+    }
+
     /// How many rows to fetch: one more than the page, to know whether another page follows.
     pub fn fetch(&self) -> i64 {
         self.limit + 1

@@ -290,13 +290,17 @@ async fn login_enrol(c: Ctx, req: HttpRequest, body: web::Bytes) -> Result<HttpR
     let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal("unknown role stored"))?;
     let (id, username, code) = (UserId(user.id), user.username.clone(), form.get("code"));
     let (key, actor) = (c.state.config.secrets.data_key, Actor::user(id, role));
+    let home = home_of(&user.role);
+    let holder = user.clone();
+    // The factor turned on and the session opened in one transaction: never one without the
+    // other.
     let confirmed = c
         .state
         .db
         .write(move |conn| {
             Ok(
                 match totp::confirm(conn, now, &key, &actor, id, &username, &code) {
-                    Ok(codes) => Ok(codes),
+                    Ok(codes) => Ok((codes, session::open(conn, &holder, now.naive_utc())?)),
                     Err(TotpError::WrongCode) => Err(totp::pending(conn, &key, id, &username)?),
                     Err(other) => return Err(other.into()),
                 },
@@ -304,13 +308,7 @@ async fn login_enrol(c: Ctx, req: HttpRequest, body: web::Bytes) -> Result<HttpR
         })
         .await?;
     match confirmed {
-        Ok(codes) => {
-            let (now, home) = (now.naive_utc(), home_of(&user.role));
-            let session = c
-                .state
-                .db
-                .write(move |conn| session::open(conn, &user, now))
-                .await?;
+        Ok((codes, session)) => {
             let mut answer = c.render(&RecoveryPage {
                 c: &c,
                 codes: codes.recovery_codes,

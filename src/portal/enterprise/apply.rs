@@ -148,10 +148,7 @@ fn setting(
             limit: None,
             cursor: None,
         },
-        PageRequest {
-            limit: 200,
-            before_id: None,
-        },
+        PageRequest::first(200),
     )?;
     let text = |form: &Value, k: &str| form.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     let filed = filings

@@ -70,10 +70,7 @@ async fn list(s: Ent) -> Result<HttpResponse, ApiError> {
                     limit: None,
                     cursor: None,
                 },
-                PageRequest {
-                    limit: 200,
-                    before_id: None,
-                },
+                PageRequest::first(200),
             )
         })
         .await?;

@@ -17,10 +17,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn everything() -> PageRequest {
-    PageRequest {
-        limit: 200,
-        before_id: None,
-    }
+    PageRequest::first(200)
 }
 
 pub struct PenaltyLine {

@@ -73,10 +73,7 @@ async fn list(s: Ent) -> Result<HttpResponse, ApiError> {
                 today,
                 scope,
                 HazardFilter::default(),
-                PageRequest {
-                    limit: 200,
-                    before_id: None,
-                },
+                PageRequest::first(200),
             )
         })
         .await?;

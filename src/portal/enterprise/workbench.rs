@@ -94,10 +94,7 @@ async fn workbench(s: Ent) -> Result<HttpResponse, ApiError> {
     let read = state
         .db
         .read_case(move |conn| -> Result<Read, ApiError> {
-            let page = |n| PageRequest {
-                limit: n,
-                before_id: None,
-            };
+            let page = PageRequest::first;
             let name = crate::enterprises::store::find(conn, enterprise)?
                 .map(|e| e.name)
                 .unwrap_or_default();
